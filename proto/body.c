@@ -1,0 +1,822 @@
+/*
+ * body.c - message bodies: between the generated protobuf-c structs and the
+ * plain cf_body structs of proto.h, with the limits a peer may not exceed.
+ *
+ * Decoding keeps the unpacked protobuf-c message alive inside the cf_message,
+ * and the cf_body points into it. Encoding builds protobuf-c structs on the
+ * stack and heap that borrow the caller's strings, packs them, and frees only
+ * what it allocated.
+ */
+#include "proto/proto.h"
+#include "proto_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Identifiers and labels are short; only free text may use max_text. */
+#define SHORT_TEXT 256
+
+typedef struct message_priv {
+    ProtobufCMessage *pb;
+    void *arrays[2]; /* plain arrays built from repeated sub-messages */
+} message_priv;
+
+/* ---- limits ------------------------------------------------------------ */
+
+static bool
+text_ok(const char *s, size_t max)
+{
+    return !s || strnlen(s, max + 1) <= max;
+}
+
+static bool
+strv_ok(char *const *v, size_t n, const cf_limits *lim, size_t max_len)
+{
+    if (n > lim->max_repeated)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!text_ok(v[i], max_len))
+            return false;
+    return true;
+}
+
+static bool
+plain_strv_ok(cf_strv v, const cf_limits *lim, size_t max_len)
+{
+    return strv_ok((char *const *)v.v, v.n, lim, max_len);
+}
+
+static size_t
+short_max(const cf_limits *lim)
+{
+    return lim->max_text < SHORT_TEXT ? lim->max_text : SHORT_TEXT;
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+static cf_strv
+strv_from(char **v, size_t n)
+{
+    cf_strv s = {(const char *const *)v, n};
+    return s;
+}
+
+static bool
+copy_key(const ProtobufCBinaryData *b, uint8_t out[32], bool required)
+{
+    if (b->len == 0 && !required)
+        return true;
+    if (b->len != 32)
+        return false;
+    memcpy(out, b->data, 32);
+    return true;
+}
+
+static cf_status
+header_from(const Certfed__Header *h, const cf_limits *lim, cf_header *out)
+{
+    if (!h)
+        return CF_E_MALFORMED;
+    if (!text_ok(h->federation, short_max(lim)) || !cf_id_valid(h->origin))
+        return CF_E_MALFORMED;
+    out->federation = h->federation;
+    out->origin = h->origin;
+    out->seq = h->seq;
+    out->has_prev_hash = h->prev_hash.len != 0;
+    if (!copy_key(&h->prev_hash, out->prev_hash, false))
+        return CF_E_MALFORMED;
+    out->created_ms = h->created_ms;
+    out->expires_ms = h->expires_ms;
+    if (h->audience) {
+        const Certfed__Audience *a = h->audience;
+        if (!strv_ok(a->nodes, a->n_nodes, lim, SHORT_TEXT) ||
+            !strv_ok(a->subtrees, a->n_subtrees, lim, SHORT_TEXT) ||
+            !strv_ok(a->roles, a->n_roles, lim, SHORT_TEXT))
+            return CF_E_LIMIT;
+        out->audience.nodes = strv_from(a->nodes, a->n_nodes);
+        out->audience.subtrees = strv_from(a->subtrees, a->n_subtrees);
+        out->audience.roles = strv_from(a->roles, a->n_roles);
+    }
+    return CF_OK;
+}
+
+static cf_status
+incident_from(const Certfed__Incident *p, const cf_limits *lim, message_priv *priv, cf_incident *o)
+{
+    size_t sm = short_max(lim), tm = lim->max_text;
+
+    if (!text_ok(p->id, sm) || !text_ok(p->title, sm) || !text_ok(p->description, tm) ||
+        !text_ok(p->rsit_class, sm) || !text_ok(p->rsit_type, sm) || !text_ok(p->owner, sm) ||
+        !text_ok(p->analyst, sm) || !text_ok(p->sector, sm) || !text_ok(p->province, sm) ||
+        !text_ok(p->constituent, sm) || !text_ok(p->duplicate_of, sm) ||
+        !text_ok(p->supersedes, sm) || !text_ok(p->note, tm) ||
+        !strv_ok(p->related, p->n_related, lim, sm) || p->n_observables > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (p->confidence > 100 || (int)p->severity < 0 || (int)p->severity > 5)
+        return CF_E_MALFORMED;
+    o->id = p->id;
+    o->revision = p->revision;
+    o->title = p->title;
+    o->description = p->description;
+    o->rsit_class = p->rsit_class;
+    o->rsit_type = p->rsit_type;
+    o->severity = (int)p->severity;
+    o->confidence = p->confidence;
+    o->determination = (int)p->determination;
+    o->tlp = (int)p->tlp;
+    o->pap = (int)p->pap;
+    o->status = (int)p->status;
+    o->owner = p->owner;
+    o->analyst = p->analyst;
+    o->sector = p->sector;
+    o->province = p->province;
+    o->constituent = p->constituent;
+    o->detected_ms = p->detected_ms;
+    o->reported_ms = p->reported_ms;
+    o->related = strv_from(p->related, p->n_related);
+    o->duplicate_of = p->duplicate_of;
+    o->supersedes = p->supersedes;
+    o->note = p->note;
+    if (p->n_observables) {
+        cf_observable *obs = calloc(p->n_observables, sizeof(*obs));
+        if (!obs)
+            return CF_E_NOMEM;
+        priv->arrays[0] = obs;
+        for (size_t i = 0; i < p->n_observables; i++) {
+            const Certfed__Observable *x = p->observables[i];
+            if (!text_ok(x->type, sm) || !text_ok(x->value, tm))
+                return CF_E_LIMIT;
+            obs[i].type = x->type;
+            obs[i].value = x->value;
+            obs[i].to_block = x->to_block;
+        }
+        o->observables = obs;
+        o->n_observables = p->n_observables;
+    }
+    return CF_OK;
+}
+
+static cf_status
+tasking_from(const Certfed__Tasking *p, const cf_limits *lim, cf_tasking *o)
+{
+    size_t sm = short_max(lim);
+
+    if (!text_ok(p->id, sm) || !text_ok(p->issuer, sm) ||
+        !strv_ok(p->assignees, p->n_assignees, lim, sm) ||
+        !text_ok(p->instructions, lim->max_text) || !text_ok(p->deliverable, lim->max_text) ||
+        !text_ok(p->incident, sm))
+        return CF_E_LIMIT;
+    o->id = p->id;
+    o->issuer = p->issuer;
+    o->assignees = strv_from(p->assignees, p->n_assignees);
+    o->kind = (int)p->kind;
+    o->instructions = p->instructions;
+    o->deliverable = p->deliverable;
+    o->incident = p->incident;
+    o->priority = p->priority;
+    o->due_ms = p->due_ms;
+    return CF_OK;
+}
+
+static cf_status
+task_status_from(const Certfed__TaskStatus *p, const cf_limits *lim, cf_task_status *o)
+{
+    size_t sm = short_max(lim);
+
+    if (!text_ok(p->task, sm) || !text_ok(p->assignee, sm) || !text_ok(p->reason, lim->max_text) ||
+        !text_ok(p->result, lim->max_text))
+        return CF_E_LIMIT;
+    o->task = p->task;
+    o->assignee = p->assignee;
+    o->state = (int)p->state;
+    o->reason = p->reason;
+    o->result = p->result;
+    return CF_OK;
+}
+
+static cf_status
+directive_from(const Certfed__Directive *p, const cf_limits *lim, cf_directive *o)
+{
+    size_t sm = short_max(lim);
+
+    if (!text_ok(p->number, sm) || !text_ok(p->title, sm) || !text_ok(p->summary, lim->max_text) ||
+        !strv_ok(p->actions, p->n_actions, lim, lim->max_text) ||
+        !strv_ok(p->sectors, p->n_sectors, lim, sm) ||
+        !strv_ok(p->provinces, p->n_provinces, lim, sm) || p->n_roles > lim->max_repeated)
+        return CF_E_LIMIT;
+    o->number = p->number;
+    o->version = p->version;
+    o->kind = (int)p->kind;
+    o->title = p->title;
+    o->summary = p->summary;
+    o->actions = strv_from(p->actions, p->n_actions);
+    /* protobuf-c stores a repeated enum as an array of C enums (ints) */
+    o->roles = (const int *)p->roles;
+    o->n_roles = p->n_roles;
+    o->sectors = strv_from(p->sectors, p->n_sectors);
+    o->provinces = strv_from(p->provinces, p->n_provinces);
+    o->severity = (int)p->severity;
+    o->effective_ms = p->effective_ms;
+    o->comply_by_ms = p->comply_by_ms;
+    o->ack_required = p->ack_required;
+    o->ack_by_ms = p->ack_by_ms;
+    return CF_OK;
+}
+
+static cf_status
+ack_from(const Certfed__Ack *p, const cf_limits *lim, cf_ack *o)
+{
+    if (!text_ok(p->node, short_max(lim)) || !text_ok(p->analyst, short_max(lim)) ||
+        !text_ok(p->reason, lim->max_text))
+        return CF_E_LIMIT;
+    if (!copy_key(&p->message_id, o->message_id, true))
+        return CF_E_MALFORMED;
+    o->node = p->node;
+    o->analyst = p->analyst;
+    o->state = (int)p->state;
+    o->reason = p->reason;
+    o->at_ms = p->at_ms;
+    return CF_OK;
+}
+
+static cf_status
+cert_from(const Certfed__MemberCert *p, const cf_limits *lim, cf_member_cert *o)
+{
+    (void)lim;
+    if (!cf_id_valid(p->node) || (p->parent[0] && !cf_id_valid(p->parent)))
+        return CF_E_MALFORMED;
+    if (!cf_role_name((int)p->role))
+        return CF_E_MALFORMED;
+    if (!copy_key(&p->identity_key, o->identity_key, true) ||
+        !copy_key(&p->transport_key, o->transport_key, true) ||
+        !copy_key(&p->encryption_key, o->encryption_key, true) ||
+        !copy_key(&p->issuer_key, o->issuer_key, true))
+        return CF_E_MALFORMED;
+    o->node = p->node;
+    o->role = (cf_role)p->role;
+    o->parent = p->parent;
+    o->serial = p->serial;
+    o->not_before_ms = p->not_before_ms;
+    o->not_after_ms = p->not_after_ms;
+    return CF_OK;
+}
+
+static cf_status
+revocation_from(const Certfed__Revocation *p, const cf_limits *lim, cf_revocation *o)
+{
+    if (!cf_id_valid(p->node) || !text_ok(p->reason, lim->max_text))
+        return CF_E_MALFORMED;
+    if (!copy_key(&p->key, o->key, true))
+        return CF_E_MALFORMED;
+    o->node = p->node;
+    o->serial = p->serial;
+    o->last_good_seq = p->last_good_seq;
+    o->reason = p->reason;
+    o->revoked_ms = p->revoked_ms;
+    return CF_OK;
+}
+
+static cf_status
+catchup_request_from(const Certfed__CatchupRequest *p, const cf_limits *lim, message_priv *priv,
+                     cf_catchup_request *o)
+{
+    cf_high_water_mark *marks;
+
+    if (p->n_marks > lim->max_repeated)
+        return CF_E_LIMIT;
+    o->max_batch = p->max_batch;
+    if (!p->n_marks)
+        return CF_OK;
+    marks = calloc(p->n_marks, sizeof(*marks));
+    if (!marks)
+        return CF_E_NOMEM;
+    priv->arrays[0] = marks;
+    for (size_t i = 0; i < p->n_marks; i++) {
+        const Certfed__HighWaterMark *x = p->marks[i];
+        if (!cf_id_valid(x->origin))
+            return CF_E_MALFORMED;
+        marks[i].origin = x->origin;
+        marks[i].seq = x->seq;
+        marks[i].has_head = x->head.len != 0;
+        if (!copy_key(&x->head, marks[i].head, false))
+            return CF_E_MALFORMED;
+    }
+    o->marks = marks;
+    o->n_marks = p->n_marks;
+    return CF_OK;
+}
+
+static cf_status
+catchup_batch_from(const Certfed__CatchupBatch *p, const cf_limits *lim, message_priv *priv,
+                   cf_catchup_batch *o)
+{
+    cf_bytes *envs;
+
+    if (p->n_envelopes > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (!copy_key(&p->request, o->request, true))
+        return CF_E_MALFORMED;
+    o->more = p->more;
+    if (!p->n_envelopes)
+        return CF_OK;
+    envs = calloc(p->n_envelopes, sizeof(*envs));
+    if (!envs)
+        return CF_E_NOMEM;
+    priv->arrays[0] = envs;
+    for (size_t i = 0; i < p->n_envelopes; i++) {
+        envs[i].data = p->envelopes[i].data;
+        envs[i].len = p->envelopes[i].len;
+    }
+    o->envelopes = envs;
+    o->n_envelopes = p->n_envelopes;
+    return CF_OK;
+}
+
+static const ProtobufCMessageDescriptor *
+descriptor_of(cf_msg_type type)
+{
+    switch (type) {
+    case CF_MSG_INCIDENT:
+        return &certfed__incident__descriptor;
+    case CF_MSG_TASKING:
+        return &certfed__tasking__descriptor;
+    case CF_MSG_TASK_STATUS:
+        return &certfed__task_status__descriptor;
+    case CF_MSG_DIRECTIVE:
+        return &certfed__directive__descriptor;
+    case CF_MSG_ACK:
+        return &certfed__ack__descriptor;
+    case CF_MSG_MEMBER_CERT:
+        return &certfed__member_cert__descriptor;
+    case CF_MSG_REVOCATION:
+        return &certfed__revocation__descriptor;
+    case CF_MSG_CATCHUP_REQUEST:
+        return &certfed__catchup_request__descriptor;
+    case CF_MSG_CATCHUP_BATCH:
+        return &certfed__catchup_batch__descriptor;
+    }
+    return NULL;
+}
+
+static void
+priv_free(message_priv *priv)
+{
+    if (!priv)
+        return;
+    if (priv->pb)
+        protobuf_c_message_free_unpacked(priv->pb, NULL);
+    for (size_t i = 0; i < CF_ARRAY_LEN(priv->arrays); i++)
+        free(priv->arrays[i]);
+    free(priv);
+}
+
+/* Every body message has its Header as field 1; find it through the
+ * descriptor rather than assuming a struct layout. */
+static Certfed__Header **
+header_slot(const ProtobufCMessage *pb)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(pb->descriptor, 1);
+
+    return (Certfed__Header **)((char *)pb + f->offset);
+}
+
+static cf_status
+body_from(cf_msg_type type, const ProtobufCMessage *pb, const cf_limits *lim, message_priv *priv,
+          cf_body *out)
+{
+    cf_status st = header_from(*header_slot(pb), lim, &out->header);
+
+    if (st != CF_OK)
+        return st;
+    out->type = type;
+    switch (type) {
+    case CF_MSG_INCIDENT:
+        return incident_from((const Certfed__Incident *)pb, lim, priv, &out->u.incident);
+    case CF_MSG_TASKING:
+        return tasking_from((const Certfed__Tasking *)pb, lim, &out->u.tasking);
+    case CF_MSG_TASK_STATUS:
+        return task_status_from((const Certfed__TaskStatus *)pb, lim, &out->u.task_status);
+    case CF_MSG_DIRECTIVE:
+        return directive_from((const Certfed__Directive *)pb, lim, &out->u.directive);
+    case CF_MSG_ACK:
+        return ack_from((const Certfed__Ack *)pb, lim, &out->u.ack);
+    case CF_MSG_MEMBER_CERT:
+        return cert_from((const Certfed__MemberCert *)pb, lim, &out->u.cert);
+    case CF_MSG_REVOCATION:
+        return revocation_from((const Certfed__Revocation *)pb, lim, &out->u.revocation);
+    case CF_MSG_CATCHUP_REQUEST:
+        return catchup_request_from((const Certfed__CatchupRequest *)pb, lim, priv,
+                                    &out->u.catchup_request);
+    case CF_MSG_CATCHUP_BATCH:
+        return catchup_batch_from((const Certfed__CatchupBatch *)pb, lim, priv,
+                                  &out->u.catchup_batch);
+    }
+    return CF_E_WRONG_TYPE;
+}
+
+cf_status
+cf_message_decode(cf_envelope *env, const cf_limits *lim, cf_message **out)
+{
+    cf_limits def = cf_limits_default();
+    const ProtobufCMessageDescriptor *desc = descriptor_of(env->type);
+    message_priv *priv;
+    cf_message *m;
+    cf_status st;
+
+    if (!lim)
+        lim = &def;
+    if (!desc)
+        return CF_E_WRONG_TYPE;
+    priv = calloc(1, sizeof(*priv));
+    m = calloc(1, sizeof(*m));
+    if (!priv || !m) {
+        free(priv);
+        free(m);
+        return CF_E_NOMEM;
+    }
+    priv->pb = protobuf_c_message_unpack(desc, NULL, env->body_len, env->body);
+    if (!priv->pb) {
+        st = CF_E_MALFORMED;
+        goto fail;
+    }
+    st = body_from(env->type, priv->pb, lim, priv, &m->body);
+    if (st != CF_OK)
+        goto fail;
+    m->env = *env;
+    memset(env, 0, sizeof(*env));
+    m->priv = priv;
+    *out = m;
+    return CF_OK;
+fail:
+    priv_free(priv);
+    free(m);
+    return st;
+}
+
+void
+cf_message_free(cf_message *m)
+{
+    if (!m)
+        return;
+    priv_free(m->priv);
+    cf_envelope_clear(&m->env);
+    free(m);
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+/* protobuf-c wants non-const pointers even to data it only reads */
+#define S(x) ((char *)((x) ? (x) : ""))
+#define STRV(list) ((char **)(list).v)
+
+static ProtobufCBinaryData
+bin(const uint8_t *p, size_t n)
+{
+    ProtobufCBinaryData b = {n, (uint8_t *)p};
+    return b;
+}
+
+static bool
+header_plain_ok(const cf_header *h, const cf_limits *lim)
+{
+    return cf_id_valid(h->origin) && text_ok(h->federation, short_max(lim)) &&
+           plain_strv_ok(h->audience.nodes, lim, SHORT_TEXT) &&
+           plain_strv_ok(h->audience.subtrees, lim, SHORT_TEXT) &&
+           plain_strv_ok(h->audience.roles, lim, SHORT_TEXT);
+}
+
+/*
+ * Packs pb (whose field 1 must be left NULL for the header) after pointing
+ * it at a Header built from plain h.
+ */
+static cf_status
+pack_with_header(ProtobufCMessage *pb, const cf_header *h, cf_buf *out)
+{
+    Certfed__Header hdr = CERTFED__HEADER__INIT;
+    Certfed__Audience aud = CERTFED__AUDIENCE__INIT;
+    cf_status st;
+
+    hdr.federation = S(h->federation);
+    hdr.origin = S(h->origin);
+    hdr.seq = h->seq;
+    if (h->has_prev_hash)
+        hdr.prev_hash = bin(h->prev_hash, CF_ID_LEN);
+    hdr.created_ms = h->created_ms;
+    hdr.expires_ms = h->expires_ms;
+    if (h->audience.nodes.n || h->audience.subtrees.n || h->audience.roles.n) {
+        aud.nodes = STRV(h->audience.nodes);
+        aud.n_nodes = h->audience.nodes.n;
+        aud.subtrees = STRV(h->audience.subtrees);
+        aud.n_subtrees = h->audience.subtrees.n;
+        aud.roles = STRV(h->audience.roles);
+        aud.n_roles = h->audience.roles.n;
+        hdr.audience = &aud;
+    }
+    *header_slot(pb) = &hdr;
+    size_t n = protobuf_c_message_get_packed_size(pb);
+    st = cf_buf_reserve(out, n);
+    if (st == CF_OK) {
+        protobuf_c_message_pack(pb, out->data + out->len);
+        out->len += n;
+    }
+    *header_slot(pb) = NULL;
+    return st;
+}
+
+static cf_status
+encode_incident(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_incident *i = &b->u.incident;
+    Certfed__Incident p = CERTFED__INCIDENT__INIT;
+    Certfed__Observable *obs = NULL, **obsp = NULL;
+    size_t sm = short_max(lim), tm = lim->max_text;
+    cf_status st;
+
+    if (!text_ok(i->id, sm) || !text_ok(i->title, sm) || !text_ok(i->description, tm) ||
+        !text_ok(i->owner, sm) || !text_ok(i->analyst, sm) || !text_ok(i->note, tm) ||
+        !text_ok(i->sector, sm) || !text_ok(i->province, sm) || !text_ok(i->constituent, sm) ||
+        !text_ok(i->rsit_class, sm) || !text_ok(i->rsit_type, sm) ||
+        !text_ok(i->duplicate_of, sm) || !text_ok(i->supersedes, sm) ||
+        !plain_strv_ok(i->related, lim, sm) || i->n_observables > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (i->n_observables) {
+        obs = calloc(i->n_observables, sizeof(*obs));
+        obsp = calloc(i->n_observables, sizeof(*obsp));
+        if (!obs || !obsp) {
+            st = CF_E_NOMEM;
+            goto out;
+        }
+        for (size_t k = 0; k < i->n_observables; k++) {
+            if (!text_ok(i->observables[k].type, sm) || !text_ok(i->observables[k].value, tm)) {
+                st = CF_E_LIMIT;
+                goto out;
+            }
+            certfed__observable__init(&obs[k]);
+            obs[k].type = S(i->observables[k].type);
+            obs[k].value = S(i->observables[k].value);
+            obs[k].to_block = i->observables[k].to_block;
+            obsp[k] = &obs[k];
+        }
+    }
+    p.id = S(i->id);
+    p.revision = i->revision;
+    p.title = S(i->title);
+    p.description = S(i->description);
+    p.rsit_class = S(i->rsit_class);
+    p.rsit_type = S(i->rsit_type);
+    p.severity = (Certfed__Severity)i->severity;
+    p.confidence = i->confidence;
+    p.determination = (Certfed__Determination)i->determination;
+    p.tlp = (Certfed__Tlp)i->tlp;
+    p.pap = (Certfed__Pap)i->pap;
+    p.status = (Certfed__IncidentStatus)i->status;
+    p.owner = S(i->owner);
+    p.analyst = S(i->analyst);
+    p.sector = S(i->sector);
+    p.province = S(i->province);
+    p.constituent = S(i->constituent);
+    p.detected_ms = i->detected_ms;
+    p.reported_ms = i->reported_ms;
+    p.observables = obsp;
+    p.n_observables = i->n_observables;
+    p.related = STRV(i->related);
+    p.n_related = i->related.n;
+    p.duplicate_of = S(i->duplicate_of);
+    p.supersedes = S(i->supersedes);
+    p.note = S(i->note);
+    st = pack_with_header(&p.base, &b->header, out);
+out:
+    free(obs);
+    free(obsp);
+    return st;
+}
+
+static cf_status
+encode_tasking(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_tasking *t = &b->u.tasking;
+    Certfed__Tasking p = CERTFED__TASKING__INIT;
+    size_t sm = short_max(lim);
+
+    if (!text_ok(t->id, sm) || !text_ok(t->issuer, sm) || !plain_strv_ok(t->assignees, lim, sm) ||
+        !text_ok(t->instructions, lim->max_text) || !text_ok(t->deliverable, lim->max_text) ||
+        !text_ok(t->incident, sm))
+        return CF_E_LIMIT;
+    p.id = S(t->id);
+    p.issuer = S(t->issuer);
+    p.assignees = STRV(t->assignees);
+    p.n_assignees = t->assignees.n;
+    p.kind = (Certfed__TaskKind)t->kind;
+    p.instructions = S(t->instructions);
+    p.deliverable = S(t->deliverable);
+    p.incident = S(t->incident);
+    p.priority = t->priority;
+    p.due_ms = t->due_ms;
+    return pack_with_header(&p.base, &b->header, out);
+}
+
+static cf_status
+encode_task_status(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_task_status *t = &b->u.task_status;
+    Certfed__TaskStatus p = CERTFED__TASK_STATUS__INIT;
+
+    if (!text_ok(t->task, short_max(lim)) || !text_ok(t->assignee, short_max(lim)) ||
+        !text_ok(t->reason, lim->max_text) || !text_ok(t->result, lim->max_text))
+        return CF_E_LIMIT;
+    p.task = S(t->task);
+    p.assignee = S(t->assignee);
+    p.state = (Certfed__TaskState)t->state;
+    p.reason = S(t->reason);
+    p.result = S(t->result);
+    return pack_with_header(&p.base, &b->header, out);
+}
+
+static cf_status
+encode_directive(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_directive *d = &b->u.directive;
+    Certfed__Directive p = CERTFED__DIRECTIVE__INIT;
+    size_t sm = short_max(lim);
+
+    if (!text_ok(d->number, sm) || !text_ok(d->title, sm) || !text_ok(d->summary, lim->max_text) ||
+        !plain_strv_ok(d->actions, lim, lim->max_text) || !plain_strv_ok(d->sectors, lim, sm) ||
+        !plain_strv_ok(d->provinces, lim, sm) || d->n_roles > lim->max_repeated)
+        return CF_E_LIMIT;
+    p.number = S(d->number);
+    p.version = d->version;
+    p.kind = (Certfed__DirectiveKind)d->kind;
+    p.title = S(d->title);
+    p.summary = S(d->summary);
+    p.actions = STRV(d->actions);
+    p.n_actions = d->actions.n;
+    p.roles = (Certfed__Role *)d->roles;
+    p.n_roles = d->n_roles;
+    p.sectors = STRV(d->sectors);
+    p.n_sectors = d->sectors.n;
+    p.provinces = STRV(d->provinces);
+    p.n_provinces = d->provinces.n;
+    p.severity = (Certfed__Severity)d->severity;
+    p.effective_ms = d->effective_ms;
+    p.comply_by_ms = d->comply_by_ms;
+    p.ack_required = d->ack_required;
+    p.ack_by_ms = d->ack_by_ms;
+    return pack_with_header(&p.base, &b->header, out);
+}
+
+static cf_status
+encode_ack(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_ack *a = &b->u.ack;
+    Certfed__Ack p = CERTFED__ACK__INIT;
+
+    if (!text_ok(a->node, short_max(lim)) || !text_ok(a->analyst, short_max(lim)) ||
+        !text_ok(a->reason, lim->max_text))
+        return CF_E_LIMIT;
+    p.message_id = bin(a->message_id, CF_ID_LEN);
+    p.node = S(a->node);
+    p.analyst = S(a->analyst);
+    p.state = (Certfed__AckState)a->state;
+    p.reason = S(a->reason);
+    p.at_ms = a->at_ms;
+    return pack_with_header(&p.base, &b->header, out);
+}
+
+static cf_status
+encode_cert(const cf_body *b, cf_buf *out)
+{
+    const cf_member_cert *c = &b->u.cert;
+    Certfed__MemberCert p = CERTFED__MEMBER_CERT__INIT;
+
+    if (!cf_id_valid(c->node) || (c->parent && c->parent[0] && !cf_id_valid(c->parent)) ||
+        !cf_role_name((int)c->role))
+        return CF_E_INVALID_ARG;
+    p.node = S(c->node);
+    p.role = (Certfed__Role)c->role;
+    p.parent = S(c->parent);
+    p.identity_key = bin(c->identity_key, CF_PK_LEN);
+    p.transport_key = bin(c->transport_key, CF_PK_LEN);
+    p.encryption_key = bin(c->encryption_key, CF_PK_LEN);
+    p.serial = c->serial;
+    p.not_before_ms = c->not_before_ms;
+    p.not_after_ms = c->not_after_ms;
+    p.issuer_key = bin(c->issuer_key, CF_PK_LEN);
+    return pack_with_header(&p.base, &b->header, out);
+}
+
+static cf_status
+encode_revocation(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_revocation *r = &b->u.revocation;
+    Certfed__Revocation p = CERTFED__REVOCATION__INIT;
+
+    if (!cf_id_valid(r->node))
+        return CF_E_INVALID_ARG;
+    if (!text_ok(r->reason, lim->max_text))
+        return CF_E_LIMIT;
+    p.key = bin(r->key, CF_PK_LEN);
+    p.node = S(r->node);
+    p.serial = r->serial;
+    p.last_good_seq = r->last_good_seq;
+    p.reason = S(r->reason);
+    p.revoked_ms = r->revoked_ms;
+    return pack_with_header(&p.base, &b->header, out);
+}
+
+static cf_status
+encode_catchup_request(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_catchup_request *r = &b->u.catchup_request;
+    Certfed__CatchupRequest p = CERTFED__CATCHUP_REQUEST__INIT;
+    Certfed__HighWaterMark *marks = NULL, **markp = NULL;
+    cf_status st;
+
+    if (r->n_marks > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (r->n_marks) {
+        marks = calloc(r->n_marks, sizeof(*marks));
+        markp = calloc(r->n_marks, sizeof(*markp));
+        if (!marks || !markp) {
+            st = CF_E_NOMEM;
+            goto out;
+        }
+    }
+    for (size_t k = 0; k < r->n_marks; k++) {
+        if (!cf_id_valid(r->marks[k].origin)) {
+            st = CF_E_INVALID_ARG;
+            goto out;
+        }
+        certfed__high_water_mark__init(&marks[k]);
+        marks[k].origin = S(r->marks[k].origin);
+        marks[k].seq = r->marks[k].seq;
+        if (r->marks[k].has_head)
+            marks[k].head = bin(r->marks[k].head, CF_ID_LEN);
+        markp[k] = &marks[k];
+    }
+    p.marks = markp;
+    p.n_marks = r->n_marks;
+    p.max_batch = r->max_batch;
+    st = pack_with_header(&p.base, &b->header, out);
+out:
+    free(marks);
+    free(markp);
+    return st;
+}
+
+static cf_status
+encode_catchup_batch(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_catchup_batch *c = &b->u.catchup_batch;
+    Certfed__CatchupBatch p = CERTFED__CATCHUP_BATCH__INIT;
+    ProtobufCBinaryData *envs = NULL;
+    cf_status st;
+
+    if (c->n_envelopes > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (c->n_envelopes) {
+        envs = calloc(c->n_envelopes, sizeof(*envs));
+        if (!envs)
+            return CF_E_NOMEM;
+    }
+    for (size_t k = 0; k < c->n_envelopes; k++)
+        envs[k] = bin(c->envelopes[k].data, c->envelopes[k].len);
+    p.request = bin(c->request, CF_ID_LEN);
+    p.envelopes = envs;
+    p.n_envelopes = c->n_envelopes;
+    p.more = c->more;
+    st = pack_with_header(&p.base, &b->header, out);
+    free(envs);
+    return st;
+}
+
+cf_status
+cf_body_encode(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    cf_limits def = cf_limits_default();
+
+    if (!lim)
+        lim = &def;
+    if (!header_plain_ok(&b->header, lim))
+        return CF_E_INVALID_ARG;
+    switch (b->type) {
+    case CF_MSG_INCIDENT:
+        return encode_incident(b, lim, out);
+    case CF_MSG_TASKING:
+        return encode_tasking(b, lim, out);
+    case CF_MSG_TASK_STATUS:
+        return encode_task_status(b, lim, out);
+    case CF_MSG_DIRECTIVE:
+        return encode_directive(b, lim, out);
+    case CF_MSG_ACK:
+        return encode_ack(b, lim, out);
+    case CF_MSG_MEMBER_CERT:
+        return encode_cert(b, out);
+    case CF_MSG_REVOCATION:
+        return encode_revocation(b, lim, out);
+    case CF_MSG_CATCHUP_REQUEST:
+        return encode_catchup_request(b, lim, out);
+    case CF_MSG_CATCHUP_BATCH:
+        return encode_catchup_batch(b, lim, out);
+    }
+    return CF_E_INVALID_ARG;
+}
