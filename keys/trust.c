@@ -1,0 +1,329 @@
+/*
+ * trust.c - the trust store: the configured root, every certificate that
+ * chains to it, and accepted revocations. One thread owns a cf_trust.
+ *
+ * Chains are short (root -> NCERT -> sectoral -> constituent), so each check
+ * walks issuer links up to the root; MAX_DEPTH bounds a hostile loop.
+ */
+#include "keys_private.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 8
+
+typedef struct revoked_key {
+    uint8_t key[CF_PK_LEN];
+    uint64_t last_good_seq;
+} revoked_key;
+
+struct cf_trust {
+    cf_cert *root;
+    cf_cert **certs; /* root included */
+    size_t n, cap;
+    revoked_key *revs;
+    size_t n_revs;
+};
+
+static cf_status
+cert_copy(const cf_cert *c, cf_cert **out)
+{
+    return cf_cert_parse(c->wire, c->len, out);
+}
+
+static bool
+self_signed(const cf_cert *c)
+{
+    return sodium_memcmp(c->body->identity_key, c->body->issuer_key, CF_PK_LEN) == 0;
+}
+
+static cf_status
+push_cert(cf_trust *t, cf_cert *c)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        cf_cert **v = realloc(t->certs, cap * sizeof(*v));
+        if (!v)
+            return CF_E_NOMEM;
+        t->certs = v;
+        t->cap = cap;
+    }
+    t->certs[t->n++] = c;
+    return CF_OK;
+}
+
+cf_status
+cf_trust_new(const cf_cert *root, cf_trust **out)
+{
+    cf_trust *t;
+    cf_status st;
+
+    if (root->body->role != CF_ROLE_ROOT || !self_signed(root))
+        return CF_E_BAD_CHAIN;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return CF_E_NOMEM;
+    st = cert_copy(root, &t->root);
+    if (st == CF_OK)
+        st = push_cert(t, t->root);
+    if (st != CF_OK) {
+        cf_cert_free(t->root);
+        free(t->certs);
+        free(t);
+        return st;
+    }
+    *out = t;
+    return CF_OK;
+}
+
+void
+cf_trust_free(cf_trust *t)
+{
+    if (!t)
+        return;
+    cf_certv_free(t->certs, t->n);
+    free(t->revs);
+    free(t);
+}
+
+const cf_cert *
+cf_trust_root(const cf_trust *t)
+{
+    return t->root;
+}
+
+const char *
+cf_trust_federation(const cf_trust *t)
+{
+    return t->root->federation;
+}
+
+size_t
+cf_trust_count(const cf_trust *t)
+{
+    return t->n;
+}
+
+const cf_cert *
+cf_trust_at(const cf_trust *t, size_t i)
+{
+    return i < t->n ? t->certs[i] : NULL;
+}
+
+const cf_cert *
+cf_trust_find_key(const cf_trust *t, const uint8_t key[CF_PK_LEN])
+{
+    const cf_cert *best = NULL;
+
+    for (size_t i = 0; i < t->n; i++) {
+        const cf_cert *c = t->certs[i];
+        if (sodium_memcmp(c->body->identity_key, key, CF_PK_LEN) == 0 &&
+            (!best || c->body->not_before_ms > best->body->not_before_ms))
+            best = c;
+    }
+    return best;
+}
+
+bool
+cf_trust_is_revoked(const cf_trust *t, const uint8_t key[CF_PK_LEN], uint64_t *out_last_good)
+{
+    for (size_t i = 0; i < t->n_revs; i++) {
+        if (sodium_memcmp(t->revs[i].key, key, CF_PK_LEN) == 0) {
+            if (out_last_good)
+                *out_last_good = t->revs[i].last_good_seq;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Validate c's chain up to the root. The leaf's own revocation is checked
+ * only when check_leaf is set: a revoked signer's messages up to its last
+ * good sequence number stay valid, and the caller decides that.
+ */
+static cf_status
+check_chain(const cf_trust *t, const cf_cert *c, int64_t now_ms, bool check_leaf)
+{
+    for (int depth = 0; depth < MAX_DEPTH; depth++) {
+        const cf_cert *issuer;
+
+        if (strcmp(c->federation, t->root->federation) != 0)
+            return CF_E_WRONG_FEDERATION;
+        if (now_ms < c->body->not_before_ms)
+            return CF_E_NOT_YET_VALID;
+        if (now_ms >= c->body->not_after_ms)
+            return CF_E_EXPIRED;
+        if ((depth > 0 || check_leaf) && cf_trust_is_revoked(t, c->body->identity_key, NULL))
+            return CF_E_REVOKED;
+        if (self_signed(c)) {
+            /* only our own root may sign itself */
+            if (c->len == t->root->len && memcmp(c->wire, t->root->wire, c->len) == 0)
+                return CF_OK;
+            return CF_E_BAD_CHAIN;
+        }
+        issuer = cf_trust_find_key(t, c->body->issuer_key);
+        if (!issuer)
+            return CF_E_BAD_CHAIN;
+        if (!cf_cert_relation_ok(issuer->body, c->body))
+            return CF_E_UNAUTHORIZED;
+        c = issuer;
+    }
+    return CF_E_BAD_CHAIN;
+}
+
+cf_status
+cf_trust_check_cert(const cf_trust *t, const cf_cert *c, int64_t now_ms)
+{
+    return check_chain(t, c, now_ms, true);
+}
+
+cf_status
+cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms)
+{
+    cf_cert *copy = NULL;
+    cf_status st;
+
+    for (size_t i = 0; i < t->n; i++)
+        if (t->certs[i]->len == c->len && memcmp(t->certs[i]->wire, c->wire, c->len) == 0)
+            return CF_OK;
+    st = check_chain(t, c, now_ms, true);
+    if (st != CF_OK)
+        return st;
+    st = cert_copy(c, &copy);
+    if (st == CF_OK)
+        st = push_cert(t, copy);
+    if (st != CF_OK)
+        cf_cert_free(copy);
+    return st;
+}
+
+cf_status
+cf_trust_add_certs(cf_trust *t, cf_cert *const *v, size_t n, int64_t now_ms, size_t *out_failed)
+{
+    bool *done = calloc(n ? n : 1, sizeof(*done));
+    size_t left = n;
+    cf_status st = CF_OK;
+
+    if (!done)
+        return CF_E_NOMEM;
+    /* a bundle may list children before parents: retry until no progress */
+    for (bool progress = true; progress && left > 0;) {
+        progress = false;
+        for (size_t i = 0; i < n; i++) {
+            if (done[i])
+                continue;
+            if (cf_trust_add_cert(t, v[i], now_ms) == CF_OK) {
+                done[i] = true;
+                left--;
+                progress = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!done[i]) {
+            st = cf_trust_add_cert(t, v[i], now_ms);
+            if (out_failed)
+                *out_failed = i;
+            break;
+        }
+    }
+    free(done);
+    return st;
+}
+
+const cf_cert *
+cf_trust_find_node(const cf_trust *t, const char *node, int64_t now_ms)
+{
+    const cf_cert *best = NULL;
+
+    for (size_t i = 0; i < t->n; i++) {
+        const cf_cert *c = t->certs[i];
+        if (c->body->role == CF_ROLE_ROOT || strcmp(c->body->node, node) != 0)
+            continue;
+        if (check_chain(t, c, now_ms, true) != CF_OK)
+            continue;
+        if (!best || c->body->not_before_ms > best->body->not_before_ms)
+            best = c;
+    }
+    return best;
+}
+
+cf_status
+cf_trust_check_signer(const cf_trust *t, const uint8_t key[CF_PK_LEN], uint64_t seq, int64_t now_ms,
+                      const cf_cert **out_cert)
+{
+    const cf_cert *c = cf_trust_find_key(t, key);
+    uint64_t last_good = 0;
+    cf_status st;
+
+    if (!c)
+        return CF_E_UNKNOWN_SIGNER;
+    if (cf_trust_is_revoked(t, key, &last_good) && (seq == 0 || seq > last_good))
+        return CF_E_REVOKED;
+    st = check_chain(t, c, now_ms, false);
+    if (st == CF_OK && out_cert)
+        *out_cert = c;
+    return st;
+}
+
+/* Is ancestor_key the issuer of c or of one of c's issuers? */
+static bool
+is_ancestor(const cf_trust *t, const cf_cert *c, const uint8_t ancestor_key[CF_PK_LEN])
+{
+    for (int depth = 0; depth < MAX_DEPTH && c && !self_signed(c); depth++) {
+        if (sodium_memcmp(c->body->issuer_key, ancestor_key, CF_PK_LEN) == 0)
+            return true;
+        c = cf_trust_find_key(t, c->body->issuer_key);
+    }
+    return false;
+}
+
+cf_status
+cf_trust_add_revocation(cf_trust *t, const uint8_t *wire, size_t len, int64_t now_ms)
+{
+    cf_message *m = NULL;
+    const cf_cert *signer, *subject;
+    const cf_revocation *r;
+    cf_status st =
+        cf_envelope_open(wire, len, NULL, CF_MSG_REVOCATION, cf_trust_federation(t), now_ms, &m);
+
+    if (st != CF_OK)
+        return st;
+    r = &m->body.u.revocation;
+    st = cf_trust_check_signer(t, m->env.signer, m->body.header.seq, now_ms, &signer);
+    if (st != CF_OK)
+        goto out;
+    subject = cf_trust_find_key(t, r->key);
+    if (!subject) {
+        st = CF_E_NOT_FOUND;
+        goto out;
+    }
+    if (signer->body->role != CF_ROLE_ROOT && !is_ancestor(t, subject, m->env.signer)) {
+        st = CF_E_UNAUTHORIZED;
+        goto out;
+    }
+    for (size_t i = 0; i < t->n_revs; i++) {
+        if (sodium_memcmp(t->revs[i].key, r->key, CF_PK_LEN) == 0) {
+            /* the earliest cut-off wins: a later revocation cannot widen it */
+            if (r->last_good_seq < t->revs[i].last_good_seq)
+                t->revs[i].last_good_seq = r->last_good_seq;
+            st = CF_OK;
+            goto out;
+        }
+    }
+    revoked_key *v = realloc(t->revs, (t->n_revs + 1) * sizeof(*v));
+    if (!v) {
+        st = CF_E_NOMEM;
+        goto out;
+    }
+    t->revs = v;
+    memcpy(v[t->n_revs].key, r->key, CF_PK_LEN);
+    v[t->n_revs].last_good_seq = r->last_good_seq;
+    t->n_revs++;
+    st = CF_OK;
+out:
+    cf_message_free(m);
+    return st;
+}
