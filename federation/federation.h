@@ -1,0 +1,90 @@
+/*
+ * federation.h - the pure rules of the hierarchy (DESIGN.md section 4): the
+ * topology file, the NATS subjects a node uses, and the transport
+ * permissions each node's nkey gets on the nats-server.
+ *
+ * No I/O: functions take text and structs and return decisions or text, so
+ * every rule is unit-testable. A cf_topology is immutable once parsed and may
+ * be read from any thread.
+ */
+#ifndef CF_FEDERATION_H
+#define CF_FEDERATION_H
+
+#include "keys/keys.h"
+
+/* Subjects all start with this token. */
+#define CF_SUBJECT_ROOT "certfed"
+/* The most nodes a topology may name; a bound on what a file can make us do. */
+#define CF_TOPOLOGY_MAX_NODES 10000
+
+typedef struct cf_topo_node {
+    char *id;
+    cf_role role;
+    char *parent;      /* NULL for the Council */
+    size_t parent_idx; /* index in nodes, or SIZE_MAX for the Council */
+    char *path;        /* ancestry joined by dots: "council.ncert.banking" */
+    int line;          /* line of its [node ...] section */
+} cf_topo_node;
+
+typedef struct cf_topology {
+    char *federation;
+    cf_topo_node *nodes; /* parents before children */
+    size_t n;
+} cf_topology;
+
+/**
+ * Parse a topology file's text (DESIGN.md section 8) and check it: known
+ * roles, valid and unique ids, exactly one Council, every other node with a
+ * known parent of a role that may have it as a child, no cycle.
+ * @param err  on failure a message naming the line ("line 12: ..."), may be NULL
+ * @return CF_OK, CF_E_CONFIG, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_topology_parse(const char *text, cf_topology **out, char *err,
+                                          size_t errlen);
+void cf_topology_free(cf_topology *t);
+/** The node with this id, or NULL. */
+const cf_topo_node *cf_topology_find(const cf_topology *t, const char *id);
+/** Is a an ancestor of d (a != d)? */
+bool cf_topology_is_ancestor(const cf_topology *t, const cf_topo_node *a, const cf_topo_node *d);
+
+/** May a node of role parent have a direct child of role child? */
+bool cf_role_may_parent(cf_role parent, cf_role child);
+/** May a node of this role broadcast this message type to its subtree? */
+bool cf_role_may_broadcast(cf_role role, cf_msg_type type);
+
+/* ---- subjects ---------------------------------------------------------- */
+
+/** "certfed.<path>.in.<type>", or "certfed.<path>.in.>" when type is 0. */
+CF_MUST_CHECK cf_status cf_subject_inbox(const char *path, int type, cf_buf *out);
+/** "certfed.<path>.down.<type>", or "certfed.<path>.down.>" when type is 0. */
+CF_MUST_CHECK cf_status cf_subject_down(const char *path, int type, cf_buf *out);
+
+/* ---- transport permissions ------------------------------------------------ */
+
+/** A list of owned strings. */
+typedef struct cf_strlist {
+    char **v;
+    size_t n;
+} cf_strlist;
+
+void cf_strlist_clear(cf_strlist *l);
+
+/**
+ * The subjects a node's transport key may publish to and subscribe to: it
+ * publishes to the inboxes of its ancestors and descendants (reports up,
+ * taskings down, acks back to origins) and to its own down subjects for the
+ * types its role may broadcast; it subscribes to its own inbox and to the
+ * down subjects of its ancestors.
+ */
+CF_MUST_CHECK cf_status cf_permissions(const cf_topology *t, const cf_topo_node *node,
+                                       cf_strlist *out_pub, cf_strlist *out_sub);
+
+/**
+ * A nats-server configuration whose users are the nodes' transport nkeys,
+ * each with the permissions of cf_permissions(). The listen port is left to
+ * the command line. nkeys[i] is node i's public nkey ("U...").
+ */
+CF_MUST_CHECK cf_status cf_nats_server_config(const cf_topology *t, const char *const *nkeys,
+                                              size_t max_payload, cf_buf *out);
+
+#endif
