@@ -1,0 +1,454 @@
+/*
+ * bootstrap.c - `certfed bootstrap TOPOLOGY OUTDIR`: everything a federation
+ * needs, from a topology file. Layout of OUTDIR:
+ *
+ *   topology.ini              the topology it was made from
+ *   root/root.key, root.cert  the Council's root (keep root.key offline)
+ *   federation.certs          every node's certificate
+ *   nats/nats-server.conf     users = transport nkeys, permissions by hierarchy
+ *   nodes/<id>/               one self-contained folder per node: node.conf,
+ *                             keys/ (0700), root.cert, chain.certs,
+ *                             federation.certs
+ *
+ * Running it again keeps every existing key (it never overwrites one) and
+ * issues fresh certificates and configs, so a node added to the topology
+ * joins without disturbing the others.
+ */
+#include "node/cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage_text[] =
+    "usage: certfed bootstrap TOPOLOGY OUTDIR [--nats-url URL] [--days N]\n"
+    "\n"
+    "Creates keys, certificates, node configs and a nats-server config for every\n"
+    "node of TOPOLOGY in OUTDIR. Existing keys in OUTDIR are kept, never replaced.\n"
+    "  --nats-url URL  where the nodes find NATS (default nats://127.0.0.1:4222)\n"
+    "  --days N        validity of the node certificates (default 730)\n";
+
+#define NATS_MAX_PAYLOAD (2 * 1024 * 1024)
+
+typedef struct boot {
+    const char *outdir;
+    const char *nats_url;
+    long days;
+    cf_topology *topo;
+    cf_identity *root_key;
+    cf_cert *root_cert;
+    cf_identity **ids; /* per node, topology order */
+    cf_cert **certs;   /* per node */
+    char **nkeys;      /* per node, public "U..." */
+    bool *kept;        /* per node: keys existed */
+} boot;
+
+static char *
+path2(const char *a, const char *b)
+{
+    return cf_path_join(a, b);
+}
+
+static char *
+node_dir(const boot *b, size_t i)
+{
+    char *nodes = path2(b->outdir, "nodes");
+    char *dir = nodes ? path2(nodes, b->topo->nodes[i].id) : NULL;
+
+    free(nodes);
+    return dir;
+}
+
+static int
+write_text(const char *path, const cf_buf *text, unsigned mode)
+{
+    cf_status st = cf_file_write(path, text->data, text->len, mode, false);
+
+    if (st != CF_OK)
+        return cli_fail("cannot write %s: %s", path, strerror(errno));
+    return CLI_OK;
+}
+
+/* The root key is kept if it exists; its certificate is reused if it still
+ * belongs to that key and federation. */
+static int
+make_root(boot *b)
+{
+    char *dir = path2(b->outdir, "root");
+    char *keyp = dir ? path2(dir, "root.key") : NULL;
+    char *certp = dir ? path2(dir, "root.cert") : NULL;
+    const char *council = NULL;
+    struct stat sb;
+    cf_status st;
+    int rc = CLI_FAIL;
+
+    if (!keyp || !certp)
+        goto out;
+    for (size_t i = 0; i < b->topo->n; i++)
+        if (b->topo->nodes[i].role == CF_ROLE_COUNCIL)
+            council = b->topo->nodes[i].id;
+    if (cf_dir_make(dir, 0700) != CF_OK) {
+        rc = cli_fail("cannot create %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (stat(keyp, &sb) == 0) {
+        st = cf_identity_load(keyp, NULL, &b->root_key);
+        if (st != CF_OK) {
+            rc = cli_fail("existing root key %s: %s", keyp, cf_key_error_hint(st));
+            goto out;
+        }
+    } else {
+        st = cf_identity_generate(&b->root_key);
+        if (st == CF_OK)
+            st = cf_identity_save(b->root_key, keyp, NULL);
+        if (st != CF_OK) {
+            rc = cli_fail("cannot write root key %s: %s", keyp, cf_status_str(st));
+            goto out;
+        }
+    }
+    cf_cert **old = NULL;
+    size_t n_old = 0;
+    if (cf_cert_load_file(certp, &old, &n_old) == CF_OK && n_old == 1 &&
+        memcmp(old[0]->body->identity_key, b->root_key->sign_pk, CF_PK_LEN) == 0 &&
+        strcmp(old[0]->federation, b->topo->federation) == 0 &&
+        strcmp(old[0]->body->node, council) == 0 &&
+        old[0]->body->not_after_ms > cf_clock_now_ms()) {
+        b->root_cert = old[0];
+        old[0] = NULL;
+        cf_certv_free(old, n_old);
+        rc = CLI_OK;
+        goto out;
+    }
+    cf_certv_free(old, n_old);
+
+    cf_cert_request req;
+    memset(&req, 0, sizeof(req));
+    req.federation = b->topo->federation;
+    req.node = council;
+    req.role = CF_ROLE_ROOT;
+    memcpy(req.keys.identity, b->root_key->sign_pk, CF_PK_LEN);
+    memcpy(req.keys.transport, b->root_key->sign_pk, CF_PK_LEN);
+    memcpy(req.keys.encryption, b->root_key->box_pk, CF_PK_LEN);
+    req.not_before_ms = cf_clock_now_ms() - 60 * 1000;
+    req.not_after_ms = req.not_before_ms + CLI_ROOT_DAYS * 86400000LL;
+    st = cf_cert_issue(b->root_key, NULL, &req, &b->root_cert);
+    if (st != CF_OK) {
+        rc = cli_fail("cannot issue the root certificate: %s", cf_status_str(st));
+        goto out;
+    }
+    cf_buf text;
+    cf_buf_init(&text);
+    st = cf_armor_encode(CF_ARMOR_CERT, b->root_cert->wire, b->root_cert->len, &text);
+    rc = st == CF_OK ? write_text(certp, &text, 0644) : cli_fail("out of memory");
+    cf_buf_clear(&text);
+out:
+    free(dir);
+    free(keyp);
+    free(certp);
+    return rc;
+}
+
+static int
+make_node(boot *b, size_t i)
+{
+    const cf_topo_node *n = &b->topo->nodes[i];
+    char *dir = node_dir(b, i);
+    char *keys = dir ? path2(dir, "keys") : NULL;
+    const cf_identity *issuer_key;
+    const cf_cert *issuer_cert;
+    cf_cert_request req;
+    char err[512];
+    char *idp = NULL;
+    cf_status st;
+    int rc = CLI_FAIL;
+
+    if (!keys)
+        goto out;
+    memset(&req, 0, sizeof(req));
+    st = cli_keydir_create(keys, NULL, true, &req.keys, &b->kept[i], err, sizeof(err));
+    if (st != CF_OK) {
+        rc = cli_fail("node %s: %s", n->id, err);
+        goto out;
+    }
+    idp = path2(keys, "identity.key");
+    st = idp ? cf_identity_load(idp, NULL, &b->ids[i]) : CF_E_NOMEM;
+    if (st != CF_OK) {
+        rc = cli_fail("node %s: identity key %s: %s", n->id, idp ? idp : "", cf_key_error_hint(st));
+        goto out;
+    }
+    /* the Council's root certifies the Council's node and NCERT; every
+     * other node is certified by its parent */
+    if (n->role == CF_ROLE_COUNCIL || n->role == CF_ROLE_NCERT) {
+        issuer_key = b->root_key;
+        issuer_cert = b->root_cert;
+    } else {
+        issuer_key = b->ids[n->parent_idx];
+        issuer_cert = b->certs[n->parent_idx];
+    }
+    req.federation = b->topo->federation;
+    req.node = n->id;
+    req.role = n->role;
+    req.parent = n->parent ? n->parent : "";
+    req.not_before_ms = cf_clock_now_ms() - 60 * 1000;
+    req.not_after_ms = req.not_before_ms + b->days * 86400000LL;
+    st = cf_cert_issue(issuer_key, issuer_cert, &req, &b->certs[i]);
+    if (st != CF_OK) {
+        rc = cli_fail("node %s: cannot issue its certificate: %s", n->id, cf_status_str(st));
+        goto out;
+    }
+    b->nkeys[i] = malloc(CF_NKEY_PUBLIC_LEN + 1);
+    if (!b->nkeys[i])
+        goto out;
+    cf_nkey_public_encode(req.keys.transport, b->nkeys[i]);
+    rc = CLI_OK;
+out:
+    free(dir);
+    free(keys);
+    free(idp);
+    return rc;
+}
+
+/* The chain of node i, leaf first, ending with the root. */
+static cf_status
+chain_text(const boot *b, size_t i, cf_buf *out)
+{
+    cf_status st = CF_OK;
+
+    for (size_t cur = i; st == CF_OK;) {
+        const cf_topo_node *n = &b->topo->nodes[cur];
+        st = cf_armor_encode(CF_ARMOR_CERT, b->certs[cur]->wire, b->certs[cur]->len, out);
+        if (n->role == CF_ROLE_COUNCIL || n->role == CF_ROLE_NCERT)
+            break;
+        cur = n->parent_idx;
+    }
+    if (st == CF_OK)
+        st = cf_armor_encode(CF_ARMOR_CERT, b->root_cert->wire, b->root_cert->len, out);
+    return st;
+}
+
+static int
+write_node_files(const boot *b, size_t i, const cf_buf *all_certs, const cf_buf *root_text)
+{
+    const cf_topo_node *n = &b->topo->nodes[i];
+    char *dir = node_dir(b, i);
+    static const char *const names[] = {"node.conf", "root.cert", "chain.certs",
+                                        "federation.certs"};
+    char *paths[4] = {NULL, NULL, NULL, NULL};
+    cf_buf conf, chain;
+    int rc = CLI_FAIL;
+
+    cf_buf_init(&conf);
+    cf_buf_init(&chain);
+    for (size_t k = 0; dir && k < 4; k++)
+        if (!(paths[k] = path2(dir, names[k])))
+            goto out;
+    if (!dir)
+        goto out;
+    if (cf_buf_printf(&conf,
+                      "# certfed node configuration of '%s' (%s) in federation '%s',\n"
+                      "# written by certfed bootstrap. Paths are relative to this file.\n"
+                      "[node]\n"
+                      "id = %s\n"
+                      "federation = %s\n"
+                      "keys = keys\n"
+                      "root = root.cert\n"
+                      "chain = chain.certs\n"
+                      "certs = federation.certs\n"
+                      "store = store\n"
+                      "control = control.sock\n"
+                      "\n"
+                      "[nats]\n"
+                      "url = %s\n"
+                      "\n"
+                      "[limits]\n"
+                      "max_envelope = %d\n",
+                      n->id, cf_role_name(n->role), b->topo->federation, n->id, b->topo->federation,
+                      b->nats_url, CF_DEFAULT_MAX_ENVELOPE) != CF_OK ||
+        chain_text(b, i, &chain) != CF_OK) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    rc = write_text(paths[0], &conf, 0644);
+    if (rc == CLI_OK)
+        rc = write_text(paths[1], root_text, 0644);
+    if (rc == CLI_OK)
+        rc = write_text(paths[2], &chain, 0644);
+    if (rc == CLI_OK)
+        rc = write_text(paths[3], all_certs, 0644);
+out:
+    for (size_t k = 0; k < 4; k++)
+        free(paths[k]);
+    free(dir);
+    cf_buf_clear(&conf);
+    cf_buf_clear(&chain);
+    return rc;
+}
+
+static int
+write_shared_files(const boot *b, const cf_buf *all_certs, const char *topology_text)
+{
+    char *fed = path2(b->outdir, "federation.certs");
+    char *topo = path2(b->outdir, "topology.ini");
+    char *natsdir = path2(b->outdir, "nats");
+    char *natsconf = natsdir ? path2(natsdir, "nats-server.conf") : NULL;
+    cf_buf conf, topo_buf;
+    int rc = CLI_FAIL;
+
+    cf_buf_init(&conf);
+    cf_buf_init(&topo_buf);
+    if (!fed || !topo || !natsconf || cf_buf_append_str(&topo_buf, topology_text) != CF_OK)
+        goto out;
+    if (cf_dir_make(natsdir, 0755) != CF_OK) {
+        rc = cli_fail("cannot create %s: %s", natsdir, strerror(errno));
+        goto out;
+    }
+    if (cf_nats_server_config(b->topo, (const char *const *)b->nkeys, NATS_MAX_PAYLOAD, &conf) !=
+        CF_OK) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    rc = write_text(fed, all_certs, 0644);
+    if (rc == CLI_OK)
+        rc = write_text(topo, &topo_buf, 0644);
+    if (rc == CLI_OK)
+        rc = write_text(natsconf, &conf, 0644);
+out:
+    free(fed);
+    free(topo);
+    free(natsdir);
+    free(natsconf);
+    cf_buf_clear(&conf);
+    cf_buf_clear(&topo_buf);
+    return rc;
+}
+
+static void
+boot_clear(boot *b)
+{
+    for (size_t i = 0; b->topo && i < b->topo->n; i++) {
+        if (b->ids)
+            cf_identity_free(b->ids[i]);
+        if (b->certs)
+            cf_cert_free(b->certs[i]);
+        if (b->nkeys)
+            free(b->nkeys[i]);
+    }
+    free(b->ids);
+    free(b->certs);
+    free(b->nkeys);
+    free(b->kept);
+    cf_identity_free(b->root_key);
+    cf_cert_free(b->root_cert);
+    cf_topology_free(b->topo);
+}
+
+int
+cli_bootstrap(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"nats-url", required_argument, NULL, 'u'},
+        {"days", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    boot b;
+    uint8_t *text = NULL;
+    size_t len;
+    char err[512];
+    cf_buf all, root_text;
+    int c, rc = CLI_FAIL;
+    char *end;
+    cf_status st;
+
+    memset(&b, 0, sizeof(b));
+    b.nats_url = "nats://127.0.0.1:4222";
+    b.days = CLI_NODE_DAYS;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            b.nats_url = optarg;
+            break;
+        case 'd':
+            errno = 0;
+            b.days = strtol(optarg, &end, 10);
+            if (errno || *end || b.days < 1 || b.days > 36500)
+                return cli_usage(usage_text, "--days must be a number from 1 to 36500");
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        default:
+            return cli_usage(usage_text, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 2)
+        return cli_usage(usage_text, "bootstrap takes a topology file and an output directory");
+    if (strncmp(b.nats_url, "nats://", 7) != 0 && strncmp(b.nats_url, "tls://", 6) != 0)
+        return cli_usage(usage_text, "--nats-url must start with nats:// or tls://");
+    const char *topo_path = argv[optind];
+    b.outdir = argv[optind + 1];
+    st = cf_file_read(topo_path, 4 * 1024 * 1024, &text, &len);
+    if (st != CF_OK)
+        return cli_fail("%s: %s", topo_path,
+                        st == CF_E_NOT_FOUND ? "no such file" : cf_status_str(st));
+    st = cf_topology_parse((const char *)text, &b.topo, err, sizeof(err));
+    if (st != CF_OK) {
+        free(text);
+        return cli_fail("%s: %s", topo_path, st == CF_E_CONFIG ? err : cf_status_str(st));
+    }
+    cf_buf_init(&all);
+    cf_buf_init(&root_text);
+    b.ids = calloc(b.topo->n, sizeof(*b.ids));
+    b.certs = calloc(b.topo->n, sizeof(*b.certs));
+    b.nkeys = calloc(b.topo->n, sizeof(*b.nkeys));
+    b.kept = calloc(b.topo->n, sizeof(*b.kept));
+    if (!b.ids || !b.certs || !b.nkeys || !b.kept) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    if (cf_dir_make(b.outdir, 0755) != CF_OK) {
+        rc = cli_fail("cannot create %s: %s", b.outdir, strerror(errno));
+        goto out;
+    }
+    rc = make_root(&b);
+    /* parents come before children in a parsed topology */
+    for (size_t i = 0; rc == CLI_OK && i < b.topo->n; i++)
+        rc = make_node(&b, i);
+    if (rc != CLI_OK)
+        goto out;
+    if (cf_armor_encode(CF_ARMOR_CERT, b.root_cert->wire, b.root_cert->len, &root_text) != CF_OK) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < b.topo->n; i++) {
+        if (cf_armor_encode(CF_ARMOR_CERT, b.certs[i]->wire, b.certs[i]->len, &all) != CF_OK) {
+            rc = cli_fail("out of memory");
+            goto out;
+        }
+    }
+    for (size_t i = 0; rc == CLI_OK && i < b.topo->n; i++)
+        rc = write_node_files(&b, i, &all, &root_text);
+    if (rc == CLI_OK)
+        rc = write_shared_files(&b, &all, (const char *)text);
+    if (rc != CLI_OK)
+        goto out;
+    size_t kept = 0;
+    for (size_t i = 0; i < b.topo->n; i++) {
+        const cf_topo_node *n = &b.topo->nodes[i];
+        kept += b.kept[i];
+        printf("%-12s %-11s %-40s %s\n", n->id, cf_role_name(n->role), n->path,
+               b.kept[i] ? "kept existing keys" : "new keys");
+    }
+    printf("federation %s: %zu nodes (%zu with existing keys kept) in %s\n", b.topo->federation,
+           b.topo->n, kept, b.outdir);
+out:
+    free(text);
+    cf_buf_clear(&all);
+    cf_buf_clear(&root_text);
+    boot_clear(&b);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * main.c - the certfed operator CLI: dispatch to one file per command.
+ */
+#include "node/cli/cli.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage_text[] =
+    "usage: certfed COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  keys gen|root|certify|revoke|show   identities, certificates, revocations\n"
+    "  bootstrap TOPOLOGY OUTDIR           keys, certificates and configs of a federation\n"
+    "\n"
+    "Run 'certfed COMMAND --help' for a command's options.\n";
+
+int
+cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("certfed: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_FAIL;
+}
+
+int
+cli_usage(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (fmt) {
+        fputs("certfed: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+    }
+    fputs(usage, stderr);
+    return CLI_USAGE;
+}
+
+void
+cli_format_time(int64_t ms, char *out, size_t len)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage(usage_text, NULL);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, stdout);
+        return CLI_OK;
+    }
+    if (sodium_init() < 0)
+        return cli_fail("libsodium failed to initialise");
+    if (strcmp(argv[1], "keys") == 0)
+        return cli_keys(argc - 1, argv + 1);
+    if (strcmp(argv[1], "bootstrap") == 0)
+        return cli_bootstrap(argc - 1, argv + 1);
+    return cli_usage(usage_text, "unknown command '%s'", argv[1]);
+}

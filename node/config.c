@@ -1,0 +1,383 @@
+/*
+ * config.c - loading the node configuration and the keys and certificates
+ * it names, with error messages an operator can act on.
+ */
+#include "node/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct load_state {
+    cf_node_config *c;
+    char *dir;
+    char *err;
+    size_t errlen;
+    bool failed;
+    bool nomem;
+} load_state;
+
+static void
+fail(load_state *ls, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (ls->failed)
+        return;
+    ls->failed = true;
+    n = snprintf(ls->err, ls->errlen, "%s: ", ls->c->path);
+    if (n < 0 || (size_t)n >= ls->errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(ls->err + n, ls->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* A path from the file, made absolute against the file's directory. */
+static char *
+resolve(const load_state *ls, const char *value)
+{
+    return value[0] == '/' ? strdup(value) : cf_path_join(ls->dir, value);
+}
+
+static bool
+set_path(load_state *ls, char **slot, const char *name, const char *value)
+{
+    if (*slot) {
+        fail(ls, "'%s' given twice", name);
+        return false;
+    }
+    if (!value[0]) {
+        fail(ls, "'%s' is empty", name);
+        return false;
+    }
+    *slot = resolve(ls, value);
+    if (!*slot)
+        ls->nomem = true;
+    return *slot != NULL;
+}
+
+static int
+on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    load_state *ls = user;
+    cf_node_config *c = ls->c;
+
+    if (ls->failed || ls->nomem)
+        return 0;
+    if (strcmp(section, "node") == 0) {
+        if (strcmp(name, "id") == 0 || strcmp(name, "federation") == 0) {
+            char **slot = name[0] == 'i' ? &c->id : &c->federation;
+            if (!cf_id_valid(value))
+                fail(ls, "invalid %s '%s' (use [a-z0-9-]{1,32})", name, value);
+            else if (*slot)
+                fail(ls, "'%s' given twice", name);
+            else if (!(*slot = strdup(value)))
+                ls->nomem = true;
+            return !ls->failed && !ls->nomem;
+        }
+        static const struct {
+            const char *name;
+            size_t off;
+        } paths[] = {
+            {"keys", offsetof(cf_node_config, keys_dir)},
+            {"passphrase_file", offsetof(cf_node_config, passphrase_file)},
+            {"root", offsetof(cf_node_config, root)},
+            {"chain", offsetof(cf_node_config, chain)},
+            {"certs", offsetof(cf_node_config, certs)},
+            {"store", offsetof(cf_node_config, store)},
+            {"control", offsetof(cf_node_config, control)},
+        };
+        for (size_t i = 0; i < CF_ARRAY_LEN(paths); i++)
+            if (strcmp(name, paths[i].name) == 0)
+                return set_path(ls, (char **)((char *)c + paths[i].off), name, value);
+        fail(ls, "unknown key '%s' in [node]", name);
+        return 0;
+    }
+    if (strcmp(section, "nats") == 0 && strcmp(name, "url") == 0) {
+        if (c->nats_url)
+            fail(ls, "'url' given twice");
+        else if (strncmp(value, "nats://", 7) != 0 && strncmp(value, "tls://", 6) != 0)
+            fail(ls, "[nats] url '%s' must start with nats:// or tls://", value);
+        else if (!(c->nats_url = strdup(value)))
+            ls->nomem = true;
+        return !ls->failed && !ls->nomem;
+    }
+    if (strcmp(section, "limits") == 0 && strcmp(name, "max_envelope") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || *end || value[0] == '-' || v < 1024 || v > 64ull * 1024 * 1024)
+            fail(ls, "[limits] max_envelope '%s' must be a number of bytes from 1024 to 67108864",
+                 value);
+        else
+            c->max_envelope = (size_t)v;
+        return !ls->failed;
+    }
+    fail(ls, "unknown key '%s' in [%s]", name, section);
+    return 0;
+}
+
+cf_status
+cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t errlen)
+{
+    load_state ls;
+    uint8_t *text = NULL;
+    size_t len;
+    cf_status st;
+    int rc;
+
+    memset(&ls, 0, sizeof(ls));
+    ls.err = err;
+    ls.errlen = errlen;
+    ls.c = calloc(1, sizeof(*ls.c));
+    if (!ls.c || !(ls.c->path = strdup(path))) {
+        free(ls.c);
+        return CF_E_NOMEM;
+    }
+    st = cf_file_read(path, 1024 * 1024, &text, &len);
+    if (st != CF_OK) {
+        snprintf(err, errlen, "%s: cannot read: %s", path,
+                 st == CF_E_NOT_FOUND ? "no such file" : cf_status_str(st));
+        goto out;
+    }
+    char *copy = strdup(path);
+    if (!copy) {
+        st = CF_E_NOMEM;
+        goto out;
+    }
+    ls.dir = strdup(dirname(copy));
+    free(copy);
+    if (!ls.dir) {
+        st = CF_E_NOMEM;
+        goto out;
+    }
+    ls.c->max_envelope = CF_DEFAULT_MAX_ENVELOPE;
+    rc = ini_parse_string((const char *)text, on_entry, &ls);
+    if (ls.nomem) {
+        st = CF_E_NOMEM;
+        goto out;
+    }
+    if (rc > 0 && !ls.failed)
+        fail(&ls, "line %d: syntax error (expected [section] or key = value)", rc);
+    if (!ls.failed) {
+        const char *missing = !ls.c->id           ? "[node] id"
+                              : !ls.c->federation ? "[node] federation"
+                              : !ls.c->keys_dir   ? "[node] keys"
+                              : !ls.c->root       ? "[node] root"
+                              : !ls.c->chain      ? "[node] chain"
+                              : !ls.c->store      ? "[node] store"
+                              : !ls.c->control    ? "[node] control"
+                              : !ls.c->nats_url   ? "[nats] url"
+                                                  : NULL;
+        if (missing)
+            fail(&ls, "missing %s", missing);
+    }
+    st = ls.failed ? CF_E_CONFIG : CF_OK;
+out:
+    free(text);
+    free(ls.dir);
+    if (st != CF_OK) {
+        cf_node_config_free(ls.c);
+        return st;
+    }
+    *out = ls.c;
+    return CF_OK;
+}
+
+void
+cf_node_config_free(cf_node_config *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->id);
+    free(c->federation);
+    free(c->keys_dir);
+    free(c->passphrase_file);
+    free(c->root);
+    free(c->chain);
+    free(c->certs);
+    free(c->store);
+    free(c->control);
+    free(c->nats_url);
+    free(c);
+}
+
+cf_status
+cf_passphrase_read(const char *path, char **out)
+{
+    uint8_t *text;
+    size_t len;
+    cf_status st;
+
+    *out = NULL;
+    if (!path)
+        return CF_OK;
+    st = cf_file_check_private(path);
+    if (st == CF_OK)
+        st = cf_file_read(path, 4096, &text, &len);
+    if (st != CF_OK)
+        return st;
+    text[strcspn((char *)text, "\r\n")] = 0;
+    *out = (char *)text;
+    return CF_OK;
+}
+
+void
+cf_passphrase_free(char *p)
+{
+    if (!p)
+        return;
+    sodium_memzero(p, strlen(p));
+    free(p);
+}
+
+const char *
+cf_key_error_hint(cf_status st)
+{
+    switch (st) {
+    case CF_E_NOT_FOUND:
+        return "no such file";
+    case CF_E_PERMISSIONS:
+        return "group or others may access it; run chmod 600 on it (as ssh requires)";
+    case CF_E_PASSPHRASE:
+        return "the key is sealed: the passphrase is missing or wrong";
+    case CF_E_MALFORMED:
+        return "not a certfed key file";
+    default:
+        return cf_status_str(st);
+    }
+}
+
+static cf_status keys_fail(char *err, size_t errlen, cf_status st, const char *fmt, ...)
+    CF_PRINTF(4, 5);
+
+static cf_status
+keys_fail(char *err, size_t errlen, cf_status st, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void
+cf_node_keys_free(cf_node_keys *k)
+{
+    if (!k)
+        return;
+    cf_identity_free(k->identity);
+    cf_nkey_free(k->transport);
+    cf_trust_free(k->trust);
+    free(k);
+}
+
+cf_status
+cf_node_keys_load(const cf_node_config *cfg, int64_t now_ms, cf_node_keys **out, char *err,
+                  size_t errlen)
+{
+    cf_node_keys *k = calloc(1, sizeof(*k));
+    cf_cert **roots = NULL, **chain = NULL, **certs = NULL;
+    size_t n_roots = 0, n_chain = 0, n_certs = 0, failed = 0;
+    char *idpath = NULL, *nkpath = NULL, *pass = NULL;
+    cf_status st;
+
+    if (!k)
+        return CF_E_NOMEM;
+    idpath = cf_path_join(cfg->keys_dir, "identity.key");
+    nkpath = cf_path_join(cfg->keys_dir, "transport.nk");
+    if (!idpath || !nkpath) {
+        st = CF_E_NOMEM;
+        goto out;
+    }
+    st = cf_passphrase_read(cfg->passphrase_file, &pass);
+    if (st != CF_OK) {
+        st = keys_fail(err, errlen, st, "passphrase file %s: %s", cfg->passphrase_file,
+                       cf_key_error_hint(st));
+        goto out;
+    }
+    st = cf_identity_load(idpath, pass, &k->identity);
+    if (st != CF_OK) {
+        st = keys_fail(err, errlen, st, "identity key %s: %s", idpath, cf_key_error_hint(st));
+        goto out;
+    }
+    st = cf_nkey_load(nkpath, &k->transport);
+    if (st != CF_OK) {
+        st = keys_fail(err, errlen, st, "transport key %s: %s", nkpath, cf_key_error_hint(st));
+        goto out;
+    }
+    st = cf_cert_load_file(cfg->root, &roots, &n_roots);
+    if (st == CF_OK && n_roots != 1)
+        st = CF_E_MALFORMED;
+    if (st == CF_OK)
+        st = cf_trust_new(roots[0], &k->trust);
+    if (st != CF_OK) {
+        st = keys_fail(err, errlen, st, "root certificate %s: %s", cfg->root,
+                       st == CF_E_BAD_CHAIN ? "not a self-signed root" : cf_status_str(st));
+        goto out;
+    }
+    if (strcmp(cf_trust_federation(k->trust), cfg->federation) != 0) {
+        st = keys_fail(err, errlen, CF_E_WRONG_FEDERATION,
+                       "root certificate %s is of federation '%s', not '%s'", cfg->root,
+                       cf_trust_federation(k->trust), cfg->federation);
+        goto out;
+    }
+    st = cf_cert_load_file(cfg->chain, &chain, &n_chain);
+    if (st == CF_OK)
+        st = cf_trust_add_certs(k->trust, chain, n_chain, now_ms, &failed);
+    if (st != CF_OK) {
+        st = keys_fail(err, errlen, st, "certificate chain %s: %s", cfg->chain, cf_status_str(st));
+        goto out;
+    }
+    /* the leaf comes first in a chain file */
+    const cf_member_cert *leaf = chain[0]->body;
+    if (strcmp(leaf->node, cfg->id) != 0 ||
+        sodium_memcmp(leaf->identity_key, k->identity->sign_pk, CF_PK_LEN) != 0 ||
+        sodium_memcmp(leaf->transport_key, k->transport->pk, CF_PK_LEN) != 0 ||
+        sodium_memcmp(leaf->encryption_key, k->identity->box_pk, CF_PK_LEN) != 0) {
+        st = keys_fail(err, errlen, CF_E_BAD_CHAIN,
+                       "certificate chain %s: its first certificate is for '%s' and does not "
+                       "match node '%s' and the keys in %s",
+                       cfg->chain, leaf->node, cfg->id, cfg->keys_dir);
+        goto out;
+    }
+    k->self = cf_trust_find_key(k->trust, k->identity->sign_pk);
+    if (cfg->certs) {
+        /* Other nodes' certificates, in any order. One that does not
+         * validate is left out and counted; the node goes on with the rest
+         * and its caller logs them. */
+        st = cf_cert_load_file(cfg->certs, &certs, &n_certs);
+        if (st != CF_OK) {
+            st = keys_fail(err, errlen, st, "certificates %s: %s", cfg->certs, cf_status_str(st));
+            goto out;
+        }
+        cf_status some = cf_trust_add_certs(k->trust, certs, n_certs, now_ms, NULL);
+        for (size_t i = 0; some != CF_OK && i < n_certs; i++) {
+            /* adding one already present is CF_OK: what fails was left out */
+            cf_status why = cf_trust_add_cert(k->trust, certs[i], now_ms);
+            if (why != CF_OK && k->rejected_certs++ == 0)
+                k->first_rejection = why;
+        }
+    }
+    *out = k;
+    k = NULL;
+    st = CF_OK;
+out:
+    cf_certv_free(roots, n_roots);
+    cf_certv_free(chain, n_chain);
+    cf_certv_free(certs, n_certs);
+    cf_passphrase_free(pass);
+    free(idpath);
+    free(nkpath);
+    cf_node_keys_free(k);
+    return st;
+}

@@ -1,0 +1,65 @@
+/*
+ * config.h - the node configuration file (INI) and the identity, keys and
+ * trust store it points to. Used by certfedd at start and by the CLI.
+ * Paths in the file are relative to the file's own directory, so a node's
+ * folder can be moved as a whole. Loading happens before any thread starts.
+ */
+#ifndef CF_NODE_CONFIG_H
+#define CF_NODE_CONFIG_H
+
+#include "federation/federation.h"
+
+typedef struct cf_node_config {
+    char *path;            /* the config file */
+    char *id;              /* [node] id */
+    char *federation;      /* [node] federation */
+    char *keys_dir;        /* [node] keys: holds identity.key, transport.nk */
+    char *passphrase_file; /* [node] passphrase_file: NULL if the key is not sealed */
+    char *root;            /* [node] root: the Council root certificate */
+    char *chain;           /* [node] chain: this node's certificate chain */
+    char *certs;           /* [node] certs: the federation's certificates */
+    char *store;           /* [node] store: the LMDB directory */
+    char *control;         /* [node] control: the control socket */
+    char *nats_url;        /* [nats] url */
+    size_t max_envelope;   /* [limits] max_envelope */
+} cf_node_config;
+
+/**
+ * Load and check a node configuration.
+ * @param err  on failure a message naming the file and the problem
+ * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_CONFIG, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_node_config_load(const char *path, cf_node_config **out, char *err,
+                                            size_t errlen);
+void cf_node_config_free(cf_node_config *c);
+
+/* What a node proves itself with, and what it trusts. */
+typedef struct cf_node_keys {
+    cf_identity *identity;
+    cf_nkey *transport;
+    cf_trust *trust;
+    const cf_cert *self;       /* this node's certificate, inside trust */
+    size_t rejected_certs;     /* certificates of [node] certs left out */
+    cf_status first_rejection; /* and why the first of them was */
+} cf_node_keys;
+
+/**
+ * Load the identity and transport keys, the root, the node's chain and the
+ * federation's certificates, and check that they fit together: the chain
+ * validates to the root at now, and the certificate names this node, this
+ * federation, and the keys on disk.
+ * @return CF_OK, or the status of the first thing that failed, with err
+ *         naming the file and the reason
+ */
+CF_MUST_CHECK cf_status cf_node_keys_load(const cf_node_config *cfg, int64_t now_ms,
+                                          cf_node_keys **out, char *err, size_t errlen);
+void cf_node_keys_free(cf_node_keys *k);
+
+/** Read a passphrase file (first line); NULL path gives NULL. Wipe with cf_passphrase_free. */
+CF_MUST_CHECK cf_status cf_passphrase_read(const char *path, char **out);
+void cf_passphrase_free(char *p);
+
+/** A hint for an operator after a key file failed to load with st. */
+const char *cf_key_error_hint(cf_status st);
+
+#endif
