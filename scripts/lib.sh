@@ -1,0 +1,58 @@
+# lib.sh - what certfed's scripts share: installing the Debian packages the
+# project needs, building it, and finding its programs. Source it.
+
+CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages: the build, the libraries, the broker, and clang for fuzzing.
+CF_PACKAGES="cmake make gcc clang libclang-rt-dev pkg-config libnats-dev libprotobuf-c-dev
+protobuf-c-compiler libsodium-dev liblmdb-dev libuv1-dev libinih-dev libcjson-dev
+nats-server"
+
+cf_say() { printf '==> %s\n' "$*"; }
+cf_die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# Install whichever of CF_PACKAGES is missing (apt-get update first).
+cf_install_deps() {
+    local missing=() p sudo=""
+    for p in $CF_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || cf_die "missing packages (${missing[*]}) and no sudo"
+        sudo="sudo"
+    fi
+    cf_say "installing Debian packages: ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+        cf_die "apt-get update failed"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null || cf_die "apt-get install ${missing[*]} failed"
+}
+
+# cf_build DIR [CMAKE-ARGS...]: configure (once) and build into DIR.
+cf_build() {
+    local dir=$1
+    shift
+    cmake -S "$CF_ROOT" -B "$dir" "$@" >/dev/null || cf_die "cmake configure of $dir failed"
+    cmake --build "$dir" -j "$(nproc)" >/dev/null || {
+        cmake --build "$dir" -j 1 2>&1 | tail -40
+        cf_die "build of $dir failed"
+    }
+}
+
+# cf_bin NAME: the path of a certfed program, building it if needed.
+# CERTFED_BIN / CERTFEDD_BIN point at other builds.
+cf_bin() {
+    local name=$1 var
+    var=$(echo "$name" | tr '[:lower:]' '[:upper:]')_BIN
+    if [ -n "${!var:-}" ]; then
+        echo "${!var}"
+        return
+    fi
+    if [ ! -x "$CF_ROOT/build/node/$name" ]; then
+        cf_install_deps >&2
+        cf_build "$CF_ROOT/build" >&2
+    fi
+    echo "$CF_ROOT/build/node/$name"
+}
