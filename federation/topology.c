@@ -24,6 +24,8 @@ typedef struct parse_state {
     bool nomem;
 } parse_state;
 
+static void fail(parse_state *ps, int line, const char *fmt, ...) CF_PRINTF(3, 4);
+
 static void
 fail(parse_state *ps, int line, const char *fmt, ...)
 {

@@ -22,6 +22,8 @@ typedef struct load_state {
     bool nomem;
 } load_state;
 
+static void fail(load_state *ls, const char *fmt, ...) CF_PRINTF(2, 3);
+
 static void
 fail(load_state *ls, const char *fmt, ...)
 {
