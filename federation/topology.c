@@ -118,7 +118,8 @@ read_line(char *str, int num, void *stream)
         return NULL;
     nl = strchr(ps->text, '\n');
     len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
-    if (len > (size_t)num - 1) {
+    /* inih's buffer holds num - 1 bytes, newline included */
+    if (len - (nl ? 1 : 0) > (size_t)num - 2) {
         fail(ps, ps->line + 1, "line too long (at most %d characters)", num - 2);
         return NULL;
     }
@@ -128,6 +129,12 @@ read_line(char *str, int num, void *stream)
     ps->line++;
     for (p = str; *p == ' ' || *p == '\t'; p++)
         ;
+    /* libinih would take an indented line as the continuation of the value
+     * above it; our format has no continuations, so say so plainly */
+    if (p != str && *p && *p != '\r' && *p != '\n' && *p != '#' && *p != ';') {
+        fail(ps, ps->line, "indented line: start keys and sections in the first column");
+        return NULL;
+    }
     if (*p == '[') {
         const char *end = strchr(p, ']');
         if (end) {
@@ -168,6 +175,10 @@ on_entry(void *user, const char *section, const char *name, const char *value)
     }
     cf_topo_node *n = &t->nodes[t->n - 1];
     if (strcmp(name, "role") == 0) {
+        if (n->role != CF_ROLE_NONE) {
+            fail(ps, ps->line, "role of '%s' given twice", n->id);
+            return 0;
+        }
         n->role = cf_role_parse(value);
         if (n->role == CF_ROLE_NONE || n->role == CF_ROLE_ROOT)
             fail(ps, ps->line,
@@ -258,16 +269,19 @@ link_nodes(parse_state *ps)
         fail(ps, 0, "no node has role council: a federation has exactly one");
         return CF_E_CONFIG;
     }
-    /* A node whose ancestry never reaches the council is on a cycle or
-     * hangs below one; walking at most n steps finds it. */
+    /* A node whose ancestry does not reach the council within n steps is
+     * on a cycle or hangs below one; after n steps up, the walk is inside
+     * the cycle, so the node reported is one of those on it. */
     for (size_t i = 0; i < t->n; i++) {
         size_t cur = i, steps = 0;
-        while (t->nodes[cur].parent_idx != SIZE_MAX && steps <= t->n) {
+        while (t->nodes[cur].parent_idx != SIZE_MAX && steps < t->n) {
             cur = t->nodes[cur].parent_idx;
             steps++;
         }
-        if (steps > t->n) {
-            fail(ps, t->nodes[i].line, "node '%s' is on a parent cycle", t->nodes[i].id);
+        if (t->nodes[cur].parent_idx != SIZE_MAX) {
+            const cf_topo_node *c = &t->nodes[cur];
+            fail(ps, c->line, "node '%s' is on a parent cycle (its parent chain comes back to it)",
+                 c->id);
             return CF_E_CONFIG;
         }
     }

@@ -1,0 +1,568 @@
+/*
+ * test_federation_subjects.c - hierarchy subjects, each sample node's transport
+ * permissions, who may broadcast what, and the generated nats-server config
+ * (also checked with a real `nats-server -t` when one is installed).
+ */
+#include "check.h"
+#include "federation/federation.h"
+#include "harness/harness.h"
+#include "keys/keys.h"
+
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A copy of federation/topologies/national.ini (DESIGN.md section 8). */
+static const char national_ini[] =
+    "# A national CERT federation: the CERT Council at the apex, the National\n"
+    "# CERT below it, sectoral CERTs for critical sectors, provincial CERTs, and\n"
+    "# a few constituents below them. Node ids are [a-z0-9-]{1,32}.\n"
+    "[federation]\n"
+    "name = pk\n"
+    "\n"
+    "[node council]\n"
+    "role = council\n"
+    "\n"
+    "[node ncert]\n"
+    "role = ncert\n"
+    "parent = council\n"
+    "\n"
+    "[node banking]\n"
+    "role = sectoral\n"
+    "parent = ncert\n"
+    "\n"
+    "[node telecom]\n"
+    "role = sectoral\n"
+    "parent = ncert\n"
+    "\n"
+    "[node energy]\n"
+    "role = sectoral\n"
+    "parent = ncert\n"
+    "\n"
+    "[node punjab]\n"
+    "role = provincial\n"
+    "parent = ncert\n"
+    "\n"
+    "[node sindh]\n"
+    "role = provincial\n"
+    "parent = ncert\n"
+    "\n"
+    "[node kp]\n"
+    "role = provincial\n"
+    "parent = ncert\n"
+    "\n"
+    "[node balochistan]\n"
+    "role = provincial\n"
+    "parent = ncert\n"
+    "\n"
+    "[node state-bank]\n"
+    "role = constituent\n"
+    "parent = banking\n"
+    "\n"
+    "[node lahore-it]\n"
+    "role = constituent\n"
+    "parent = punjab\n";
+
+static cf_topology *
+national(void)
+{
+    char err[256] = "";
+    cf_topology *t = NULL;
+
+    CHECK_ST(cf_topology_parse(national_ini, &t, err, sizeof(err)), CF_OK);
+    if (!t)
+        fprintf(stderr, "  national.ini: %s\n", err);
+    return t;
+}
+
+static bool
+has(const cf_strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static size_t
+count_containing(const cf_strlist *l, const char *part)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->n; i++)
+        if (strstr(l->v[i], part))
+            n++;
+    return n;
+}
+
+static void
+dump(const char *what, const cf_strlist *l)
+{
+    fprintf(stderr, "  %s (%zu):\n", what, l->n);
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(stderr, "    %s\n", l->v[i]);
+}
+
+/* Build a subject with f and compare it with want. */
+static void
+check_subject(cf_status (*f)(const char *, int, cf_buf *), const char *path, int type,
+              const char *want)
+{
+    cf_buf b;
+
+    cf_buf_init(&b);
+    CHECK_ST(f(path, type, &b), CF_OK);
+    CHECK(b.data != NULL);
+    if (b.data) {
+        CHECK_STR((const char *)b.data, want);
+        CHECK(b.len == strlen(want));
+    }
+    cf_buf_clear(&b);
+}
+
+static void
+test_subject_names(void)
+{
+    cf_buf b;
+
+    check_subject(cf_subject_inbox, "council.ncert.banking", CF_MSG_INCIDENT,
+                  "certfed.council.ncert.banking.in.incident");
+    check_subject(cf_subject_inbox, "council.ncert.banking", 0,
+                  "certfed.council.ncert.banking.in.>");
+    check_subject(cf_subject_down, "council", CF_MSG_DIRECTIVE, "certfed.council.down.directive");
+    check_subject(cf_subject_down, "council", 0, "certfed.council.down.>");
+    check_subject(cf_subject_down, "council.ncert.punjab", 0,
+                  "certfed.council.ncert.punjab.down.>");
+    check_subject(cf_subject_inbox, "council.ncert.punjab.lahore-it", CF_MSG_ACK,
+                  "certfed.council.ncert.punjab.lahore-it.in.ack");
+
+    /* every known type is one token after "in" or "down" */
+    for (int type = 1; type <= CF_MSG_TYPE_MAX; type++) {
+        char want[128];
+        const char *name = cf_msg_type_name(type);
+        CHECK(name != NULL);
+        if (!name)
+            continue;
+        CHECK(strchr(name, '.') == NULL && strchr(name, '*') == NULL && strchr(name, '>') == NULL &&
+              name[0]);
+        snprintf(want, sizeof(want), "certfed.council.ncert.in.%s", name);
+        check_subject(cf_subject_inbox, "council.ncert", type, want);
+        snprintf(want, sizeof(want), "certfed.council.ncert.down.%s", name);
+        check_subject(cf_subject_down, "council.ncert", type, want);
+    }
+
+    /* unknown types are refused */
+    cf_buf_init(&b);
+    CHECK_ST(cf_subject_inbox("council", CF_MSG_TYPE_MAX + 1, &b), CF_E_INVALID_ARG);
+    CHECK_ST(cf_subject_down("council", -1, &b), CF_E_INVALID_ARG);
+    CHECK(b.len == 0);
+    cf_buf_clear(&b);
+}
+
+static void
+test_may_broadcast(void)
+{
+    for (int role = CF_ROLE_NONE; role <= CF_ROLE_MAX; role++) {
+        CHECK(cf_role_may_broadcast((cf_role)role, CF_MSG_DIRECTIVE) == (role == CF_ROLE_COUNCIL));
+        /* incidents, taskings, acks and catch-up go to inboxes, never down */
+        CHECK(!cf_role_may_broadcast((cf_role)role, CF_MSG_INCIDENT));
+        CHECK(!cf_role_may_broadcast((cf_role)role, CF_MSG_TASKING));
+        CHECK(!cf_role_may_broadcast((cf_role)role, CF_MSG_TASK_STATUS));
+        CHECK(!cf_role_may_broadcast((cf_role)role, CF_MSG_ACK));
+        CHECK(!cf_role_may_broadcast((cf_role)role, CF_MSG_CATCHUP_REQUEST));
+        CHECK(!cf_role_may_broadcast((cf_role)role, CF_MSG_CATCHUP_BATCH));
+    }
+    /* constituents certify no one, so they announce nothing */
+    CHECK(!cf_role_may_broadcast(CF_ROLE_CONSTITUENT, CF_MSG_MEMBER_CERT));
+    CHECK(!cf_role_may_broadcast(CF_ROLE_CONSTITUENT, CF_MSG_REVOCATION));
+    CHECK(!cf_role_may_broadcast(CF_ROLE_NONE, CF_MSG_MEMBER_CERT));
+    CHECK(!cf_role_may_broadcast(CF_ROLE_NONE, CF_MSG_REVOCATION));
+}
+
+/* The permissions of one node of the sample, fetched or NULL lists. */
+static bool
+perms(const cf_topology *t, const char *id, const cf_topo_node **out_node, cf_strlist *pub,
+      cf_strlist *sub)
+{
+    const cf_topo_node *n = cf_topology_find(t, id);
+    cf_status st;
+
+    CHECK(n != NULL);
+    if (!n)
+        return false;
+    st = cf_permissions(t, n, pub, sub);
+    CHECK_ST(st, CF_OK);
+    *out_node = n;
+    return st == CF_OK;
+}
+
+static void
+test_permissions_banking(const cf_topology *t)
+{
+    const cf_topo_node *n;
+    cf_strlist pub = {NULL, 0}, sub = {NULL, 0};
+    int before = check_failures;
+
+    if (!perms(t, "banking", &n, &pub, &sub))
+        return;
+    /* up to its parent and the council, down to its constituent */
+    CHECK(has(&pub, "certfed.council.ncert.in.>"));
+    CHECK(has(&pub, "certfed.council.in.>"));
+    CHECK(has(&pub, "certfed.council.ncert.banking.state-bank.in.>"));
+    /* never a directive, a sibling's inbox or a cousin's */
+    CHECK(!has(&pub, "certfed.council.down.directive"));
+    CHECK(count_containing(&pub, "directive") == 0);
+    CHECK(!has(&pub, "certfed.council.ncert.telecom.in.>"));
+    CHECK(count_containing(&pub, ".telecom.") == 0);
+    CHECK(count_containing(&pub, ".punjab.") == 0);
+    CHECK(count_containing(&pub, ".lahore-it.") == 0);
+    /* no down subject of another node: its own down subjects at most */
+    for (size_t i = 0; i < pub.n; i++)
+        if (strstr(pub.v[i], ".down."))
+            CHECK(strncmp(pub.v[i], "certfed.council.ncert.banking.down.",
+                          strlen("certfed.council.ncert.banking.down.")) == 0);
+    CHECK(!has(&pub, "certfed.council.down.>"));
+    CHECK(!has(&pub, "certfed.council.ncert.down.>"));
+    /* nothing broader than a node's own subjects */
+    CHECK(!has(&pub, "certfed.>"));
+    CHECK(!has(&pub, ">"));
+    CHECK(count_containing(&pub, "*") == 0);
+
+    /* subscribe: exactly its own inbox and its ancestors' down subjects */
+    CHECK(sub.n == 3);
+    CHECK(has(&sub, "certfed.council.ncert.banking.in.>"));
+    CHECK(has(&sub, "certfed.council.ncert.down.>"));
+    CHECK(has(&sub, "certfed.council.down.>"));
+    if (check_failures != before) {
+        dump("banking publish", &pub);
+        dump("banking subscribe", &sub);
+    }
+    cf_strlist_clear(&pub);
+    cf_strlist_clear(&sub);
+    CHECK(pub.v == NULL && pub.n == 0);
+}
+
+static void
+test_permissions_roles(const cf_topology *t)
+{
+    const cf_topo_node *n;
+    cf_strlist pub = {NULL, 0}, sub = {NULL, 0};
+
+    /* the council issues directives to everyone */
+    if (perms(t, "council", &n, &pub, &sub)) {
+        CHECK(has(&pub, "certfed.council.down.directive"));
+        CHECK(has(&pub, "certfed.council.ncert.in.>"));
+        CHECK(has(&pub, "certfed.council.ncert.punjab.lahore-it.in.>"));
+        CHECK(!has(&pub, "certfed.council.in.>")); /* not its own inbox */
+        CHECK(sub.n == 1);
+        CHECK(has(&sub, "certfed.council.in.>"));
+        cf_strlist_clear(&pub);
+        cf_strlist_clear(&sub);
+    }
+    /* the ncert issues no directive of any kind */
+    if (perms(t, "ncert", &n, &pub, &sub)) {
+        CHECK(count_containing(&pub, "directive") == 0);
+        CHECK(!has(&pub, "certfed.council.down.directive"));
+        CHECK(!has(&pub, "certfed.council.ncert.down.directive"));
+        CHECK(has(&pub, "certfed.council.in.>"));
+        CHECK(has(&pub, "certfed.council.ncert.banking.in.>"));
+        CHECK(has(&pub, "certfed.council.ncert.banking.state-bank.in.>"));
+        CHECK(sub.n == 2);
+        CHECK(has(&sub, "certfed.council.ncert.in.>"));
+        CHECK(has(&sub, "certfed.council.down.>"));
+        cf_strlist_clear(&pub);
+        cf_strlist_clear(&sub);
+    }
+    /* constituents broadcast nothing, and report up only */
+    static const char *const constituents[] = {"state-bank", "lahore-it"};
+    for (size_t k = 0; k < CF_ARRAY_LEN(constituents); k++) {
+        if (!perms(t, constituents[k], &n, &pub, &sub))
+            continue;
+        CHECK(count_containing(&pub, ".down.") == 0);
+        CHECK(count_containing(&pub, "directive") == 0);
+        CHECK(pub.n == 3); /* its parent, the ncert and the council */
+        CHECK(sub.n == 4); /* its inbox, three ancestors' down */
+        cf_strlist_clear(&pub);
+        cf_strlist_clear(&sub);
+    }
+    if (perms(t, "lahore-it", &n, &pub, &sub)) {
+        CHECK(has(&pub, "certfed.council.ncert.punjab.in.>"));
+        CHECK(has(&pub, "certfed.council.ncert.in.>"));
+        CHECK(has(&pub, "certfed.council.in.>"));
+        CHECK(has(&sub, "certfed.council.ncert.punjab.lahore-it.in.>"));
+        CHECK(has(&sub, "certfed.council.ncert.punjab.down.>"));
+        CHECK(!has(&pub, "certfed.council.ncert.banking.in.>"));
+        cf_strlist_clear(&pub);
+        cf_strlist_clear(&sub);
+    }
+}
+
+/* For every node of the sample: its inbox publish rights are exactly the
+ * inboxes of its ancestors and descendants, its down publish rights exactly
+ * its own down subjects for what its role may broadcast, and its subscribe
+ * rights exactly its inbox plus its ancestors' down (DESIGN.md section 4). */
+static void
+test_permissions_all(const cf_topology *t)
+{
+    cf_buf b;
+
+    cf_buf_init(&b);
+    for (size_t i = 0; i < t->n; i++) {
+        const cf_topo_node *n = &t->nodes[i];
+        cf_strlist pub = {NULL, 0}, sub = {NULL, 0};
+        size_t want_pub = 0, want_sub = 1;
+        int before = check_failures;
+
+        CHECK_ST(cf_permissions(t, n, &pub, &sub), CF_OK);
+        for (size_t j = 0; j < t->n; j++) {
+            const cf_topo_node *o = &t->nodes[j];
+            bool related = cf_topology_is_ancestor(t, o, n) || cf_topology_is_ancestor(t, n, o);
+            cf_buf_clear(&b);
+            CHECK_ST(cf_subject_inbox(o->path, 0, &b), CF_OK);
+            CHECK(b.data && has(&pub, (const char *)b.data) == related);
+            want_pub += related;
+            cf_buf_clear(&b);
+            CHECK_ST(cf_subject_down(o->path, 0, &b), CF_OK);
+            CHECK(b.data && has(&sub, (const char *)b.data) == cf_topology_is_ancestor(t, o, n));
+            want_sub += cf_topology_is_ancestor(t, o, n);
+        }
+        for (int type = 1; type <= CF_MSG_TYPE_MAX; type++) {
+            bool may = cf_role_may_broadcast(n->role, (cf_msg_type)type);
+            for (size_t j = 0; j < t->n; j++) {
+                cf_buf_clear(&b);
+                CHECK_ST(cf_subject_down(t->nodes[j].path, type, &b), CF_OK);
+                CHECK(b.data && has(&pub, (const char *)b.data) == (may && j == i));
+            }
+            want_pub += may;
+        }
+        cf_buf_clear(&b);
+        CHECK_ST(cf_subject_inbox(n->path, 0, &b), CF_OK);
+        CHECK(b.data && has(&sub, (const char *)b.data));
+        CHECK(pub.n == want_pub);
+        CHECK(sub.n == want_sub);
+        for (size_t k = 0; k < pub.n + sub.n; k++) {
+            const char *s = k < pub.n ? pub.v[k] : sub.v[k - pub.n];
+            CHECK(strncmp(s, "certfed.council.", 16) == 0);
+        }
+        if (check_failures != before) {
+            fprintf(stderr, "  permissions of %s:\n", n->id);
+            dump("publish", &pub);
+            dump("subscribe", &sub);
+        }
+        cf_strlist_clear(&pub);
+        cf_strlist_clear(&sub);
+    }
+    cf_buf_clear(&b);
+}
+
+/* Occurrences of needle in hay. */
+static size_t
+count_str(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* The text of one user's block: from its nkey to the brace that closes the
+ * user (or the next user's nkey, or the end). malloc'ed, or NULL if the nkey
+ * is absent. */
+static char *
+user_block(const char *conf, const char *nkey)
+{
+    const char *start = strstr(conf, nkey);
+    const char *end;
+    size_t len;
+    char *out;
+
+    if (!start)
+        return NULL;
+    end = strstr(start + strlen(nkey), "\n    }\n");
+    if (!end)
+        end = strstr(start + strlen(nkey), "nkey:");
+    len = end ? (size_t)(end - start) : strlen(start);
+    out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, start, len);
+    out[len] = 0;
+    return out;
+}
+
+static void
+test_server_config_fake_keys(const cf_topology *t)
+{
+    char keys[16][CF_NKEY_PUBLIC_LEN + 1];
+    const char *ptrs[16];
+    cf_buf conf;
+
+    CHECK(t->n <= 16);
+    if (t->n > 16)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        memset(keys[i], 'A', CF_NKEY_PUBLIC_LEN);
+        keys[i][0] = 'U';
+        /* distinct, and none is a prefix of another */
+        keys[i][CF_NKEY_PUBLIC_LEN - 2] = (char)('0' + i / 10);
+        keys[i][CF_NKEY_PUBLIC_LEN - 1] = (char)('0' + i % 10);
+        keys[i][CF_NKEY_PUBLIC_LEN] = 0;
+        CHECK(strlen(keys[i]) == CF_NKEY_PUBLIC_LEN);
+        ptrs[i] = keys[i];
+    }
+    cf_buf_init(&conf);
+    CHECK_ST(cf_nats_server_config(t, ptrs, 1048576, &conf), CF_OK);
+    CHECK(conf.data != NULL);
+    if (!conf.data)
+        return;
+    const char *text = (const char *)conf.data;
+    CHECK(strlen(text) == conf.len);
+    for (size_t i = 0; i < t->n; i++)
+        CHECK(count_str(text, keys[i]) == 1);
+    CHECK(count_str(text, "nkey:") == t->n);
+    CHECK(strstr(text, "authorization") != NULL);
+    CHECK(strstr(text, "max_payload") != NULL);
+    CHECK(strstr(text, "1048576") != NULL);
+
+    /* banking's block carries its own permissions, not its sibling's */
+    const cf_topo_node *banking = cf_topology_find(t, "banking");
+    CHECK(banking != NULL);
+    if (banking) {
+        char *block = user_block(text, keys[banking - t->nodes]);
+        CHECK(block != NULL);
+        if (block) {
+            CHECK(strstr(block, "\"certfed.council.ncert.in.>\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.in.>\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.banking.state-bank.in.>\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.banking.in.>\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.down.>\"") != NULL);
+            CHECK(strstr(block, "publish") != NULL);
+            CHECK(strstr(block, "subscribe") != NULL);
+            CHECK(strstr(block, "telecom") == NULL);
+            CHECK(strstr(block, "directive") == NULL);
+            free(block);
+        }
+    }
+    /* the council's block has the directive */
+    const cf_topo_node *council = cf_topology_find(t, "council");
+    if (council) {
+        char *block = user_block(text, keys[council - t->nodes]);
+        CHECK(block && strstr(block, "\"certfed.council.down.directive\"") != NULL);
+        free(block);
+    }
+    cf_buf_clear(&conf);
+}
+
+/* Is a nats-server we can run installed? */
+static bool
+have_nats_server(void)
+{
+    if (access("/usr/sbin/nats-server", X_OK) == 0 || access("/usr/bin/nats-server", X_OK) == 0)
+        return true;
+    return system("nats-server --version >/dev/null 2>&1") == 0;
+}
+
+/* nats-server -c path -t: 0 when it accepts the configuration. */
+static int
+nats_server_test(const char *path, char **out_stderr)
+{
+    const char *argv[] = {"nats-server", "-c", path, "-t", NULL};
+    char *out = NULL;
+    int rc = h_run(argv, &out, out_stderr);
+
+    free(out);
+    return rc;
+}
+
+static void
+test_server_config_accepted(const cf_topology *t)
+{
+    cf_nkey *keys[16] = {NULL};
+    char pubs[16][CF_NKEY_PUBLIC_LEN + 1];
+    const char *ptrs[16];
+    cf_buf conf;
+    char *dir = NULL, *path = NULL, *bad_path = NULL, *log = NULL;
+    int rc;
+
+    if (!have_nats_server()) {
+        printf("test_federation_subjects: nats-server is not installed: skipped checking the "
+               "generated configuration with nats-server -t\n");
+        return;
+    }
+    CHECK(t->n <= 16);
+    if (t->n > 16)
+        return;
+    cf_buf_init(&conf);
+    for (size_t i = 0; i < t->n; i++) {
+        CHECK_ST(cf_nkey_generate(&keys[i]), CF_OK);
+        if (!keys[i])
+            goto out;
+        cf_nkey_public_encode(keys[i]->pk, pubs[i]);
+        CHECK(pubs[i][0] == 'U' && strlen(pubs[i]) == CF_NKEY_PUBLIC_LEN);
+        ptrs[i] = pubs[i];
+    }
+    CHECK_ST(cf_nats_server_config(t, ptrs, 1048576, &conf), CF_OK);
+    dir = h_tmpdir("fed-subjects");
+    CHECK(dir != NULL);
+    if (!dir || !conf.data)
+        goto out;
+    path = cf_path_join(dir, "nats-server.conf");
+    bad_path = cf_path_join(dir, "bad.conf");
+    CHECK(path && bad_path);
+    if (!path || !bad_path)
+        goto out;
+    CHECK_ST(cf_file_write(path, conf.data, conf.len, 0600, true), CF_OK);
+    rc = nats_server_test(path, &log);
+    CHECK(rc == 0);
+    if (rc != 0)
+        fprintf(stderr, "  nats-server -t exited %d on:\n%s\n  its stderr:\n%s\n", rc,
+                (const char *)conf.data, log ? log : "");
+    else
+        printf("test_federation_subjects: nats-server -t accepted the generated configuration\n");
+    free(log);
+    log = NULL;
+
+    /* the check is not vacuous: a config with a malformed nkey is refused */
+    static const char bad[] = "authorization {\n  users: [\n    { nkey: \"UNOTAKEY\" }\n  ]\n}\n";
+    CHECK_ST(cf_file_write(bad_path, bad, strlen(bad), 0600, true), CF_OK);
+    rc = nats_server_test(bad_path, &log);
+    CHECK(rc != 0);
+
+out:
+    free(log);
+    for (size_t i = 0; i < CF_ARRAY_LEN(keys); i++)
+        cf_nkey_free(keys[i]);
+    cf_buf_clear(&conf);
+    if (dir)
+        h_rmtree(dir);
+    free(path);
+    free(bad_path);
+    free(dir);
+}
+
+int
+main(void)
+{
+    cf_topology *t;
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "sodium_init failed\n");
+        return 1;
+    }
+    test_subject_names();
+    test_may_broadcast();
+    t = national();
+    if (t) {
+        CHECK(t->n == 11);
+        test_permissions_banking(t);
+        test_permissions_roles(t);
+        test_permissions_all(t);
+        test_server_config_fake_keys(t);
+        test_server_config_accepted(t);
+    }
+    cf_topology_free(t);
+    return check_done("test_federation_subjects");
+}
