@@ -159,7 +159,9 @@ typedef struct cf_revoke_request {
 
 /**
  * Sign a revocation of subject's key as a stand-alone document (Header.seq 0).
- * The issuer must be an ancestor of the subject in the trust store.
+ * Offline only the subject's direct issuer or the root can be checked, so
+ * only they may sign here; receivers (cf_trust_add_revocation) accept a
+ * revocation from any ancestor.
  * @return CF_OK, CF_E_UNAUTHORIZED, CF_E_NOMEM, CF_E_CRYPTO
  */
 CF_MUST_CHECK cf_status cf_revocation_issue(const cf_identity *issuer, const cf_cert *issuer_cert,
@@ -186,7 +188,8 @@ const char *cf_trust_federation(const cf_trust *t);
  * @return CF_OK, CF_E_WRONG_FEDERATION, CF_E_BAD_CHAIN (issuer unknown, or a
  *         self-signed certificate that is not our root), CF_E_EXPIRED,
  *         CF_E_NOT_YET_VALID, CF_E_REVOKED, CF_E_UNAUTHORIZED (the issuer's
- *         role may not certify the subject's, or the parent does not match),
+ *         role may not certify the subject's, the parent does not match, or
+ *         the identity key is already certified for another node or role),
  *         CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms);

@@ -188,6 +188,16 @@ cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms)
     for (size_t i = 0; i < t->n; i++)
         if (t->certs[i]->len == c->len && memcmp(t->certs[i]->wire, c->wire, c->len) == 0)
             return CF_OK;
+    /* A public key is public: a certifying node could put another node's
+     * key (or the root's) into a certificate of its own. One key belongs to
+     * one place in the hierarchy, so such a certificate is refused; a
+     * renewal (same node, same role) is not affected. */
+    for (size_t i = 0; i < t->n; i++) {
+        const cf_member_cert *o = t->certs[i]->body;
+        if (sodium_memcmp(o->identity_key, c->body->identity_key, CF_PK_LEN) == 0 &&
+            (o->role != c->body->role || strcmp(o->node, c->body->node) != 0))
+            return CF_E_UNAUTHORIZED;
+    }
     st = check_chain(t, c, now_ms, true);
     if (st != CF_OK)
         return st;
