@@ -264,8 +264,10 @@ cert_from(const Certfed__MemberCert *p, const cf_limits *lim, cf_member_cert *o)
 static cf_status
 revocation_from(const Certfed__Revocation *p, const cf_limits *lim, cf_revocation *o)
 {
-    if (!cf_id_valid(p->node) || !text_ok(p->reason, lim->max_text))
+    if (!cf_id_valid(p->node))
         return CF_E_MALFORMED;
+    if (!text_ok(p->reason, lim->max_text))
+        return CF_E_LIMIT;
     if (!copy_key(&p->key, o->key, true))
         return CF_E_MALFORMED;
     o->node = p->node;
@@ -476,13 +478,17 @@ bin(const uint8_t *p, size_t n)
     return b;
 }
 
-static bool
-header_plain_ok(const cf_header *h, const cf_limits *lim)
+static cf_status
+header_plain_check(const cf_header *h, const cf_limits *lim)
 {
-    return cf_id_valid(h->origin) && text_ok(h->federation, short_max(lim)) &&
-           plain_strv_ok(h->audience.nodes, lim, SHORT_TEXT) &&
-           plain_strv_ok(h->audience.subtrees, lim, SHORT_TEXT) &&
-           plain_strv_ok(h->audience.roles, lim, SHORT_TEXT);
+    if (!cf_id_valid(h->origin))
+        return CF_E_INVALID_ARG;
+    if (!text_ok(h->federation, short_max(lim)) ||
+        !plain_strv_ok(h->audience.nodes, lim, SHORT_TEXT) ||
+        !plain_strv_ok(h->audience.subtrees, lim, SHORT_TEXT) ||
+        !plain_strv_ok(h->audience.roles, lim, SHORT_TEXT))
+        return CF_E_LIMIT;
+    return CF_OK;
 }
 
 /*
@@ -539,6 +545,9 @@ encode_incident(const cf_body *b, const cf_limits *lim, cf_buf *out)
         !text_ok(i->duplicate_of, sm) || !text_ok(i->supersedes, sm) ||
         !plain_strv_ok(i->related, lim, sm) || i->n_observables > lim->max_repeated)
         return CF_E_LIMIT;
+    /* the same value rules a receiver applies (incident_from) */
+    if (i->confidence > 100 || i->severity < 0 || i->severity > 5)
+        return CF_E_INVALID_ARG;
     if (i->n_observables) {
         obs = calloc(i->n_observables, sizeof(*obs));
         obsp = calloc(i->n_observables, sizeof(*obsp));
@@ -796,8 +805,10 @@ cf_body_encode(const cf_body *b, const cf_limits *lim, cf_buf *out)
 
     if (!lim)
         lim = &def;
-    if (!header_plain_ok(&b->header, lim))
-        return CF_E_INVALID_ARG;
+    cf_status st = header_plain_check(&b->header, lim);
+
+    if (st != CF_OK)
+        return st;
     switch (b->type) {
     case CF_MSG_INCIDENT:
         return encode_incident(b, lim, out);

@@ -248,7 +248,8 @@ typedef struct cf_body {
  * Serialize a body. Checks the same limits a receiver checks, so nothing is
  * sent that a receiver with the same limits would refuse.
  * @param out  appended to; unchanged on failure
- * @return CF_OK, CF_E_INVALID_ARG (unknown type), CF_E_LIMIT, CF_E_NOMEM
+ * @return CF_OK, CF_E_INVALID_ARG (unknown type, invalid origin or node id,
+ *         a value out of its range), CF_E_LIMIT, CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_body_encode(const cf_body *body, const cf_limits *lim, cf_buf *out);
 
