@@ -42,6 +42,15 @@ typedef struct cf_topology {
 CF_MUST_CHECK cf_status cf_topology_parse(const char *text, cf_topology **out, char *err,
                                           size_t errlen);
 void cf_topology_free(cf_topology *t);
+/**
+ * The hierarchy as a node knows it at run time: one entry per node with a
+ * valid certificate in the trust store (role, parent), checked like a
+ * topology file. A receiver decides from this, never from a subject.
+ * @return CF_OK, CF_E_CONFIG (err says why: e.g. a node whose parent has
+ *         no valid certificate), CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_topology_from_trust(const cf_trust *trust, int64_t now_ms,
+                                               cf_topology **out, char *err, size_t errlen);
 /** The node with this id, or NULL. */
 const cf_topo_node *cf_topology_find(const cf_topology *t, const char *id);
 /** Is a an ancestor of d (a != d)? */
@@ -52,6 +61,70 @@ bool cf_role_may_parent(cf_role parent, cf_role child);
 /** May a node of this role broadcast this message type to its subtree? */
 bool cf_role_may_broadcast(cf_role role, cf_msg_type type);
 
+/** A list of owned strings. */
+typedef struct cf_strlist {
+    char **v;
+    size_t n;
+} cf_strlist;
+
+void cf_strlist_clear(cf_strlist *l);
+/** Append a copy of s. @return CF_OK or CF_E_NOMEM */
+CF_MUST_CHECK cf_status cf_strlist_add(cf_strlist *l, const char *s);
+
+/* ---- who may send what (DESIGN.md section 4) ------------------------------ */
+
+/* Severity from which NCERT escalates an incident to the Council. */
+#define CF_SEVERITY_ESCALATE 3 /* SEV_HIGH: high, severe and emergency */
+
+/**
+ * May the origin named in b's header originate this body? Checked by the
+ * sender before anything is stored, and by every receiver from the signer's
+ * certificate (the caller has checked that the signer's certificate is the
+ * origin's). The rules: the owner reports and updates an incident; a node
+ * tasks only its descendants; an assignee answers for itself; only the
+ * Council issues directives; a node acknowledges for itself.
+ * @param why  on refusal a short reason for the log and the operator
+ * @return CF_OK, CF_E_UNAUTHORIZED, CF_E_MALFORMED (a body missing what its
+ *         type needs, e.g. a tasking with no assignee)
+ */
+CF_MUST_CHECK cf_status cf_rule_originate(const cf_topology *t, const cf_body *b,
+                                          const char **why);
+
+/**
+ * May node self accept this body, which cf_rule_originate allowed? Incidents
+ * come only from self's subtree; taskings only to their assignees; task
+ * statuses only from self's descendants; acks and directives from anywhere
+ * cf_rule_originate allowed. Checks that need the store (is the task ours,
+ * is the acked message ours) are the node's.
+ * @return CF_OK, CF_E_UNAUTHORIZED
+ */
+CF_MUST_CHECK cf_status cf_rule_receive(const cf_topology *t, const char *self, const cf_body *b,
+                                        const char **why);
+
+/** Does a directive apply to node (its roles, sectors and provinces)? */
+bool cf_rule_directive_applies(const cf_topology *t, const cf_topo_node *node,
+                               const cf_directive *d);
+
+/**
+ * Should self pass an incident it received (or reported) on to its parent?
+ * Every node passes its subtree's incidents up, except that NCERT passes to
+ * the Council only those of severity CF_SEVERITY_ESCALATE or more.
+ */
+bool cf_rule_forward_up(const cf_topology *t, const char *self, const cf_body *b);
+
+/**
+ * Where a message self sends goes: the subjects to publish it on and the
+ * nodes expected to acknowledge it. reply_to is the node a task status or
+ * an ack answers (the task's issuer, the acked message's origin); NULL
+ * otherwise. Incidents go to the parent's inbox, taskings to each
+ * assignee's, directives on the Council's down subject to every node in
+ * scope, answers to reply_to's inbox.
+ * @return CF_OK, CF_E_INVALID_ARG (self or reply_to unknown), CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_route(const cf_topology *t, const char *self, const cf_body *b,
+                                 const char *reply_to, cf_strlist *out_subjects,
+                                 cf_strlist *out_recipients);
+
 /* ---- subjects ---------------------------------------------------------- */
 
 /** "certfed.<path>.in.<type>", or "certfed.<path>.in.>" when type is 0. */
@@ -61,13 +134,6 @@ CF_MUST_CHECK cf_status cf_subject_down(const char *path, int type, cf_buf *out)
 
 /* ---- transport permissions ------------------------------------------------ */
 
-/** A list of owned strings. */
-typedef struct cf_strlist {
-    char **v;
-    size_t n;
-} cf_strlist;
-
-void cf_strlist_clear(cf_strlist *l);
 
 /**
  * The subjects a node's transport key may publish to and subscribe to: it

@@ -371,6 +371,69 @@ cf_topology_parse(const char *text, cf_topology **out, char *err, size_t errlen)
     return CF_OK;
 }
 
+cf_status
+cf_topology_from_trust(const cf_trust *trust, int64_t now_ms, cf_topology **out, char *err,
+                       size_t errlen)
+{
+    parse_state ps;
+    cf_status st = CF_E_NOMEM;
+
+    memset(&ps, 0, sizeof(ps));
+    ps.err = err;
+    ps.errlen = errlen;
+    if (err && errlen)
+        err[0] = 0;
+    ps.t = calloc(1, sizeof(*ps.t));
+    if (!ps.t || !(ps.t->federation = strdup(cf_trust_federation(trust))))
+        goto out;
+    for (size_t i = 0; i < cf_trust_count(trust); i++) {
+        const cf_member_cert *c = cf_trust_at(trust, i)->body;
+        const cf_cert *valid;
+        if (c->role == CF_ROLE_ROOT || node_by_id(ps.t, c->node))
+            continue;
+        /* the node's current certificate, if it has a valid one */
+        valid = cf_trust_find_node(trust, c->node, now_ms);
+        if (!valid)
+            continue;
+        cf_topo_node *v = realloc(ps.t->nodes, (ps.t->n + 1) * sizeof(*v));
+        if (!v)
+            goto out;
+        ps.t->nodes = v;
+        cf_topo_node *n = &v[ps.t->n];
+        memset(n, 0, sizeof(*n));
+        n->parent_idx = SIZE_MAX;
+        n->role = valid->body->role;
+        n->id = strdup(valid->body->node);
+        n->parent = valid->body->parent[0] ? strdup(valid->body->parent) : NULL;
+        ps.t->n++;
+        if (!n->id || (valid->body->parent[0] && !n->parent))
+            goto out;
+    }
+    /* a node whose parent has no valid certificate is cut off from the
+     * hierarchy: leave it (and so its subtree) out rather than fail */
+    for (bool pruned = true; pruned;) {
+        pruned = false;
+        for (size_t i = 0; i < ps.t->n; i++) {
+            cf_topo_node *n = &ps.t->nodes[i];
+            if (!n->parent || node_by_id(ps.t, n->parent))
+                continue;
+            free(n->id);
+            free(n->parent);
+            ps.t->nodes[i] = ps.t->nodes[--ps.t->n];
+            pruned = true;
+            break;
+        }
+    }
+    st = link_nodes(&ps);
+out:
+    if (st != CF_OK) {
+        cf_topology_free(ps.t);
+        return st;
+    }
+    *out = ps.t;
+    return CF_OK;
+}
+
 void
 cf_topology_free(cf_topology *t)
 {
