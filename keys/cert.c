@@ -113,6 +113,11 @@ cf_cert_issue(const cf_identity *issuer, const cf_cert *issuer_cert, const cf_ce
     if (!cf_id_valid(req->node) || !cf_role_name((int)req->role) || !req->federation ||
         req->not_after_ms <= req->not_before_ms)
         return CF_E_INVALID_ARG;
+    /* one key never serves both signing and the NATS login (DESIGN.md 2);
+     * a root never logs in, so its transport key means nothing */
+    if (req->role != CF_ROLE_ROOT &&
+        sodium_memcmp(req->keys.identity, req->keys.transport, CF_PK_LEN) == 0)
+        return CF_E_INVALID_ARG;
     memset(&body, 0, sizeof(body));
     body.type = CF_MSG_MEMBER_CERT;
     body.header.federation = req->federation;

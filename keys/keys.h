@@ -130,7 +130,8 @@ typedef struct cf_cert_request {
  * Otherwise the issuer's role must be allowed to certify the request's role
  * and the request's parent must be the issuer's node (or, for the Council
  * node certified by the root, the root's own node id).
- * @return CF_OK, CF_E_INVALID_ARG, CF_E_UNAUTHORIZED, CF_E_NOMEM, CF_E_CRYPTO
+ * @return CF_OK, CF_E_INVALID_ARG (also: identity and transport keys equal),
+ *         CF_E_UNAUTHORIZED, CF_E_NOMEM, CF_E_CRYPTO
  */
 CF_MUST_CHECK cf_status cf_cert_issue(const cf_identity *issuer, const cf_cert *issuer_cert,
                                       const cf_cert_request *req, cf_cert **out);
@@ -188,8 +189,10 @@ const char *cf_trust_federation(const cf_trust *t);
  * @return CF_OK, CF_E_WRONG_FEDERATION, CF_E_BAD_CHAIN (issuer unknown, or a
  *         self-signed certificate that is not our root), CF_E_EXPIRED,
  *         CF_E_NOT_YET_VALID, CF_E_REVOKED, CF_E_UNAUTHORIZED (the issuer's
- *         role may not certify the subject's, the parent does not match, or
- *         the identity key is already certified for another node or role),
+ *         role may not certify the subject's, the parent does not match, the
+ *         identity key is already certified for another place, the node id is
+ *         held by a valid certificate of another role or parent, or the
+ *         identity key is also the transport key),
  *         CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms);
@@ -217,7 +220,7 @@ CF_MUST_CHECK cf_status cf_trust_check_cert(const cf_trust *t, const cf_cert *c,
 CF_MUST_CHECK cf_status cf_trust_add_revocation(cf_trust *t, const uint8_t *wire, size_t len,
                                                 int64_t now_ms);
 
-/** The newest certificate with this identity key, or NULL. */
+/** The certificate of this identity key (the newest valid now, else the newest), or NULL. */
 const cf_cert *cf_trust_find_key(const cf_trust *t, const uint8_t key[CF_PK_LEN]);
 /** The newest valid certificate of a node id, or NULL. */
 const cf_cert *cf_trust_find_node(const cf_trust *t, const char *node, int64_t now_ms);

@@ -17,9 +17,10 @@
  */
 bool keyfile_get(const char *text, const char *name, const char **out, size_t *out_len);
 /* Decode a base64 value of exactly n bytes into out. */
-cf_status keyfile_get_bytes(const char *text, const char *name, uint8_t *out, size_t n);
+CF_MUST_CHECK cf_status keyfile_get_bytes(const char *text, const char *name, uint8_t *out,
+                                          size_t n);
 /* Read a secret key file after checking it is private; wipe with keyfile_free. */
-cf_status keyfile_read_private(const char *path, char **out, size_t *out_len);
+CF_MUST_CHECK cf_status keyfile_read_private(const char *path, char **out, size_t *out_len);
 void keyfile_free(char *text, size_t len);
 
 /*

@@ -111,18 +111,39 @@ cf_trust_at(const cf_trust *t, size_t i)
     return i < t->n ? t->certs[i] : NULL;
 }
 
-const cf_cert *
-cf_trust_find_key(const cf_trust *t, const uint8_t key[CF_PK_LEN])
+static bool
+valid_at(const cf_cert *c, int64_t now_ms)
+{
+    return c->body->not_before_ms <= now_ms && now_ms < c->body->not_after_ms;
+}
+
+/* The certificate of a key: the newest one valid at now if there is one,
+ * else the newest. All certificates of one key name the same node, role
+ * and parent (cf_trust_add_cert sees to that); they differ in validity. */
+static const cf_cert *
+find_key_at(const cf_trust *t, const uint8_t key[CF_PK_LEN], int64_t now_ms)
 {
     const cf_cert *best = NULL;
+    bool best_valid = false;
 
     for (size_t i = 0; i < t->n; i++) {
         const cf_cert *c = t->certs[i];
-        if (sodium_memcmp(c->body->identity_key, key, CF_PK_LEN) == 0 &&
-            (!best || c->body->not_before_ms > best->body->not_before_ms))
+        if (sodium_memcmp(c->body->identity_key, key, CF_PK_LEN) != 0)
+            continue;
+        bool v = valid_at(c, now_ms);
+        if (!best || (v && !best_valid) ||
+            (v == best_valid && c->body->not_before_ms > best->body->not_before_ms)) {
             best = c;
+            best_valid = v;
+        }
     }
     return best;
+}
+
+const cf_cert *
+cf_trust_find_key(const cf_trust *t, const uint8_t key[CF_PK_LEN])
+{
+    return find_key_at(t, key, cf_clock_now_ms());
 }
 
 bool
@@ -163,7 +184,7 @@ check_chain(const cf_trust *t, const cf_cert *c, int64_t now_ms, bool check_leaf
                 return CF_OK;
             return CF_E_BAD_CHAIN;
         }
-        issuer = cf_trust_find_key(t, c->body->issuer_key);
+        issuer = find_key_at(t, c->body->issuer_key, now_ms);
         if (!issuer)
             return CF_E_BAD_CHAIN;
         if (!cf_cert_relation_ok(issuer->body, c->body))
@@ -171,6 +192,40 @@ check_chain(const cf_trust *t, const cf_cert *c, int64_t now_ms, bool check_leaf
         c = issuer;
     }
     return CF_E_BAD_CHAIN;
+}
+
+/*
+ * One key and one node id belong to one place in the hierarchy. A public
+ * key is public, and any certifying node can put any key or name into a
+ * certificate of its own; without this rule telecom could certify
+ * state-bank's key as its own constituent and then revoke it, or banking
+ * could certify a "lahore-it" of its own and take over that name. So:
+ * - a key already certified must keep its node, role and parent (a
+ *   renewal); the first certificate to arrive holds the place;
+ * - a node id held by a valid certificate must keep its role and parent (a
+ *   re-certification with a new key by the same parent is fine);
+ * - a node's identity key is never also its transport key (DESIGN.md 2).
+ * The root's own certificate is not a node and takes no part.
+ */
+static cf_status
+check_binding(const cf_trust *t, const cf_member_cert *b, int64_t now_ms)
+{
+    if (b->role == CF_ROLE_ROOT)
+        return CF_OK;
+    if (sodium_memcmp(b->identity_key, b->transport_key, CF_PK_LEN) == 0)
+        return CF_E_UNAUTHORIZED;
+    for (size_t i = 0; i < t->n; i++) {
+        const cf_cert *oc = t->certs[i];
+        const cf_member_cert *o = oc->body;
+        bool same_place = o->role == b->role && strcmp(o->node, b->node) == 0 &&
+                          strcmp(o->parent, b->parent) == 0;
+        if (sodium_memcmp(o->identity_key, b->identity_key, CF_PK_LEN) == 0 && !same_place)
+            return CF_E_UNAUTHORIZED;
+        if (o->role != CF_ROLE_ROOT && strcmp(o->node, b->node) == 0 && !same_place &&
+            valid_at(oc, now_ms))
+            return CF_E_UNAUTHORIZED;
+    }
+    return CF_OK;
 }
 
 cf_status
@@ -188,16 +243,9 @@ cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms)
     for (size_t i = 0; i < t->n; i++)
         if (t->certs[i]->len == c->len && memcmp(t->certs[i]->wire, c->wire, c->len) == 0)
             return CF_OK;
-    /* A public key is public: a certifying node could put another node's
-     * key (or the root's) into a certificate of its own. One key belongs to
-     * one place in the hierarchy, so such a certificate is refused; a
-     * renewal (same node, same role) is not affected. */
-    for (size_t i = 0; i < t->n; i++) {
-        const cf_member_cert *o = t->certs[i]->body;
-        if (sodium_memcmp(o->identity_key, c->body->identity_key, CF_PK_LEN) == 0 &&
-            (o->role != c->body->role || strcmp(o->node, c->body->node) != 0))
-            return CF_E_UNAUTHORIZED;
-    }
+    st = check_binding(t, c->body, now_ms);
+    if (st != CF_OK)
+        return st;
     st = check_chain(t, c, now_ms, true);
     if (st != CF_OK)
         return st;
@@ -264,7 +312,7 @@ cf_status
 cf_trust_check_signer(const cf_trust *t, const uint8_t key[CF_PK_LEN], uint64_t seq, int64_t now_ms,
                       const cf_cert **out_cert)
 {
-    const cf_cert *c = cf_trust_find_key(t, key);
+    const cf_cert *c = find_key_at(t, key, now_ms);
     uint64_t last_good = 0;
     cf_status st;
 
@@ -280,12 +328,13 @@ cf_trust_check_signer(const cf_trust *t, const uint8_t key[CF_PK_LEN], uint64_t 
 
 /* Is ancestor_key the issuer of c or of one of c's issuers? */
 static bool
-is_ancestor(const cf_trust *t, const cf_cert *c, const uint8_t ancestor_key[CF_PK_LEN])
+is_ancestor(const cf_trust *t, const cf_cert *c, const uint8_t ancestor_key[CF_PK_LEN],
+            int64_t now_ms)
 {
     for (int depth = 0; depth < MAX_DEPTH && c && !self_signed(c); depth++) {
         if (sodium_memcmp(c->body->issuer_key, ancestor_key, CF_PK_LEN) == 0)
             return true;
-        c = cf_trust_find_key(t, c->body->issuer_key);
+        c = find_key_at(t, c->body->issuer_key, now_ms);
     }
     return false;
 }
@@ -305,12 +354,14 @@ cf_trust_add_revocation(cf_trust *t, const uint8_t *wire, size_t len, int64_t no
     st = cf_trust_check_signer(t, m->env.signer, m->body.header.seq, now_ms, &signer);
     if (st != CF_OK)
         goto out;
-    subject = cf_trust_find_key(t, r->key);
+    subject = find_key_at(t, r->key, now_ms);
     if (!subject) {
         st = CF_E_NOT_FOUND;
         goto out;
     }
-    if (signer->body->role != CF_ROLE_ROOT && !is_ancestor(t, subject, m->env.signer)) {
+    /* the revocation must name the node it revokes, and come from above it */
+    if (strcmp(r->node, subject->body->node) != 0 ||
+        (signer->body->role != CF_ROLE_ROOT && !is_ancestor(t, subject, m->env.signer, now_ms))) {
         st = CF_E_UNAUTHORIZED;
         goto out;
     }

@@ -16,10 +16,38 @@
 /* Identifiers and labels are short; only free text may use max_text. */
 #define SHORT_TEXT 256
 
+/*
+ * protobuf-c allocates a whole body before we can count its repeated fields,
+ * and a hostile signer can pack a million empty sub-messages into a 1 MiB
+ * body. Decoding therefore draws from a budget proportional to the input;
+ * past it the unpack fails as malformed instead of using ~50x the input.
+ */
+#define DECODE_BUDGET(len) (16 * (len) + 64 * 1024)
+
 typedef struct message_priv {
     ProtobufCMessage *pb;
     void *arrays[2]; /* plain arrays built from repeated sub-messages */
+    size_t budget;   /* bytes the decoder may still allocate */
+    ProtobufCAllocator alloc;
 } message_priv;
+
+static void *
+budget_alloc(void *data, size_t size)
+{
+    message_priv *priv = data;
+
+    if (size > priv->budget)
+        return NULL;
+    priv->budget -= size;
+    return malloc(size);
+}
+
+static void
+budget_free(void *data, void *p)
+{
+    (void)data;
+    free(p);
+}
 
 /* ---- limits ------------------------------------------------------------ */
 
@@ -366,7 +394,7 @@ priv_free(message_priv *priv)
     if (!priv)
         return;
     if (priv->pb)
-        protobuf_c_message_free_unpacked(priv->pb, NULL);
+        protobuf_c_message_free_unpacked(priv->pb, &priv->alloc);
     for (size_t i = 0; i < CF_ARRAY_LEN(priv->arrays); i++)
         free(priv->arrays[i]);
     free(priv);
@@ -436,7 +464,11 @@ cf_message_decode(cf_envelope *env, const cf_limits *lim, cf_message **out)
         free(m);
         return CF_E_NOMEM;
     }
-    priv->pb = protobuf_c_message_unpack(desc, NULL, env->body_len, env->body);
+    priv->budget = DECODE_BUDGET(env->body_len);
+    priv->alloc.alloc = budget_alloc;
+    priv->alloc.free = budget_free;
+    priv->alloc.allocator_data = priv;
+    priv->pb = protobuf_c_message_unpack(desc, &priv->alloc, env->body_len, env->body);
     if (!priv->pb) {
         st = CF_E_MALFORMED;
         goto fail;

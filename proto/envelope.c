@@ -210,6 +210,27 @@ out:
     return st;
 }
 
+cf_status
+cf_envelope_parse_stored(const uint8_t *wire, size_t len, cf_envelope *out)
+{
+    Certfed__Envelope *env = certfed__envelope__unpack(NULL, len, wire);
+
+    if (!env)
+        return CF_E_MALFORMED;
+    if (!cf_msg_type_name((int)env->type) || env->signer.len != CF_PK_LEN) {
+        certfed__envelope__free_unpacked(env, NULL);
+        return CF_E_MALFORMED;
+    }
+    memset(out, 0, sizeof(*out));
+    out->type = (cf_msg_type)env->type;
+    out->body = env->body.data;
+    out->body_len = env->body.len;
+    memcpy(out->signer, env->signer.data, CF_PK_LEN);
+    cf_message_id(out->type, out->body, out->body_len, out->id);
+    out->priv = env;
+    return CF_OK;
+}
+
 void
 cf_envelope_clear(cf_envelope *e)
 {

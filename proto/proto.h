@@ -287,6 +287,15 @@ CF_MUST_CHECK cf_status cf_envelope_verify(const uint8_t *wire, size_t len, cons
                                            cf_envelope *out);
 void cf_envelope_clear(cf_envelope *env);
 
+/**
+ * Decode an envelope this node verified before it stored it, without
+ * verifying the signature again (reading the store back). Never use it on
+ * bytes from the network.
+ * @return CF_OK, CF_E_MALFORMED, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_envelope_parse_stored(const uint8_t *wire, size_t len,
+                                                 cf_envelope *out);
+
 /** The message id of a body: BLAKE2b-256 of the domain-separated bytes. */
 void cf_message_id(cf_msg_type type, const uint8_t *body, size_t body_len, uint8_t out[CF_ID_LEN]);
 

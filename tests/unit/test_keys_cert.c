@@ -800,6 +800,115 @@ out:
 
 /* ---- roots and federations -------------------------------------------------- */
 
+/* ---- one key and one name, one place (review findings H1, H2) -------------- */
+
+static void
+test_place_binding(void)
+{
+    cf_trust *t = NULL;
+    cf_cert *c = NULL;
+    cf_identity *fresh = NULL;
+    cf_buf wire;
+    const cf_cert *got = NULL;
+
+    CHECK_ST(make_store(&t), CF_OK);
+    if (!t)
+        return;
+    cf_buf_init(&wire);
+
+    /* telecom certifies lahore-isp's real key as its own constituent: refused,
+     * so telecom can neither shadow nor revoke the real lahore-isp */
+    CHECK_ST(issue(FED, &telecom, "lahore-isp", CF_ROLE_CONSTITUENT, "telecom", lahore.id,
+                   NOW - HOUR, NOW + YEAR, &c),
+             CF_OK);
+    if (c)
+        CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_E_UNAUTHORIZED);
+    cf_cert_free(c);
+    c = NULL;
+    CHECK_ST(forge_revocation(FED, "telecom", telecom.id, lahore.cert, 0, &wire), CF_OK);
+    CHECK_ST(cf_trust_add_revocation(t, wire.data, wire.len, NOW), CF_E_UNAUTHORIZED);
+    CHECK_ST(cf_trust_check_signer(t, lahore.id->sign_pk, 5, NOW, &got), CF_OK);
+    CHECK(same_wire(got, lahore.cert));
+
+    /* a short-lived conflicting certificate cannot leave the key "expired" */
+    CHECK_ST(issue(FED, &telecom, "lahore-isp", CF_ROLE_CONSTITUENT, "telecom", lahore.id,
+                   NOW - HOUR, NOW + 1000, &c),
+             CF_OK);
+    if (c)
+        CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_E_UNAUTHORIZED);
+    cf_cert_free(c);
+    c = NULL;
+    CHECK_ST(cf_trust_check_signer(t, lahore.id->sign_pk, 5, NOW + DAY, NULL), CF_OK);
+
+    /* banking certifies a key of its own under the name lahore-isp: refused */
+    CHECK_ST(cf_identity_generate(&fresh), CF_OK);
+    if (fresh) {
+        CHECK_ST(issue(FED, &banking, "lahore-isp", CF_ROLE_CONSTITUENT, "banking", fresh,
+                       NOW - HOUR, NOW + YEAR, &c),
+                 CF_OK);
+        if (c)
+            CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_E_UNAUTHORIZED);
+        cf_cert_free(c);
+        c = NULL;
+        /* nor may a constituent be called "council" or "ncert" */
+        CHECK_ST(issue(FED, &banking, "council", CF_ROLE_CONSTITUENT, "banking", fresh, NOW - HOUR,
+                       NOW + YEAR, &c),
+                 CF_OK);
+        if (c)
+            CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_E_UNAUTHORIZED);
+        cf_cert_free(c);
+        c = NULL;
+        CHECK_ST(issue(FED, &banking, "ncert", CF_ROLE_CONSTITUENT, "banking", fresh, NOW - HOUR,
+                       NOW + YEAR, &c),
+                 CF_OK);
+        if (c)
+            CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_E_UNAUTHORIZED);
+        cf_cert_free(c);
+        c = NULL;
+        /* the real parent re-certifying the same name with a new key is fine */
+        CHECK_ST(issue(FED, &punjab, "lahore-isp", CF_ROLE_CONSTITUENT, "punjab", fresh, NOW - HOUR,
+                       NOW + YEAR, &c),
+                 CF_OK);
+        if (c)
+            CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_OK);
+        cf_cert_free(c);
+        c = NULL;
+    }
+
+    /* a revocation must name the node whose key it revokes */
+    {
+        cf_body body;
+        cf_revocation *r = &body.u.revocation;
+        memset(&body, 0, sizeof(body));
+        body.type = CF_MSG_REVOCATION;
+        body.header.federation = FED;
+        body.header.origin = "ncert";
+        body.header.created_ms = NOW;
+        memcpy(r->key, banking.cert->body->identity_key, CF_PK_LEN);
+        r->node = "telecom";
+        r->reason = "mislabelled";
+        r->revoked_ms = NOW;
+        wire.len = 0;
+        CHECK_ST(seal(&body, ncert.id, &wire), CF_OK);
+        CHECK_ST(cf_trust_add_revocation(t, wire.data, wire.len, NOW), CF_E_UNAUTHORIZED);
+        CHECK_ST(cf_trust_check_signer(t, banking.id->sign_pk, 5, NOW, NULL), CF_OK);
+    }
+
+    /* a node certificate whose transport key is its identity key is refused */
+    {
+        cf_cert_request r;
+        fill_request(&r, FED, "energy", CF_ROLE_SECTORAL, "ncert", fresh ? fresh : lahore.id,
+                     NOW - HOUR, NOW + YEAR);
+        memcpy(r.keys.transport, r.keys.identity, CF_PK_LEN);
+        CHECK_ST(cf_cert_issue(ncert.id, ncert.cert, &r, &c), CF_E_INVALID_ARG);
+        cf_cert_free(c);
+        c = NULL;
+    }
+    cf_identity_free(fresh);
+    cf_buf_clear(&wire);
+    cf_trust_free(t);
+}
+
 static void
 test_foreign_roots(void)
 {
@@ -1307,6 +1416,7 @@ main(void)
         test_key_reuse(&ncert, "mirror");
         test_key_reuse(&root, "root-mirror");
         test_foreign_roots();
+        test_place_binding();
         test_armor();
         dir = make_tmpdir();
         CHECK(dir != NULL);
