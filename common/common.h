@@ -46,6 +46,11 @@ typedef enum cf_status {
     CF_E_REVOKED,          /* a key in the chain is revoked */
     CF_E_BAD_CHAIN,        /* the chain does not lead to the trusted root */
     CF_E_UNAUTHORIZED,     /* the signer's role may not do this */
+    CF_E_DUPLICATE,        /* already received: has no second effect */
+    CF_E_FORK,             /* a second, different envelope for one (origin, seq) */
+    CF_E_UNSUPPORTED,      /* a valid message this node cannot handle yet */
+    CF_E_FULL,             /* the store or the outbox is full */
+    CF_E_UNREACHABLE,      /* the NATS server does not answer */
     CF_E_LIMIT,            /* too many repeated fields, too long a string */
 } cf_status;
 

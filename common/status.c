@@ -52,6 +52,16 @@ cf_status_str(cf_status st)
         return "bad-chain";
     case CF_E_UNAUTHORIZED:
         return "unauthorized";
+    case CF_E_DUPLICATE:
+        return "duplicate";
+    case CF_E_FORK:
+        return "fork";
+    case CF_E_UNSUPPORTED:
+        return "unsupported";
+    case CF_E_FULL:
+        return "full";
+    case CF_E_UNREACHABLE:
+        return "unreachable";
     case CF_E_LIMIT:
         return "over-limit";
     }

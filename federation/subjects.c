@@ -147,6 +147,7 @@ cf_status
 cf_nats_server_config(const cf_topology *t, const char *const *nkeys, size_t max_payload,
                       cf_buf *out)
 {
+    size_t start = out->len;
     cf_status st =
         cf_buf_printf(out,
                       "# nats-server configuration of federation '%s', written by\n"
@@ -177,5 +178,9 @@ cf_nats_server_config(const cf_topology *t, const char *const *nkeys, size_t max
     }
     if (st == CF_OK)
         st = cf_buf_append_str(out, "  ]\n}\n");
+    if (st != CF_OK && out->data) {
+        out->len = start; /* no half-written config */
+        out->data[start] = 0;
+    }
     return st;
 }

@@ -1,0 +1,390 @@
+/*
+ * link.c - nats.c on the node's libuv loop (DESIGN.md section 10).
+ *
+ * The adapter's header defines functions, so it is included here only. The
+ * first connect must happen on the loop thread (the adapter refuses a first
+ * attach from another thread), so while the server is down at start the
+ * link retries from a loop timer instead of nats.c's background retry; once
+ * connected, nats.c reconnects by itself. Subscription callbacks run on
+ * nats.c's threads: they copy each message into a bounded queue and wake
+ * the loop with uv_async_send. Nothing blocking runs on the loop thread:
+ * the flush before closing runs on the libuv thread pool.
+ */
+#include "node/link.h"
+
+#include <nats/adapters/libuv.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SUBS 64
+
+struct cf_link {
+    uv_loop_t *loop;
+    cf_link_options opt;
+    char *url;
+    char *name;
+    cf_link_callbacks cb;
+    void *ctx;
+    natsOptions *nopts;
+    natsConnection *nc;
+    natsSubscription *subs[MAX_SUBS];
+    char *subjects[MAX_SUBS];
+    size_t n_subs;
+    uv_async_t wake;
+    uv_timer_t retry;
+    /* shared with nats.c's threads, under mu */
+    uv_mutex_t mu;
+    cf_link_msg *head, *tail;
+    size_t queued;
+    int state_changes; /* connection events not yet seen by the loop */
+    atomic_bool connected;
+    atomic_uint_fast64_t dropped;
+    /* closing */
+    uv_work_t flush;
+    void (*done)(void *);
+    void *done_ctx;
+    int handles_open;
+};
+
+static natsStatus
+sign_nonce(char **err_txt, unsigned char **sig, int *sig_len, const char *nonce, void *arg)
+{
+    cf_link *l = arg;
+
+    (void)err_txt;
+    *sig = malloc(CF_SIG_LEN);
+    if (!*sig)
+        return NATS_NO_MEMORY;
+    cf_nkey_sign(l->opt.transport, (const uint8_t *)nonce, strlen(nonce), *sig);
+    *sig_len = CF_SIG_LEN;
+    return NATS_OK;
+}
+
+/* nats.c thread: queue the message for the loop. */
+static void
+on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
+{
+    cf_link *l = arg;
+    int len = natsMsg_GetDataLength(msg);
+    const char *subject = natsMsg_GetSubject(msg);
+    size_t slen = strlen(subject);
+    cf_link_msg *m = NULL;
+
+    (void)nc;
+    (void)sub;
+    uv_mutex_lock(&l->mu);
+    if (l->queued < l->opt.max_queue && len >= 0)
+        m = malloc(sizeof(*m) + (size_t)len + slen + 1);
+    if (m) {
+        m->next = NULL;
+        m->len = (size_t)len;
+        memcpy(m->data, natsMsg_GetData(msg), (size_t)len);
+        m->subject = (char *)m->data + len;
+        memcpy(m->subject, subject, slen + 1);
+        if (l->tail)
+            l->tail->next = m;
+        else
+            l->head = m;
+        l->tail = m;
+        l->queued++;
+    } else {
+        atomic_fetch_add(&l->dropped, 1);
+    }
+    uv_mutex_unlock(&l->mu);
+    natsMsg_Destroy(msg);
+    uv_async_send(&l->wake);
+}
+
+static void
+state_changed(cf_link *l, bool up)
+{
+    atomic_store(&l->connected, up);
+    uv_mutex_lock(&l->mu);
+    l->state_changes++;
+    uv_mutex_unlock(&l->mu);
+    uv_async_send(&l->wake);
+}
+
+static void
+on_disconnected(natsConnection *nc, void *arg)
+{
+    (void)nc;
+    state_changed(arg, false);
+}
+
+static void
+on_reconnected(natsConnection *nc, void *arg)
+{
+    (void)nc;
+    state_changed(arg, true);
+}
+
+static void
+on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg)
+{
+    (void)nc;
+    (void)sub;
+    if (err == NATS_SLOW_CONSUMER)
+        atomic_fetch_add(&((cf_link *)arg)->dropped, 1);
+}
+
+/* Loop thread: deliver what nats.c's threads queued. */
+static void
+on_wake(uv_async_t *h)
+{
+    cf_link *l = h->data;
+    int changes;
+    bool pending;
+
+    uv_mutex_lock(&l->mu);
+    changes = l->state_changes;
+    l->state_changes = 0;
+    pending = l->head != NULL;
+    uv_mutex_unlock(&l->mu);
+    if (changes && l->cb.on_state)
+        l->cb.on_state(l->ctx, atomic_load(&l->connected));
+    if (pending && l->cb.on_messages)
+        l->cb.on_messages(l->ctx);
+}
+
+cf_status
+cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks *cb, void *ctx,
+            cf_link **out)
+{
+    static uv_once_t once = UV_ONCE_INIT;
+    cf_link *l = calloc(1, sizeof(*l));
+    natsStatus s;
+
+    if (!l)
+        return CF_E_NOMEM;
+    uv_once(&once, natsLibuv_Init);
+    natsLibuv_SetThreadLocalLoop(loop);
+    l->loop = loop;
+    l->opt = *opt;
+    l->url = strdup(opt->url);
+    l->name = strdup(opt->name);
+    l->cb = *cb;
+    l->ctx = ctx;
+    if (!l->url || !l->name || uv_mutex_init(&l->mu) != 0) {
+        free(l->url);
+        free(l->name);
+        free(l);
+        return CF_E_NOMEM;
+    }
+    char pub[CF_NKEY_PUBLIC_LEN + 1];
+    cf_nkey_public_encode(opt->transport->pk, pub);
+    s = natsOptions_Create(&l->nopts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(l->nopts, l->url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(l->nopts, l->name);
+    if (s == NATS_OK)
+        s = natsOptions_SetNKey(l->nopts, pub, sign_nonce, l);
+    if (s == NATS_OK)
+        s = natsOptions_SetEventLoop(l->nopts, loop, natsLibuv_Attach, natsLibuv_Read,
+                                     natsLibuv_Write, natsLibuv_Detach);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(l->nopts, -1); /* never give up */
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(l->nopts, 500);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectJitter(l->nopts, 500, 500);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(l->nopts, 2000);
+    /* acks and answers matter more than batching a few microseconds */
+    if (s == NATS_OK)
+        s = natsOptions_SetSendAsap(l->nopts, true);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(l->nopts, on_disconnected, l);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(l->nopts, on_reconnected, l);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(l->nopts, on_error, l);
+    if (s != NATS_OK || uv_async_init(loop, &l->wake, on_wake) != 0 ||
+        uv_timer_init(loop, &l->retry) != 0) {
+        natsOptions_Destroy(l->nopts);
+        uv_mutex_destroy(&l->mu);
+        free(l->url);
+        free(l->name);
+        free(l);
+        return CF_E_NOMEM;
+    }
+    l->wake.data = l;
+    l->retry.data = l;
+    l->handles_open = 2;
+    *out = l;
+    return CF_OK;
+}
+
+cf_status
+cf_link_subscribe(cf_link *l, const char *subject)
+{
+    if (l->n_subs == MAX_SUBS)
+        return CF_E_LIMIT;
+    if (!(l->subjects[l->n_subs] = strdup(subject)))
+        return CF_E_NOMEM;
+    l->n_subs++;
+    return CF_OK;
+}
+
+static natsStatus
+try_connect(cf_link *l)
+{
+    natsStatus s = natsConnection_Connect(&l->nc, l->nopts);
+
+    for (size_t i = 0; s == NATS_OK && i < l->n_subs; i++) {
+        s = natsConnection_Subscribe(&l->subs[i], l->nc, l->subjects[i], on_msg, l);
+        /* our queue is the buffer that matters; let nats.c hold plenty */
+        if (s == NATS_OK)
+            s = natsSubscription_SetPendingLimits(l->subs[i], 1000000, 512 * 1024 * 1024);
+    }
+    if (s != NATS_OK && l->nc) {
+        for (size_t i = 0; i < l->n_subs; i++) {
+            natsSubscription_Destroy(l->subs[i]);
+            l->subs[i] = NULL;
+        }
+        natsConnection_Destroy(l->nc);
+        l->nc = NULL;
+    }
+    return s;
+}
+
+static void
+on_retry(uv_timer_t *t)
+{
+    cf_link *l = t->data;
+
+    if (try_connect(l) == NATS_OK) {
+        uv_timer_stop(&l->retry);
+        state_changed(l, true);
+    }
+}
+
+cf_status
+cf_link_start(cf_link *l, bool retry, char *err, size_t errlen)
+{
+    natsStatus s = try_connect(l);
+
+    err[0] = 0;
+    if (s == NATS_OK) {
+        state_changed(l, true);
+        return CF_OK;
+    }
+    snprintf(err, errlen, "%s: %s", l->url, natsStatus_GetText(s));
+    if (!retry)
+        return CF_E_UNREACHABLE;
+    uv_timer_start(&l->retry, on_retry, (uint64_t)l->opt.retry_ms, (uint64_t)l->opt.retry_ms);
+    return CF_OK;
+}
+
+bool
+cf_link_connected(const cf_link *l)
+{
+    return atomic_load(&((cf_link *)l)->connected);
+}
+
+const char *
+cf_link_url(const cf_link *l)
+{
+    return l->url;
+}
+
+cf_status
+cf_link_publish(cf_link *l, const char *subject, const uint8_t *data, size_t len)
+{
+    natsStatus s;
+
+    if (!l->nc || !cf_link_connected(l))
+        return CF_E_UNREACHABLE;
+    s = natsConnection_Publish(l->nc, subject, data, (int)len);
+    if (s == NATS_OK)
+        return CF_OK;
+    return s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ? CF_E_UNREACHABLE
+                                                                             : CF_E_IO;
+}
+
+cf_link_msg *
+cf_link_take(cf_link *l)
+{
+    cf_link_msg *m;
+
+    uv_mutex_lock(&l->mu);
+    m = l->head;
+    l->head = l->tail = NULL;
+    l->queued = 0;
+    uv_mutex_unlock(&l->mu);
+    return m;
+}
+
+uint64_t
+cf_link_dropped(const cf_link *l)
+{
+    return atomic_load(&((cf_link *)l)->dropped);
+}
+
+/* ---- closing ------------------------------------------------------------ */
+
+static void
+handle_closed(uv_handle_t *h)
+{
+    cf_link *l = h->data;
+
+    if (--l->handles_open > 0)
+        return;
+    cf_link_msg *m = cf_link_take(l);
+    while (m) {
+        cf_link_msg *next = m->next;
+        free(m);
+        m = next;
+    }
+    for (size_t i = 0; i < l->n_subs; i++)
+        free(l->subjects[i]);
+    uv_mutex_destroy(&l->mu);
+    void (*done)(void *) = l->done;
+    void *ctx = l->done_ctx;
+    free(l->url);
+    free(l->name);
+    free(l);
+    if (done)
+        done(ctx);
+}
+
+static void
+flush_work(uv_work_t *w)
+{
+    cf_link *l = w->data;
+
+    /* a blocking call: allowed here, on the thread pool, never on the loop */
+    if (l->nc && cf_link_connected(l))
+        natsConnection_FlushTimeout(l->nc, 3000);
+}
+
+static void
+flush_done(uv_work_t *w, int status)
+{
+    cf_link *l = w->data;
+
+    (void)status;
+    for (size_t i = 0; i < l->n_subs; i++)
+        natsSubscription_Destroy(l->subs[i]);
+    if (l->nc) {
+        natsConnection_Close(l->nc);
+        natsConnection_Destroy(l->nc);
+    }
+    natsOptions_Destroy(l->nopts);
+    uv_timer_stop(&l->retry);
+    uv_close((uv_handle_t *)&l->retry, handle_closed);
+    uv_close((uv_handle_t *)&l->wake, handle_closed);
+}
+
+void
+cf_link_close(cf_link *l, void (*done)(void *ctx), void *ctx)
+{
+    l->done = done;
+    l->done_ctx = ctx;
+    l->flush.data = l;
+    if (uv_queue_work(l->loop, &l->flush, flush_work, flush_done) != 0)
+        flush_done(&l->flush, 0);
+}

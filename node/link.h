@@ -1,0 +1,69 @@
+/*
+ * link.h - the node's NATS connection: nats.c on the node's libuv loop, logged
+ * in with the node's transport nkey.
+ *
+ * Thread rule: every function here is called on the loop thread. nats.c
+ * delivers messages and connection events on its own threads; the link
+ * queues them and wakes the loop, where the callbacks run.
+ */
+#ifndef CF_NODE_LINK_H
+#define CF_NODE_LINK_H
+
+#include "keys/keys.h"
+
+#include <uv.h>
+
+typedef struct cf_link cf_link;
+
+/* A message taken from the bus: owned by whoever took it. */
+typedef struct cf_link_msg {
+    struct cf_link_msg *next;
+    char *subject;
+    size_t len;
+    uint8_t data[]; /* len bytes */
+} cf_link_msg;
+
+typedef struct cf_link_callbacks {
+    /* messages are waiting: take them with cf_link_take() */
+    void (*on_messages)(void *ctx);
+    /* the connection came up (first time or again) or went down */
+    void (*on_state)(void *ctx, bool connected);
+} cf_link_callbacks;
+
+typedef struct cf_link_options {
+    const char *url;
+    const char *name;         /* shown by the server: the node id */
+    const cf_nkey *transport; /* borrowed; must outlive the link */
+    size_t max_queue;         /* messages queued for the loop before drops */
+    int retry_ms;             /* between attempts while the server is down */
+} cf_link_options;
+
+/** Create a link; nothing connects yet. @return CF_OK, CF_E_NOMEM */
+CF_MUST_CHECK cf_status cf_link_new(uv_loop_t *loop, const cf_link_options *opt,
+                                    const cf_link_callbacks *cb, void *ctx, cf_link **out);
+/** Subscribe to a subject (kept across reconnects). Call before cf_link_start. */
+CF_MUST_CHECK cf_status cf_link_subscribe(cf_link *l, const char *subject);
+/**
+ * Connect. If the server does not answer: with retry, try again every
+ * retry_ms in the background and return CF_OK; without, CF_E_UNREACHABLE.
+ * @param err  why the first attempt failed, if it did ("" otherwise)
+ */
+CF_MUST_CHECK cf_status cf_link_start(cf_link *l, bool retry, char *err, size_t errlen);
+bool cf_link_connected(const cf_link *l);
+/** Publish (buffered by nats.c). @return CF_OK, CF_E_UNREACHABLE (not connected), CF_E_IO */
+CF_MUST_CHECK cf_status cf_link_publish(cf_link *l, const char *subject, const uint8_t *data,
+                                        size_t len);
+/** Take every queued message, oldest first; free each with free(). */
+cf_link_msg *cf_link_take(cf_link *l);
+/** Messages dropped because the queue was full, or by nats.c as a slow consumer. */
+uint64_t cf_link_dropped(const cf_link *l);
+/** The server URL and a short state for status output. */
+const char *cf_link_url(const cf_link *l);
+
+/**
+ * Flush what is buffered (off the loop thread, at most a few seconds), close
+ * the connection and free the link; then call done on the loop thread.
+ */
+void cf_link_close(cf_link *l, void (*done)(void *ctx), void *ctx);
+
+#endif

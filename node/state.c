@@ -1,0 +1,1148 @@
+/*
+ * state.c - the node's tables and what a message does to them.
+ *
+ * Layouts (keys ':' = 0x00 separator; seq, revision and times big-endian):
+ *   log         origin:seq8            -> envelope bytes as received
+ *   ids         id32                   -> origin:seq8
+ *   marks       origin                 -> seq8 id32 (the highest seen)
+ *   meta        name                   -> value
+ *   incidents   incident-id            -> revision4 origin:seq8 (latest)
+ *   revisions   incident-id:revision4  -> origin:seq8
+ *   holders     incident-id:node       -> ms8 (when the node had it)
+ *   tasks       tasking-id             -> origin:seq8
+ *   task_states tasking-id:assignee    -> state1 ms8 seq8 [origin:seq8 of the status]
+ *   directives  number:version4        -> id32
+ *   acks        id32 node              -> received-ms8 state1 state-ms8
+ *   outbox      origin:seq8            -> lines "S subject" and "R recipient"
+ * Everything runs inside the caller's transaction, on the loop thread.
+ */
+#include "node/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *const cf_severity_names[6] = {"baseline", "low",    "medium",
+                                          "high",     "severe", "emergency"};
+const char *const cf_tlp_names[6] = {"unspecified", "clear", "green", "amber", "amber+strict",
+                                     "red"};
+const char *const cf_incident_status_names[6] = {"unspecified", "new",      "triaged",
+                                                 "contained",   "resolved", "closed"};
+const char *const cf_task_state_names[6] = {"assigned", "received", "accepted",
+                                            "in-progress", "done", "declined"};
+const char *const cf_task_kind_names[6] = {"unspecified", "investigate", "block",
+                                           "patch",       "notify",      "report"};
+const char *const cf_directive_kind_names[4] = {"unspecified", "advisory", "alert", "mandatory"};
+const char *const cf_ack_state_names[6] = {"none",     "received", "acknowledged",
+                                           "accepted", "declined", "completed"};
+
+static const char *
+name_of(const char *const *names, int count, int v)
+{
+    return v >= 0 && v < count ? names[v] : "unknown";
+}
+
+const char *
+cf_name_severity(int v)
+{
+    return name_of(cf_severity_names, 6, v);
+}
+
+const char *
+cf_name_tlp(int v)
+{
+    return name_of(cf_tlp_names, 6, v);
+}
+
+const char *
+cf_name_incident_status(int v)
+{
+    return name_of(cf_incident_status_names, 6, v);
+}
+
+const char *
+cf_name_task_state(int v)
+{
+    return name_of(cf_task_state_names, 6, v);
+}
+
+const char *
+cf_name_task_kind(int v)
+{
+    return name_of(cf_task_kind_names, 6, v);
+}
+
+const char *
+cf_name_directive_kind(int v)
+{
+    return name_of(cf_directive_kind_names, 4, v);
+}
+
+const char *
+cf_name_ack_state(int v)
+{
+    return name_of(cf_ack_state_names, 6, v);
+}
+
+int
+cf_parse_name(const char *const *names, int count, const char *s)
+{
+    for (int i = 0; s && i < count; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+void
+cf_format_ms(int64_t ms, char out[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char base[24];
+
+    if (ms == 0) {
+        out[0] = 0;
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+void
+cf_logkey_make(const char *origin, uint64_t seq, cf_logkey *out)
+{
+    size_t n = strnlen(origin, 32);
+
+    memcpy(out->k, origin, n);
+    out->k[n] = 0;
+    cf_put_u64(out->k + n + 1, seq);
+    out->len = n + 1 + 8;
+}
+
+static bool
+logkey_from(const uint8_t *p, size_t n, cf_logkey *out)
+{
+    if (n < 10 || n > CF_LOGKEY_MAX || p[n - 9] != 0)
+        return false;
+    memcpy(out->k, p, n);
+    out->len = n;
+    return true;
+}
+
+/* "a:b" keys built in a buffer; cf_buf keeps the NUL out of len. */
+static cf_status
+key2(cf_buf *k, const char *a, const void *b, size_t blen)
+{
+    k->len = 0;
+    cf_status st = cf_buf_append(k, a, strlen(a) + 1);
+    if (st == CF_OK)
+        st = cf_buf_append(k, b, blen);
+    return st;
+}
+
+/* ---- record ----------------------------------------------------------- */
+
+cf_status
+cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
+{
+    const cf_header *h = &m->body.header;
+    cf_logkey key;
+    cf_buf v;
+    cf_status st;
+    uint8_t mark[8 + CF_ID_LEN];
+
+    cf_buf_init(&v);
+    cf_logkey_make(h->origin, h->seq, &key);
+    st = cf_txn_get(t, CF_T_IDS, m->env.id, CF_ID_LEN, &v);
+    if (st == CF_OK) {
+        st = CF_E_DUPLICATE;
+        goto out;
+    }
+    if (st != CF_E_NOT_FOUND)
+        goto out;
+    st = cf_txn_put(t, CF_T_LOG, key.k, key.len, wire, len, true);
+    if (st == CF_E_EXISTS) {
+        st = CF_E_FORK; /* same origin and seq, other bytes */
+        goto out;
+    }
+    if (st == CF_OK)
+        st = cf_txn_put(t, CF_T_IDS, m->env.id, CF_ID_LEN, key.k, key.len, true);
+    if (st != CF_OK)
+        goto out;
+    st = cf_txn_get(t, CF_T_MARKS, h->origin, strlen(h->origin), &v);
+    if (st == CF_E_NOT_FOUND || (st == CF_OK && v.len == sizeof(mark) &&
+                                 cf_get_u64(v.data) < h->seq)) {
+        cf_put_u64(mark, h->seq);
+        memcpy(mark + 8, m->env.id, CF_ID_LEN);
+        st = cf_txn_put(t, CF_T_MARKS, h->origin, strlen(h->origin), mark, sizeof(mark), false);
+    }
+out:
+    cf_buf_clear(&v);
+    return st;
+}
+
+cf_status
+cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out)
+{
+    cf_buf v;
+    cf_envelope env;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
+    if (st == CF_OK)
+        st = cf_envelope_parse_stored(v.data, v.len, &env);
+    if (st == CF_OK) {
+        st = cf_message_decode(&env, NULL, out);
+        if (st != CF_OK)
+            cf_envelope_clear(&env);
+    }
+    cf_buf_clear(&v);
+    return st;
+}
+
+cf_status
+cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
+{
+    cf_buf v;
+    cf_logkey key;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
+    if (st == CF_OK)
+        st = logkey_from(v.data, v.len, &key) ? cf_state_load(t, &key, out) : CF_E_MALFORMED;
+    cf_buf_clear(&v);
+    return st;
+}
+
+/* ---- checks that need the store ----------------------------------------- */
+
+static bool
+strv_has(cf_strv v, const char *s)
+{
+    for (size_t i = 0; i < v.n; i++)
+        if (strcmp(v.v[i], s) == 0)
+            return true;
+    return false;
+}
+
+cf_status
+cf_state_check(cf_txn *t, const char *self, const cf_message *m, const char **why)
+{
+    cf_message *orig = NULL;
+    cf_status st;
+
+    switch (m->body.type) {
+    case CF_MSG_TASK_STATUS:
+        st = cf_state_task(t, m->body.u.task_status.task, &orig);
+        if (st == CF_E_NOT_FOUND) {
+            *why = "a status for a tasking this node does not know";
+            return CF_E_UNAUTHORIZED;
+        }
+        if (st != CF_OK)
+            return st;
+        st = CF_OK;
+        if (strcmp(orig->body.u.tasking.issuer, self) != 0) {
+            *why = "a status for a tasking this node did not issue";
+            st = CF_E_UNAUTHORIZED;
+        } else if (!strv_has(orig->body.u.tasking.assignees, m->body.header.origin)) {
+            *why = "a status from a node that is not an assignee of the tasking";
+            st = CF_E_UNAUTHORIZED;
+        }
+        cf_message_free(orig);
+        return st;
+    case CF_MSG_ACK:
+        st = cf_state_load_id(t, m->body.u.ack.message_id, &orig);
+        if (st == CF_E_NOT_FOUND) {
+            *why = "an ack for a message this node does not have";
+            return CF_E_UNAUTHORIZED;
+        }
+        if (st != CF_OK)
+            return st;
+        st = CF_OK;
+        if (strcmp(orig->body.header.origin, self) != 0) {
+            *why = "an ack for a message this node did not originate";
+            st = CF_E_UNAUTHORIZED;
+        }
+        cf_message_free(orig);
+        return st;
+    case CF_MSG_INCIDENT:
+    case CF_MSG_TASKING:
+    case CF_MSG_DIRECTIVE:
+    case CF_MSG_MEMBER_CERT:
+    case CF_MSG_REVOCATION:
+    case CF_MSG_CATCHUP_REQUEST:
+    case CF_MSG_CATCHUP_BATCH:
+        return CF_OK;
+    }
+    return CF_OK;
+}
+
+/* ---- apply ------------------------------------------------------------------ */
+
+static cf_status
+apply_incident(cf_txn *t, const char *self, const cf_message *m, int64_t now_ms)
+{
+    const cf_incident *i = &m->body.u.incident;
+    cf_logkey key;
+    cf_buf k, v;
+    uint8_t val[4 + CF_LOGKEY_MAX], ms[8];
+    cf_status st;
+
+    cf_buf_init(&k);
+    cf_buf_init(&v);
+    cf_logkey_make(m->body.header.origin, m->body.header.seq, &key);
+    val[0] = (uint8_t)(i->revision >> 24);
+    val[1] = (uint8_t)(i->revision >> 16);
+    val[2] = (uint8_t)(i->revision >> 8);
+    val[3] = (uint8_t)i->revision;
+    memcpy(val + 4, key.k, key.len);
+    st = key2(&k, i->id, val, 4);
+    if (st == CF_OK) {
+        /* one message per revision: a second one for the same revision is
+         * kept in the log as evidence but does not replace the first */
+        st = cf_txn_put(t, CF_T_REVISIONS, k.data, k.len, key.k, key.len, true);
+        if (st == CF_E_EXISTS)
+            st = CF_OK;
+    }
+    if (st == CF_OK) {
+        st = cf_txn_get(t, CF_T_INCIDENTS, i->id, strlen(i->id), &v);
+        bool newer = st == CF_E_NOT_FOUND ||
+                     (st == CF_OK && v.len >= 4 &&
+                      ((uint32_t)v.data[0] << 24 | (uint32_t)v.data[1] << 16 |
+                       (uint32_t)v.data[2] << 8 | v.data[3]) < i->revision);
+        st = st == CF_E_NOT_FOUND ? CF_OK : st;
+        if (st == CF_OK && newer)
+            st = cf_txn_put(t, CF_T_INCIDENTS, i->id, strlen(i->id), val, 4 + key.len, false);
+    }
+    if (st == CF_OK) {
+        cf_put_u64(ms, (uint64_t)now_ms);
+        st = key2(&k, i->id, self, strlen(self));
+        if (st == CF_OK)
+            st = cf_txn_put(t, CF_T_HOLDERS, k.data, k.len, ms, 8, true);
+        if (st == CF_E_EXISTS)
+            st = CF_OK;
+    }
+    cf_buf_clear(&k);
+    cf_buf_clear(&v);
+    return st;
+}
+
+static cf_status
+apply_tasking(cf_txn *t, const cf_message *m)
+{
+    const cf_tasking *k = &m->body.u.tasking;
+    cf_logkey key;
+    cf_buf tk;
+    uint8_t zero[1 + 8 + 8] = {0};
+    cf_status st;
+
+    cf_buf_init(&tk);
+    cf_logkey_make(m->body.header.origin, m->body.header.seq, &key);
+    st = cf_txn_put(t, CF_T_TASKS, k->id, strlen(k->id), key.k, key.len, true);
+    if (st == CF_E_EXISTS)
+        st = CF_OK; /* a second tasking with the same id stays in the log only */
+    for (size_t i = 0; st == CF_OK && i < k->assignees.n; i++) {
+        st = key2(&tk, k->id, k->assignees.v[i], strlen(k->assignees.v[i]));
+        if (st == CF_OK)
+            st = cf_txn_put(t, CF_T_TASK_STATES, tk.data, tk.len, zero, sizeof(zero), true);
+        if (st == CF_E_EXISTS)
+            st = CF_OK;
+    }
+    cf_buf_clear(&tk);
+    return st;
+}
+
+/* Set a task state if it moves forward (a later message of the assignee). */
+static cf_status
+set_task_state(cf_txn *t, const char *task, const char *assignee, int state, int64_t at_ms,
+               uint64_t seq, const cf_logkey *status_key)
+{
+    cf_buf k, v;
+    uint8_t val[1 + 8 + 8 + CF_LOGKEY_MAX];
+    size_t vlen = 17;
+    cf_status st;
+
+    cf_buf_init(&k);
+    cf_buf_init(&v);
+    st = key2(&k, task, assignee, strlen(assignee));
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_TASK_STATES, k.data, k.len, &v);
+    if (st == CF_OK && v.len >= 17) {
+        int cur = v.data[0];
+        uint64_t cur_seq = cf_get_u64(v.data + 9);
+        /* the automatic "received" never overrides an answer */
+        bool later = status_key ? seq > cur_seq : cur == 0;
+        if (later) {
+            val[0] = (uint8_t)state;
+            cf_put_u64(val + 1, (uint64_t)at_ms);
+            cf_put_u64(val + 9, status_key ? seq : cur_seq);
+            if (status_key) {
+                memcpy(val + 17, status_key->k, status_key->len);
+                vlen += status_key->len;
+            }
+            st = cf_txn_put(t, CF_T_TASK_STATES, k.data, k.len, val, vlen, false);
+        }
+    } else if (st == CF_E_NOT_FOUND) {
+        st = CF_OK; /* not an assignee: cf_state_check refused it already */
+    }
+    cf_buf_clear(&k);
+    cf_buf_clear(&v);
+    return st;
+}
+
+static cf_status
+apply_directive(cf_txn *t, const cf_message *m)
+{
+    const cf_directive *d = &m->body.u.directive;
+    uint8_t ver[4] = {(uint8_t)(d->version >> 24), (uint8_t)(d->version >> 16),
+                      (uint8_t)(d->version >> 8), (uint8_t)d->version};
+    cf_buf k;
+    cf_status st;
+
+    cf_buf_init(&k);
+    st = key2(&k, d->number, ver, 4);
+    if (st == CF_OK)
+        st = cf_txn_put(t, CF_T_DIRECTIVES, k.data, k.len, m->env.id, CF_ID_LEN, true);
+    if (st == CF_E_EXISTS)
+        st = CF_OK;
+    cf_buf_clear(&k);
+    return st;
+}
+
+/* Drop a recipient from the outbox entry of a message; drop the entry when
+ * nobody is left to ack. */
+static cf_status outbox_acked(cf_txn *t, const cf_logkey *key, const char *node);
+
+static cf_status
+apply_ack(cf_txn *t, const cf_message *m)
+{
+    const cf_ack *a = &m->body.u.ack;
+    const char *node = m->body.header.origin;
+    cf_message *orig = NULL;
+    cf_buf k, v;
+    uint8_t val[17] = {0};
+    cf_status st;
+
+    cf_buf_init(&k);
+    cf_buf_init(&v);
+    st = cf_buf_append(&k, a->message_id, CF_ID_LEN);
+    if (st == CF_OK)
+        st = cf_buf_append(&k, node, strlen(node));
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_ACKS, k.data, k.len, &v);
+    if (st == CF_OK && v.len == sizeof(val))
+        memcpy(val, v.data, sizeof(val));
+    else if (st == CF_E_NOT_FOUND)
+        st = CF_OK;
+    if (st != CF_OK)
+        goto out;
+    int64_t at = a->at_ms ? a->at_ms : m->body.header.created_ms;
+    if (a->state == 1) {
+        if (cf_get_u64(val) == 0)
+            cf_put_u64(val, (uint64_t)at);
+    } else {
+        if (cf_get_u64(val) == 0)
+            cf_put_u64(val, (uint64_t)at); /* an answer implies receipt */
+        val[8] = (uint8_t)a->state;
+        cf_put_u64(val + 9, (uint64_t)at);
+    }
+    st = cf_txn_put(t, CF_T_ACKS, k.data, k.len, val, sizeof(val), false);
+    if (st != CF_OK)
+        goto out;
+    st = cf_state_load_id(t, a->message_id, &orig);
+    if (st != CF_OK)
+        goto out;
+    cf_logkey okey;
+    cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
+    st = outbox_acked(t, &okey, node);
+    if (st == CF_OK && orig->body.type == CF_MSG_INCIDENT) {
+        uint8_t ms[8];
+        cf_put_u64(ms, (uint64_t)at);
+        st = key2(&k, orig->body.u.incident.id, node, strlen(node));
+        if (st == CF_OK)
+            st = cf_txn_put(t, CF_T_HOLDERS, k.data, k.len, ms, 8, true);
+        if (st == CF_E_EXISTS)
+            st = CF_OK;
+    } else if (st == CF_OK && orig->body.type == CF_MSG_TASKING && a->state == 1) {
+        st = set_task_state(t, orig->body.u.tasking.id, node, 1, at, 0, NULL);
+    }
+out:
+    cf_message_free(orig);
+    cf_buf_clear(&k);
+    cf_buf_clear(&v);
+    return st;
+}
+
+cf_status
+cf_state_apply(cf_txn *t, const char *self, const cf_message *m, int64_t now_ms)
+{
+    cf_logkey key;
+
+    switch (m->body.type) {
+    case CF_MSG_INCIDENT:
+        return apply_incident(t, self, m, now_ms);
+    case CF_MSG_TASKING:
+        return apply_tasking(t, m);
+    case CF_MSG_TASK_STATUS:
+        cf_logkey_make(m->body.header.origin, m->body.header.seq, &key);
+        return set_task_state(t, m->body.u.task_status.task, m->body.header.origin,
+                              m->body.u.task_status.state, m->body.header.created_ms,
+                              m->body.header.seq, &key);
+    case CF_MSG_DIRECTIVE:
+        return apply_directive(t, m);
+    case CF_MSG_ACK:
+        return apply_ack(t, m);
+    case CF_MSG_MEMBER_CERT:
+    case CF_MSG_REVOCATION:
+    case CF_MSG_CATCHUP_REQUEST:
+    case CF_MSG_CATCHUP_BATCH:
+        return CF_OK;
+    }
+    return CF_OK;
+}
+
+/* ---- meta ------------------------------------------------------------------ */
+
+cf_status
+cf_state_meta_get(cf_txn *t, const char *name, cf_buf *out)
+{
+    return cf_txn_get(t, CF_T_META, name, strlen(name), out);
+}
+
+cf_status
+cf_state_meta_put(cf_txn *t, const char *name, const void *v, size_t n)
+{
+    return cf_txn_put(t, CF_T_META, name, strlen(name), v, n, false);
+}
+
+cf_status
+cf_state_meta_get_u64(cf_txn *t, const char *name, uint64_t *out)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_state_meta_get(t, name, &v);
+    if (st == CF_OK && v.len != 8)
+        st = CF_E_MALFORMED;
+    if (st == CF_OK)
+        *out = cf_get_u64(v.data);
+    cf_buf_clear(&v);
+    return st;
+}
+
+cf_status
+cf_state_meta_put_u64(cf_txn *t, const char *name, uint64_t v)
+{
+    uint8_t b[8];
+
+    cf_put_u64(b, v);
+    return cf_state_meta_put(t, name, b, 8);
+}
+
+/* ---- outbox ------------------------------------------------------------------- */
+
+cf_status
+cf_state_outbox_put(cf_txn *t, const cf_logkey *key, const cf_strlist *subjects,
+                    const cf_strlist *recipients)
+{
+    cf_buf v;
+    cf_status st = CF_OK;
+
+    cf_buf_init(&v);
+    for (size_t i = 0; st == CF_OK && i < subjects->n; i++)
+        st = cf_buf_printf(&v, "S %s\n", subjects->v[i]);
+    for (size_t i = 0; st == CF_OK && i < recipients->n; i++)
+        st = cf_buf_printf(&v, "R %s\n", recipients->v[i]);
+    if (st == CF_OK)
+        st = cf_txn_put(t, CF_T_OUTBOX, key->k, key->len, v.data, v.len, false);
+    cf_buf_clear(&v);
+    return st;
+}
+
+/* Split an outbox value into its subjects and pending recipients. */
+static cf_status
+outbox_parse(const uint8_t *val, size_t len, cf_strlist *subjects, cf_strlist *pending)
+{
+    const char *p = (const char *)val, *end = p + len;
+    cf_status st = CF_OK;
+
+    while (st == CF_OK && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char line[512];
+        if (n >= 2 && n - 2 < sizeof(line)) {
+            memcpy(line, p + 2, n - 2);
+            line[n - 2] = 0;
+            st = cf_strlist_add(p[0] == 'S' ? subjects : pending, line);
+        }
+        p += n + 1;
+    }
+    return st;
+}
+
+static cf_status
+outbox_acked(cf_txn *t, const cf_logkey *key, const char *node)
+{
+    cf_strlist subjects = {NULL, 0}, pending = {NULL, 0}, left = {NULL, 0};
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
+    if (st == CF_E_NOT_FOUND) {
+        st = CF_OK;
+        goto out;
+    }
+    if (st == CF_OK)
+        st = outbox_parse(v.data, v.len, &subjects, &pending);
+    for (size_t i = 0; st == CF_OK && i < pending.n; i++)
+        if (strcmp(pending.v[i], node) != 0)
+            st = cf_strlist_add(&left, pending.v[i]);
+    if (st != CF_OK || left.n == pending.n)
+        goto out;
+    st = left.n ? cf_state_outbox_put(t, key, &subjects, &left)
+                : cf_txn_del(t, CF_T_OUTBOX, key->k, key->len);
+out:
+    cf_strlist_clear(&subjects);
+    cf_strlist_clear(&pending);
+    cf_strlist_clear(&left);
+    cf_buf_clear(&v);
+    return st;
+}
+
+typedef struct outbox_scan_ctx {
+    cf_outbox_cb cb;
+    void *ctx;
+} outbox_scan_ctx;
+
+static cf_status
+outbox_visit(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    outbox_scan_ctx *c = arg;
+    cf_strlist subjects = {NULL, 0}, pending = {NULL, 0};
+    cf_logkey lk;
+    cf_status st;
+
+    if (!logkey_from(key, klen, &lk))
+        return CF_OK; /* not ours to judge here; leave it */
+    st = outbox_parse(val, vlen, &subjects, &pending);
+    if (st == CF_OK)
+        st = c->cb(&lk, &subjects, &pending, c->ctx);
+    cf_strlist_clear(&subjects);
+    cf_strlist_clear(&pending);
+    return st;
+}
+
+cf_status
+cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx)
+{
+    outbox_scan_ctx c = {cb, ctx};
+
+    return cf_txn_scan(t, CF_T_OUTBOX, NULL, 0, outbox_visit, &c);
+}
+
+cf_status
+cf_state_outbox_del(cf_txn *t, const cf_logkey *key)
+{
+    cf_status st = cf_txn_del(t, CF_T_OUTBOX, key->k, key->len);
+
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+static void
+add_time(cJSON *o, const char *name, int64_t ms)
+{
+    char t[32];
+
+    cf_format_ms(ms, t);
+    if (ms)
+        cJSON_AddStringToObject(o, name, t);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static void
+add_id(cJSON *o, const char *name, const uint8_t id[CF_ID_LEN])
+{
+    char hex[2 * CF_ID_LEN + 1];
+
+    cf_hex_encode(id, CF_ID_LEN, hex);
+    cJSON_AddStringToObject(o, name, hex);
+}
+
+static cJSON *
+strv_json(cf_strv v)
+{
+    cJSON *a = cJSON_CreateArray();
+
+    for (size_t i = 0; a && i < v.n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v.v[i]));
+    return a;
+}
+
+static cJSON *
+incident_json(const cf_message *m)
+{
+    const cf_incident *i = &m->body.u.incident;
+    cJSON *o = cJSON_CreateObject(), *obs = cJSON_CreateArray();
+
+    cJSON_AddStringToObject(o, "id", i->id);
+    cJSON_AddNumberToObject(o, "revision", i->revision);
+    cJSON_AddStringToObject(o, "title", i->title);
+    cJSON_AddStringToObject(o, "description", i->description);
+    cJSON_AddStringToObject(o, "severity", cf_name_severity(i->severity));
+    cJSON_AddStringToObject(o, "tlp", cf_name_tlp(i->tlp));
+    cJSON_AddStringToObject(o, "status", cf_name_incident_status(i->status));
+    cJSON_AddStringToObject(o, "rsit_class", i->rsit_class);
+    cJSON_AddStringToObject(o, "rsit_type", i->rsit_type);
+    cJSON_AddNumberToObject(o, "confidence", i->confidence);
+    cJSON_AddStringToObject(o, "owner", i->owner);
+    cJSON_AddStringToObject(o, "analyst", i->analyst);
+    cJSON_AddStringToObject(o, "sector", i->sector);
+    cJSON_AddStringToObject(o, "province", i->province);
+    add_time(o, "detected", i->detected_ms);
+    add_time(o, "reported", i->reported_ms);
+    add_time(o, "updated", m->body.header.created_ms);
+    cJSON_AddStringToObject(o, "note", i->note);
+    for (size_t k = 0; k < i->n_observables; k++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "type", i->observables[k].type);
+        cJSON_AddStringToObject(x, "value", i->observables[k].value);
+        cJSON_AddBoolToObject(x, "to_block", i->observables[k].to_block);
+        cJSON_AddItemToArray(obs, x);
+    }
+    cJSON_AddItemToObject(o, "observables", obs);
+    add_id(o, "message_id", m->env.id);
+    return o;
+}
+
+typedef struct list_ctx {
+    cf_txn *t;
+    cJSON *out;
+    const cf_incident_filter *f;
+    const char *self;
+    cf_status st;
+} list_ctx;
+
+static bool
+incident_matches(const cf_incident *i, const cf_incident_filter *f)
+{
+    if (!f)
+        return true;
+    return (f->min_severity < 0 || i->severity >= f->min_severity) &&
+           (f->tlp == 0 || i->tlp == f->tlp) && (f->status == 0 || i->status == f->status) &&
+           (!f->sector || strcmp(i->sector, f->sector) == 0) &&
+           (!f->province || strcmp(i->province, f->province) == 0);
+}
+
+static cf_status
+list_incident(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    cf_logkey lk;
+    cf_message *m = NULL;
+    cf_status st;
+
+    (void)key;
+    (void)klen;
+    if (vlen < 4 || !logkey_from(val + 4, vlen - 4, &lk))
+        return CF_OK;
+    st = cf_state_load(c->t, &lk, &m);
+    if (st != CF_OK)
+        return st;
+    if (incident_matches(&m->body.u.incident, c->f))
+        cJSON_AddItemToArray(c->out, incident_json(m));
+    cf_message_free(m);
+    return CF_OK;
+}
+
+cf_status
+cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out)
+{
+    list_ctx c = {t, cJSON_CreateArray(), f, NULL, CF_OK};
+    cf_status st = c.out ? cf_txn_scan(t, CF_T_INCIDENTS, NULL, 0, list_incident, &c) : CF_E_NOMEM;
+
+    if (st != CF_OK) {
+        cJSON_Delete(c.out);
+        return st;
+    }
+    *out = c.out;
+    return CF_OK;
+}
+
+cf_status
+cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out)
+{
+    cf_buf v;
+    cf_logkey lk;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_INCIDENTS, id, strlen(id), &v);
+    if (st == CF_OK)
+        st = v.len > 4 && logkey_from(v.data + 4, v.len - 4, &lk) ? cf_state_load(t, &lk, out)
+                                                                   : CF_E_MALFORMED;
+    cf_buf_clear(&v);
+    return st;
+}
+
+static cf_status
+list_revision(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    cf_logkey lk;
+    cf_message *m = NULL;
+    cf_status st;
+
+    (void)key;
+    (void)klen;
+    if (!logkey_from(val, vlen, &lk))
+        return CF_OK;
+    st = cf_state_load(c->t, &lk, &m);
+    if (st != CF_OK)
+        return st;
+    const cf_incident *i = &m->body.u.incident;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddNumberToObject(r, "revision", i->revision);
+    add_time(r, "at", m->body.header.created_ms);
+    cJSON_AddStringToObject(r, "by", m->body.header.origin);
+    cJSON_AddStringToObject(r, "status", cf_name_incident_status(i->status));
+    cJSON_AddStringToObject(r, "severity", cf_name_severity(i->severity));
+    cJSON_AddStringToObject(r, "note", i->note);
+    add_id(r, "message_id", m->env.id);
+    cJSON_AddItemToArray(c->out, r);
+    cf_message_free(m);
+    return CF_OK;
+}
+
+static cf_status
+list_holder(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    const uint8_t *sep = memchr(key, 0, klen);
+    char node[40];
+    size_t n;
+
+    if (!sep || vlen != 8)
+        return CF_OK;
+    n = klen - (size_t)(sep + 1 - key);
+    if (n >= sizeof(node))
+        return CF_OK;
+    memcpy(node, sep + 1, n);
+    node[n] = 0;
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "node", node);
+    add_time(h, "since", (int64_t)cf_get_u64(val));
+    cJSON_AddItemToArray(c->out, h);
+    return CF_OK;
+}
+
+cf_status
+cf_state_incident(cf_txn *t, const char *id, cJSON **out)
+{
+    cf_message *m = NULL;
+    cf_buf prefix;
+    list_ctx c;
+    cJSON *o;
+    cf_status st = cf_state_incident_latest(t, id, &m);
+
+    if (st != CF_OK)
+        return st;
+    o = incident_json(m);
+    cf_message_free(m);
+    cf_buf_init(&prefix);
+    st = cf_buf_append(&prefix, id, strlen(id) + 1);
+    memset(&c, 0, sizeof(c));
+    c.t = t;
+    c.out = cJSON_AddArrayToObject(o, "revisions");
+    if (st == CF_OK)
+        st = cf_txn_scan(t, CF_T_REVISIONS, prefix.data, prefix.len, list_revision, &c);
+    c.out = cJSON_AddArrayToObject(o, "holders");
+    if (st == CF_OK)
+        st = cf_txn_scan(t, CF_T_HOLDERS, prefix.data, prefix.len, list_holder, &c);
+    cf_buf_clear(&prefix);
+    if (st != CF_OK) {
+        cJSON_Delete(o);
+        return st;
+    }
+    *out = o;
+    return CF_OK;
+}
+
+cf_status
+cf_state_task(cf_txn *t, const char *id, cf_message **out)
+{
+    cf_buf v;
+    cf_logkey lk;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_TASKS, id, strlen(id), &v);
+    if (st == CF_OK)
+        st = logkey_from(v.data, v.len, &lk) ? cf_state_load(t, &lk, out) : CF_E_MALFORMED;
+    cf_buf_clear(&v);
+    return st;
+}
+
+static cf_status
+list_task_state(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    const uint8_t *sep = memchr(key, 0, klen);
+    char node[40];
+    size_t n;
+    cf_logkey lk;
+
+    if (!sep || vlen < 17)
+        return CF_OK;
+    n = klen - (size_t)(sep + 1 - key);
+    if (n >= sizeof(node))
+        return CF_OK;
+    memcpy(node, sep + 1, n);
+    node[n] = 0;
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "assignee", node);
+    cJSON_AddStringToObject(s, "state", cf_name_task_state(val[0]));
+    add_time(s, "at", (int64_t)cf_get_u64(val + 1));
+    if (vlen > 17 && logkey_from(val + 17, vlen - 17, &lk)) {
+        cf_message *m = NULL;
+        if (cf_state_load(c->t, &lk, &m) == CF_OK) {
+            cJSON_AddStringToObject(s, "reason", m->body.u.task_status.reason);
+            cJSON_AddStringToObject(s, "result", m->body.u.task_status.result);
+            cf_message_free(m);
+        }
+    }
+    cJSON_AddItemToArray(c->out, s);
+    return CF_OK;
+}
+
+static cf_status
+list_task(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    cf_logkey lk;
+    cf_message *m = NULL;
+    cf_buf prefix;
+    cf_status st;
+
+    (void)key;
+    (void)klen;
+    if (!logkey_from(val, vlen, &lk))
+        return CF_OK;
+    st = cf_state_load(c->t, &lk, &m);
+    if (st != CF_OK)
+        return st;
+    const cf_tasking *k = &m->body.u.tasking;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", k->id);
+    cJSON_AddStringToObject(o, "issuer", k->issuer);
+    cJSON_AddStringToObject(o, "direction", strcmp(k->issuer, c->self) == 0 ? "issued" : "assigned");
+    cJSON_AddItemToObject(o, "assignees", strv_json(k->assignees));
+    cJSON_AddStringToObject(o, "kind", cf_name_task_kind(k->kind));
+    cJSON_AddStringToObject(o, "instructions", k->instructions);
+    cJSON_AddStringToObject(o, "deliverable", k->deliverable);
+    cJSON_AddStringToObject(o, "incident", k->incident);
+    cJSON_AddNumberToObject(o, "priority", k->priority);
+    add_time(o, "due", k->due_ms);
+    add_time(o, "issued", m->body.header.created_ms);
+    cJSON_AddBoolToObject(o, "overdue",
+                          k->due_ms != 0 && k->due_ms < cf_clock_now_ms());
+    add_id(o, "message_id", m->env.id);
+    list_ctx sub = *c;
+    sub.out = cJSON_AddArrayToObject(o, "states");
+    cf_buf_init(&prefix);
+    st = cf_buf_append(&prefix, k->id, strlen(k->id) + 1);
+    cf_message_free(m);
+    if (st == CF_OK)
+        st = cf_txn_scan(c->t, CF_T_TASK_STATES, prefix.data, prefix.len, list_task_state, &sub);
+    cf_buf_clear(&prefix);
+    /* overdue only while some assignee has not finished */
+    const cJSON *s;
+    bool open_work = false;
+    cJSON_ArrayForEach(s, sub.out)
+    {
+        const char *state = cJSON_GetObjectItem(s, "state")->valuestring;
+        open_work |= strcmp(state, "done") != 0 && strcmp(state, "declined") != 0;
+    }
+    if (!open_work)
+        cJSON_ReplaceItemInObject(o, "overdue", cJSON_CreateFalse());
+    cJSON_AddItemToArray(c->out, o);
+    return st;
+}
+
+cf_status
+cf_state_tasks(cf_txn *t, const char *self, cJSON **out)
+{
+    list_ctx c = {t, cJSON_CreateArray(), NULL, self, CF_OK};
+    cf_status st = c.out ? cf_txn_scan(t, CF_T_TASKS, NULL, 0, list_task, &c) : CF_E_NOMEM;
+
+    if (st != CF_OK) {
+        cJSON_Delete(c.out);
+        return st;
+    }
+    *out = c.out;
+    return CF_OK;
+}
+
+static cJSON *
+directive_json(const cf_message *m)
+{
+    const cf_directive *d = &m->body.u.directive;
+    cJSON *o = cJSON_CreateObject(), *roles = cJSON_CreateArray();
+
+    cJSON_AddStringToObject(o, "number", d->number);
+    cJSON_AddNumberToObject(o, "version", d->version);
+    cJSON_AddStringToObject(o, "kind", cf_name_directive_kind(d->kind));
+    cJSON_AddStringToObject(o, "title", d->title);
+    cJSON_AddStringToObject(o, "summary", d->summary);
+    cJSON_AddItemToObject(o, "actions", strv_json(d->actions));
+    for (size_t i = 0; i < d->n_roles; i++)
+        cJSON_AddItemToArray(roles, cJSON_CreateString(cf_role_name(d->roles[i])
+                                                           ? cf_role_name(d->roles[i])
+                                                           : "unknown"));
+    cJSON_AddItemToObject(o, "roles", roles);
+    cJSON_AddItemToObject(o, "sectors", strv_json(d->sectors));
+    cJSON_AddItemToObject(o, "provinces", strv_json(d->provinces));
+    cJSON_AddStringToObject(o, "severity", cf_name_severity(d->severity));
+    add_time(o, "issued", m->body.header.created_ms);
+    add_time(o, "effective", d->effective_ms);
+    add_time(o, "comply_by", d->comply_by_ms);
+    cJSON_AddBoolToObject(o, "ack_required", d->ack_required);
+    add_time(o, "ack_by", d->ack_by_ms);
+    add_time(o, "expires", m->body.header.expires_ms);
+    cJSON_AddStringToObject(o, "issuer", m->body.header.origin);
+    add_id(o, "message_id", m->env.id);
+    return o;
+}
+
+static cf_status
+list_directive(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    cf_message *m = NULL;
+    cf_status st;
+
+    (void)key;
+    (void)klen;
+    if (vlen != CF_ID_LEN)
+        return CF_OK;
+    st = cf_state_load_id(c->t, val, &m);
+    if (st != CF_OK)
+        return st;
+    cJSON_AddItemToArray(c->out, directive_json(m));
+    cf_message_free(m);
+    return CF_OK;
+}
+
+cf_status
+cf_state_directives(cf_txn *t, cJSON **out)
+{
+    list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK};
+    cf_status st = c.out ? cf_txn_scan(t, CF_T_DIRECTIVES, NULL, 0, list_directive, &c) : CF_E_NOMEM;
+
+    if (st != CF_OK) {
+        cJSON_Delete(c.out);
+        return st;
+    }
+    *out = c.out;
+    return CF_OK;
+}
+
+typedef struct newest_ctx {
+    uint8_t id[CF_ID_LEN];
+    bool found;
+} newest_ctx;
+
+static cf_status
+newest_version(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    newest_ctx *c = arg;
+
+    (void)key;
+    (void)klen;
+    if (vlen == CF_ID_LEN) {
+        memcpy(c->id, val, CF_ID_LEN); /* versions sort ascending: keep the last */
+        c->found = true;
+    }
+    return CF_OK;
+}
+
+cf_status
+cf_state_directive(cf_txn *t, const char *number, cf_message **out)
+{
+    newest_ctx c;
+    cf_status st;
+
+    memset(&c, 0, sizeof(c));
+    st = cf_txn_scan(t, CF_T_DIRECTIVES, number, strlen(number) + 1, newest_version, &c);
+    if (st != CF_OK)
+        return st;
+    if (!c.found)
+        return CF_E_NOT_FOUND;
+    return cf_state_load_id(t, c.id, out);
+}
+
+cf_status
+cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
+{
+    cf_message *m = NULL;
+    cf_buf k, v;
+    cJSON *o, *table;
+    size_t received = 0, acknowledged = 0, in_scope = 0;
+    cf_status st = cf_state_directive(t, number, &m);
+
+    if (st != CF_OK)
+        return st;
+    o = directive_json(m);
+    table = cJSON_AddArrayToObject(o, "nodes");
+    cf_buf_init(&k);
+    cf_buf_init(&v);
+    for (size_t i = 0; st == CF_OK && i < topo->n; i++) {
+        const cf_topo_node *n = &topo->nodes[i];
+        if (strcmp(n->id, m->body.header.origin) == 0 ||
+            !cf_rule_directive_applies(topo, n, &m->body.u.directive))
+            continue;
+        in_scope++;
+        k.len = 0;
+        st = cf_buf_append(&k, m->env.id, CF_ID_LEN);
+        if (st == CF_OK)
+            st = cf_buf_append(&k, n->id, strlen(n->id));
+        if (st != CF_OK)
+            break;
+        st = cf_txn_get(t, CF_T_ACKS, k.data, k.len, &v);
+        uint8_t val[17] = {0};
+        if (st == CF_OK && v.len == sizeof(val))
+            memcpy(val, v.data, sizeof(val));
+        if (st == CF_E_NOT_FOUND || st == CF_OK)
+            st = CF_OK;
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "node", n->id);
+        cJSON_AddStringToObject(row, "role", cf_role_name(n->role));
+        add_time(row, "received", (int64_t)cf_get_u64(val));
+        cJSON_AddStringToObject(row, "state", cf_name_ack_state(val[8] ? val[8]
+                                                                : cf_get_u64(val) ? 1 : 0));
+        add_time(row, "acknowledged", val[8] ? (int64_t)cf_get_u64(val + 9) : 0);
+        cJSON_AddItemToArray(table, row);
+        received += cf_get_u64(val) != 0;
+        acknowledged += val[8] != 0;
+    }
+    cJSON_AddNumberToObject(o, "in_scope", (double)in_scope);
+    cJSON_AddNumberToObject(o, "received", (double)received);
+    cJSON_AddNumberToObject(o, "acknowledged", (double)acknowledged);
+    cf_buf_clear(&k);
+    cf_buf_clear(&v);
+    cf_message_free(m);
+    if (st != CF_OK) {
+        cJSON_Delete(o);
+        return st;
+    }
+    *out = o;
+    return CF_OK;
+}

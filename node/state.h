@@ -1,0 +1,120 @@
+/*
+ * state.h - what the node knows, on top of the store: the log of accepted
+ * envelopes, the materialized incidents, taskings and directives with their
+ * acknowledgement tables, the outbox, and the queries the CLI asks.
+ *
+ * Every function works inside a caller's transaction, so one inbound
+ * message changes all tables in one commit. Loop thread only.
+ */
+#ifndef CF_NODE_STATE_H
+#define CF_NODE_STATE_H
+
+#include "federation/federation.h"
+#include "node/store.h"
+
+#include <cjson/cJSON.h>
+
+/* The key of an envelope in the log: origin, 0x00, seq (8 bytes, BE). */
+#define CF_LOGKEY_MAX (32 + 1 + 8)
+
+typedef struct cf_logkey {
+    uint8_t k[CF_LOGKEY_MAX];
+    size_t len;
+} cf_logkey;
+
+void cf_logkey_make(const char *origin, uint64_t seq, cf_logkey *out);
+
+/**
+ * Record an accepted envelope in the log, the id index and the origin's
+ * high-water mark.
+ * @return CF_OK, CF_E_DUPLICATE (this very envelope is already here),
+ *         CF_E_FORK (another envelope holds this origin and sequence),
+ *         store errors
+ */
+CF_MUST_CHECK cf_status cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire,
+                                        size_t len);
+
+/**
+ * Checks that need the store: a task status must answer a tasking self
+ * issued, from one of its assignees; an ack must be for a message self
+ * originated.
+ * @return CF_OK, CF_E_UNAUTHORIZED (why says what), store errors
+ */
+CF_MUST_CHECK cf_status cf_state_check(cf_txn *t, const char *self, const cf_message *m,
+                                       const char **why);
+
+/** Apply a recorded message's effect on the materialized tables. */
+CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const char *self, const cf_message *m,
+                                       int64_t now_ms);
+
+/** Decode a stored envelope by its log key or its id. Free with cf_message_free. */
+CF_MUST_CHECK cf_status cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out);
+CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN],
+                                         cf_message **out);
+
+/* ---- the node's own counters -------------------------------------------- */
+
+CF_MUST_CHECK cf_status cf_state_meta_get_u64(cf_txn *t, const char *name, uint64_t *out);
+CF_MUST_CHECK cf_status cf_state_meta_put_u64(cf_txn *t, const char *name, uint64_t v);
+CF_MUST_CHECK cf_status cf_state_meta_get(cf_txn *t, const char *name, cf_buf *out);
+CF_MUST_CHECK cf_status cf_state_meta_put(cf_txn *t, const char *name, const void *v, size_t n);
+
+/* ---- the outbox ------------------------------------------------------------- */
+
+/** Keep an envelope to (re)send to subjects until each recipient has acked it. */
+CF_MUST_CHECK cf_status cf_state_outbox_put(cf_txn *t, const cf_logkey *key,
+                                            const cf_strlist *subjects,
+                                            const cf_strlist *recipients);
+
+typedef cf_status (*cf_outbox_cb)(const cf_logkey *key, const cf_strlist *subjects,
+                                  const cf_strlist *pending, void *ctx);
+/** Visit every outbox entry (its subjects and the recipients still to ack). */
+CF_MUST_CHECK cf_status cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx);
+/** Forget an outbox entry (for entries without recipients, once sent). */
+CF_MUST_CHECK cf_status cf_state_outbox_del(cf_txn *t, const cf_logkey *key);
+
+/* ---- queries (JSON for the control socket) --------------------------------- */
+
+typedef struct cf_incident_filter {
+    int min_severity; /* -1: any */
+    int tlp;          /* 0: any */
+    int status;       /* 0: any */
+    const char *sector, *province;
+} cf_incident_filter;
+
+CF_MUST_CHECK cf_status cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out);
+/** One incident with its revisions and who has it. @return CF_OK, CF_E_NOT_FOUND, ... */
+CF_MUST_CHECK cf_status cf_state_incident(cf_txn *t, const char *id, cJSON **out);
+/** The latest revision of an incident (for an update). */
+CF_MUST_CHECK cf_status cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out);
+CF_MUST_CHECK cf_status cf_state_tasks(cf_txn *t, const char *self, cJSON **out);
+CF_MUST_CHECK cf_status cf_state_task(cf_txn *t, const char *id, cf_message **out);
+CF_MUST_CHECK cf_status cf_state_directives(cf_txn *t, cJSON **out);
+/** The newest version of a directive by number. */
+CF_MUST_CHECK cf_status cf_state_directive(cf_txn *t, const char *number, cf_message **out);
+/** Per node in the directive's scope: received and acknowledged, with times. */
+CF_MUST_CHECK cf_status cf_state_directive_status(cf_txn *t, const cf_topology *topo,
+                                                  const char *number, cJSON **out);
+
+/** Names for the CLI and JSON. */
+const char *cf_name_severity(int v);
+const char *cf_name_tlp(int v);
+const char *cf_name_incident_status(int v);
+const char *cf_name_task_state(int v);
+const char *cf_name_task_kind(int v);
+const char *cf_name_directive_kind(int v);
+const char *cf_name_ack_state(int v);
+/** Parse a name of one of those tables; -1 if unknown. */
+int cf_parse_name(const char *const *names, int count, const char *s);
+extern const char *const cf_severity_names[6];
+extern const char *const cf_tlp_names[6];
+extern const char *const cf_incident_status_names[6];
+extern const char *const cf_task_state_names[6];
+extern const char *const cf_task_kind_names[6];
+extern const char *const cf_directive_kind_names[4];
+extern const char *const cf_ack_state_names[6];
+
+/** "2026-11-29T08:00:00.000Z" into out (32 bytes), "" for 0. */
+void cf_format_ms(int64_t ms, char out[32]);
+
+#endif
