@@ -302,7 +302,7 @@ cf_link_publish(cf_link *l, const char *subject, const uint8_t *data, size_t len
     if (s == NATS_OK)
         return CF_OK;
     return s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ? CF_E_UNREACHABLE
-                                                                             : CF_E_IO;
+                                                                            : CF_E_IO;
 }
 
 cf_link_msg *
@@ -387,4 +387,10 @@ cf_link_close(cf_link *l, void (*done)(void *ctx), void *ctx)
     l->flush.data = l;
     if (uv_queue_work(l->loop, &l->flush, flush_work, flush_done) != 0)
         flush_done(&l->flush, 0);
+}
+
+void
+cf_link_shutdown(void)
+{
+    nats_Close();
 }

@@ -66,4 +66,7 @@ const char *cf_link_url(const cf_link *l);
  */
 void cf_link_close(cf_link *l, void (*done)(void *ctx), void *ctx);
 
+/** Release nats.c's process-wide state; call once, after the loop has ended. */
+void cf_link_shutdown(void);
+
 #endif

@@ -25,12 +25,12 @@
 
 const char *const cf_severity_names[6] = {"baseline", "low",    "medium",
                                           "high",     "severe", "emergency"};
-const char *const cf_tlp_names[6] = {"unspecified", "clear", "green", "amber", "amber+strict",
-                                     "red"};
+const char *const cf_tlp_names[6] = {"unspecified", "clear",        "green",
+                                     "amber",       "amber+strict", "red"};
 const char *const cf_incident_status_names[6] = {"unspecified", "new",      "triaged",
                                                  "contained",   "resolved", "closed"};
-const char *const cf_task_state_names[6] = {"assigned", "received", "accepted",
-                                            "in-progress", "done", "declined"};
+const char *const cf_task_state_names[6] = {"assigned",    "received", "accepted",
+                                            "in-progress", "done",     "declined"};
 const char *const cf_task_kind_names[6] = {"unspecified", "investigate", "block",
                                            "patch",       "notify",      "report"};
 const char *const cf_directive_kind_names[4] = {"unspecified", "advisory", "alert", "mandatory"};
@@ -172,8 +172,8 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
     if (st != CF_OK)
         goto out;
     st = cf_txn_get(t, CF_T_MARKS, h->origin, strlen(h->origin), &v);
-    if (st == CF_E_NOT_FOUND || (st == CF_OK && v.len == sizeof(mark) &&
-                                 cf_get_u64(v.data) < h->seq)) {
+    if (st == CF_E_NOT_FOUND ||
+        (st == CF_OK && v.len == sizeof(mark) && cf_get_u64(v.data) < h->seq)) {
         cf_put_u64(mark, h->seq);
         memcpy(mark + 8, m->env.id, CF_ID_LEN);
         st = cf_txn_put(t, CF_T_MARKS, h->origin, strlen(h->origin), mark, sizeof(mark), false);
@@ -310,10 +310,10 @@ apply_incident(cf_txn *t, const char *self, const cf_message *m, int64_t now_ms)
     }
     if (st == CF_OK) {
         st = cf_txn_get(t, CF_T_INCIDENTS, i->id, strlen(i->id), &v);
-        bool newer = st == CF_E_NOT_FOUND ||
-                     (st == CF_OK && v.len >= 4 &&
-                      ((uint32_t)v.data[0] << 24 | (uint32_t)v.data[1] << 16 |
-                       (uint32_t)v.data[2] << 8 | v.data[3]) < i->revision);
+        bool newer =
+            st == CF_E_NOT_FOUND || (st == CF_OK && v.len >= 4 &&
+                                     ((uint32_t)v.data[0] << 24 | (uint32_t)v.data[1] << 16 |
+                                      (uint32_t)v.data[2] << 8 | v.data[3]) < i->revision);
         st = st == CF_E_NOT_FOUND ? CF_OK : st;
         if (st == CF_OK && newer)
             st = cf_txn_put(t, CF_T_INCIDENTS, i->id, strlen(i->id), val, 4 + key.len, false);
@@ -788,7 +788,7 @@ cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out)
     st = cf_txn_get(t, CF_T_INCIDENTS, id, strlen(id), &v);
     if (st == CF_OK)
         st = v.len > 4 && logkey_from(v.data + 4, v.len - 4, &lk) ? cf_state_load(t, &lk, out)
-                                                                   : CF_E_MALFORMED;
+                                                                  : CF_E_MALFORMED;
     cf_buf_clear(&v);
     return st;
 }
@@ -943,7 +943,8 @@ list_task(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", k->id);
     cJSON_AddStringToObject(o, "issuer", k->issuer);
-    cJSON_AddStringToObject(o, "direction", strcmp(k->issuer, c->self) == 0 ? "issued" : "assigned");
+    cJSON_AddStringToObject(o, "direction",
+                            strcmp(k->issuer, c->self) == 0 ? "issued" : "assigned");
     cJSON_AddItemToObject(o, "assignees", strv_json(k->assignees));
     cJSON_AddStringToObject(o, "kind", cf_name_task_kind(k->kind));
     cJSON_AddStringToObject(o, "instructions", k->instructions);
@@ -952,8 +953,7 @@ list_task(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
     cJSON_AddNumberToObject(o, "priority", k->priority);
     add_time(o, "due", k->due_ms);
     add_time(o, "issued", m->body.header.created_ms);
-    cJSON_AddBoolToObject(o, "overdue",
-                          k->due_ms != 0 && k->due_ms < cf_clock_now_ms());
+    cJSON_AddBoolToObject(o, "overdue", k->due_ms != 0 && k->due_ms < cf_clock_now_ms());
     add_id(o, "message_id", m->env.id);
     list_ctx sub = *c;
     sub.out = cJSON_AddArrayToObject(o, "states");
@@ -1004,9 +1004,9 @@ directive_json(const cf_message *m)
     cJSON_AddStringToObject(o, "summary", d->summary);
     cJSON_AddItemToObject(o, "actions", strv_json(d->actions));
     for (size_t i = 0; i < d->n_roles; i++)
-        cJSON_AddItemToArray(roles, cJSON_CreateString(cf_role_name(d->roles[i])
-                                                           ? cf_role_name(d->roles[i])
-                                                           : "unknown"));
+        cJSON_AddItemToArray(
+            roles,
+            cJSON_CreateString(cf_role_name(d->roles[i]) ? cf_role_name(d->roles[i]) : "unknown"));
     cJSON_AddItemToObject(o, "roles", roles);
     cJSON_AddItemToObject(o, "sectors", strv_json(d->sectors));
     cJSON_AddItemToObject(o, "provinces", strv_json(d->provinces));
@@ -1045,7 +1045,8 @@ cf_status
 cf_state_directives(cf_txn *t, cJSON **out)
 {
     list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK};
-    cf_status st = c.out ? cf_txn_scan(t, CF_T_DIRECTIVES, NULL, 0, list_directive, &c) : CF_E_NOMEM;
+    cf_status st =
+        c.out ? cf_txn_scan(t, CF_T_DIRECTIVES, NULL, 0, list_directive, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
         cJSON_Delete(c.out);
@@ -1126,8 +1127,10 @@ cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number
         cJSON_AddStringToObject(row, "node", n->id);
         cJSON_AddStringToObject(row, "role", cf_role_name(n->role));
         add_time(row, "received", (int64_t)cf_get_u64(val));
-        cJSON_AddStringToObject(row, "state", cf_name_ack_state(val[8] ? val[8]
-                                                                : cf_get_u64(val) ? 1 : 0));
+        cJSON_AddStringToObject(row, "state",
+                                cf_name_ack_state(val[8]            ? val[8]
+                                                  : cf_get_u64(val) ? 1
+                                                                    : 0));
         add_time(row, "acknowledged", val[8] ? (int64_t)cf_get_u64(val + 9) : 0);
         cJSON_AddItemToArray(table, row);
         received += cf_get_u64(val) != 0;

@@ -1,7 +1,7 @@
 /*
  * main.c - the certfed operator CLI: dispatch to one file per command.
  */
-#include "node/cli/cli.h"
+#include "node/cli/client.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -11,11 +11,19 @@
 static const char usage_text[] =
     "usage: certfed COMMAND [ARGS]\n"
     "\n"
-    "commands:\n"
+    "commands of a running node (with --config NODE.CONF or --socket PATH):\n"
+    "  status                              the node, its NATS link, counters, store\n"
+    "  peers                               the nodes it talks to, with last contact\n"
+    "  incident report|update|list|show    incidents\n"
+    "  task assign|update|list             taskings and their status\n"
+    "  directive issue|list|status         national directives and who acknowledged\n"
+    "  ack NUMBER                          acknowledge a directive\n"
+    "offline commands:\n"
     "  keys gen|root|certify|revoke|show   identities, certificates, revocations\n"
     "  bootstrap TOPOLOGY OUTDIR           keys, certificates and configs of a federation\n"
     "\n"
-    "Run 'certfed COMMAND --help' for a command's options.\n";
+    "Every command takes --json. Run 'certfed COMMAND --help' for its options.\n"
+    "Exit status: 0 success, 1 failure (one 'certfed: ...' line), 2 bad usage.\n";
 
 int
 cli_fail(const char *fmt, ...)
@@ -72,5 +80,15 @@ main(int argc, char **argv)
         return cli_keys(argc - 1, argv + 1);
     if (strcmp(argv[1], "bootstrap") == 0)
         return cli_bootstrap(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } node_cmds[] = {
+        {"status", cli_status}, {"peers", cli_peers},         {"incident", cli_incident},
+        {"task", cli_task},     {"directive", cli_directive}, {"ack", cli_ack},
+    };
+    for (size_t i = 0; i < CF_ARRAY_LEN(node_cmds); i++)
+        if (strcmp(argv[1], node_cmds[i].name) == 0)
+            return node_cmds[i].fn(argc - 1, argv + 1);
     return cli_usage(usage_text, "unknown command '%s'", argv[1]);
 }

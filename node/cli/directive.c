@@ -1,0 +1,162 @@
+/*
+ * directive.c - `certfed directive issue|list|status` and `certfed ack`.
+ * Only the Council issues directives; every node in scope answers with a
+ * signed receipt, and an operator's `certfed ack` with its word.
+ */
+#include "node/cli/client.h"
+
+#include <string.h>
+
+static const char usage_text[] =
+    "usage:\n"
+    "  certfed directive issue --title TEXT [--number N] [--version V] [--kind K]\n"
+    "          [--summary TEXT] [--action TEXT]... [--role R]... [--sector ID]...\n"
+    "          [--province ID]... [--severity S] [--effective WHEN] [--comply-by WHEN]\n"
+    "          [--ack-by WHEN] [--expires WHEN] [--no-ack-required]\n"
+    "  certfed directive list\n"
+    "  certfed directive status NUMBER\n"
+    "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
+    "kind: advisory alert mandatory; WHEN: +30m, +2h, +3d or 2026-12-01T10:00:00Z\n";
+
+static const char ack_usage[] =
+    "usage: certfed ack NUMBER [--state S] [--reason TEXT] [--analyst NAME]\n"
+    "                  [--config NODE.CONF | --socket PATH] [--json]\n"
+    "  acknowledge a directive to the Council; state: acknowledged (default),\n"
+    "  accepted, declined, completed\n";
+
+static const cli_opt issue_opts[] = {
+    {"title", CLI_STR, "title"},
+    {"number", CLI_STR, "number"},
+    {"version", CLI_NUM, "version"},
+    {"kind", CLI_STR, "kind"},
+    {"summary", CLI_STR, "summary"},
+    {"action", CLI_LIST, "actions"},
+    {"role", CLI_LIST, "roles"},
+    {"sector", CLI_LIST, "sectors"},
+    {"province", CLI_LIST, "provinces"},
+    {"severity", CLI_STR, "severity"},
+    {"effective", CLI_WHEN, "effective_ms"},
+    {"comply-by", CLI_WHEN, "comply_by_ms"},
+    {"ack-by", CLI_WHEN, "ack_by_ms"},
+    {"expires", CLI_WHEN, "expires_ms"},
+    {"no-ack-required", CLI_FALSE, "ack_required"},
+};
+
+static const cli_opt ack_opts[] = {
+    {"state", CLI_STR, "state"},
+    {"reason", CLI_STR, "reason"},
+    {"analyst", CLI_STR, "analyst"},
+};
+
+static void
+print_status(const cJSON *r)
+{
+    const cJSON *x;
+
+    printf("directive %s v%.0f: %s (%s)\n", cli_s(r, "number"),
+           cJSON_GetObjectItem(r, "version")->valuedouble, cli_s(r, "title"), cli_s(r, "kind"));
+    printf("in scope %.0f, received %.0f, acknowledged %.0f\n",
+           cJSON_GetObjectItem(r, "in_scope")->valuedouble,
+           cJSON_GetObjectItem(r, "received")->valuedouble,
+           cJSON_GetObjectItem(r, "acknowledged")->valuedouble);
+    printf("%-14s %-12s %-26s %-26s %s\n", "NODE", "ROLE", "RECEIVED", "ACKNOWLEDGED", "STATE");
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "nodes"))
+    {
+        const char *rc = cli_s(x, "received"), *ac = cli_s(x, "acknowledged");
+        printf("%-14s %-12s %-26s %-26s %s\n", cli_s(x, "node"), cli_s(x, "role"), rc[0] ? rc : "-",
+               ac[0] ? ac : "-", cli_s(x, "state"));
+    }
+}
+
+static void
+print_list(const cJSON *r)
+{
+    const cJSON *d;
+
+    printf("%-12s %-4s %-10s %-10s %-26s %s\n", "NUMBER", "VER", "KIND", "SEVERITY", "ISSUED",
+           "TITLE");
+    cJSON_ArrayForEach(d, r)
+        printf("%-12s %-4.0f %-10s %-10s %-26s %s\n", cli_s(d, "number"),
+               cJSON_GetObjectItem(d, "version")->valuedouble, cli_s(d, "kind"),
+               cli_s(d, "severity"), cli_s(d, "issued"), cli_s(d, "title"));
+}
+
+int
+cli_directive(int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : "";
+    const cli_opt *opts = NULL;
+    size_t n_opts = 0;
+    const char *cmd;
+    int want_pos = 0;
+    cli_common c;
+    cJSON *args, *r = NULL;
+    int rc;
+
+    if (strcmp(sub, "issue") == 0) {
+        opts = issue_opts, n_opts = CF_ARRAY_LEN(issue_opts), cmd = "directive.issue";
+    } else if (strcmp(sub, "list") == 0) {
+        cmd = "directive.list";
+    } else if (strcmp(sub, "status") == 0) {
+        cmd = "directive.status";
+        want_pos = 1;
+    } else if (strcmp(sub, "--help") == 0) {
+        fputs(usage_text, stdout);
+        return CLI_OK;
+    } else {
+        return cli_usage(usage_text, "directive needs issue, list or status");
+    }
+    args = cJSON_CreateObject();
+    rc = cli_parse(argc - 1, argv + 1, opts, n_opts, usage_text, args, &c);
+    if (rc == CLI_OK && c.n_positional != want_pos)
+        rc = cli_usage(usage_text,
+                       want_pos ? "directive %s takes one directive number"
+                                : "directive %s takes no arguments, only options",
+                       sub);
+    if (rc != CLI_OK) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (want_pos)
+        cJSON_AddStringToObject(args, "number", c.positional[0]);
+    rc = cli_request(&c, cmd, args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    if (c.json)
+        cli_show_json(r);
+    else if (strcmp(sub, "list") == 0)
+        print_list(r);
+    else if (strcmp(sub, "status") == 0)
+        print_status(r);
+    else
+        printf("directive %s v%.0f signed, stored and sent to every node in scope\n",
+               cli_s(r, "number"), cJSON_GetObjectItem(r, "version")->valuedouble);
+    cJSON_Delete(r);
+    return CLI_OK;
+}
+
+int
+cli_ack(int argc, char **argv)
+{
+    cli_common c;
+    cJSON *args = cJSON_CreateObject(), *r = NULL;
+    int rc = cli_parse(argc, argv, ack_opts, CF_ARRAY_LEN(ack_opts), ack_usage, args, &c);
+
+    if (rc == CLI_OK && c.n_positional != 1)
+        rc = cli_usage(ack_usage, "ack takes one directive number");
+    if (rc != CLI_OK) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    cJSON_AddStringToObject(args, "number", c.positional[0]);
+    rc = cli_request(&c, "ack", args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    if (c.json)
+        cli_show_json(r);
+    else
+        printf("directive %s: %s, signed and sent to its issuer\n", cli_s(r, "number"),
+               cli_s(r, "state"));
+    cJSON_Delete(r);
+    return CLI_OK;
+}

@@ -1,0 +1,150 @@
+/*
+ * incident.c - `certfed incident report|update|list|show`. A report or an
+ * update is signed and stored by the node before it answers, and sent when
+ * the link is up (at once) or when it returns.
+ */
+#include "node/cli/client.h"
+
+#include <string.h>
+
+static const char usage_text[] =
+    "usage:\n"
+    "  certfed incident report --title TEXT [--description TEXT] [--severity S]\n"
+    "          [--tlp L] [--rsit-class C] [--rsit-type T] [--confidence 0-100]\n"
+    "          [--sector S] [--province P] [--constituent C] [--analyst NAME]\n"
+    "          [--observable TYPE:VALUE[:block]]... [--related ID]... [--detected WHEN]\n"
+    "  certfed incident update ID [--status S] [--severity S] [--tlp L]\n"
+    "          [--title TEXT] [--description TEXT] [--note TEXT]\n"
+    "  certfed incident list [--min-severity S] [--tlp L] [--status S]\n"
+    "          [--sector S] [--province P]\n"
+    "  certfed incident show ID\n"
+    "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
+    "severity: baseline low medium high severe emergency\n"
+    "tlp: clear green amber amber+strict red; status: new triaged contained resolved closed\n";
+
+static const cli_opt report_opts[] = {
+    {"title", CLI_STR, "title"},           {"description", CLI_STR, "description"},
+    {"severity", CLI_STR, "severity"},     {"tlp", CLI_STR, "tlp"},
+    {"rsit-class", CLI_STR, "rsit_class"}, {"rsit-type", CLI_STR, "rsit_type"},
+    {"confidence", CLI_NUM, "confidence"}, {"sector", CLI_STR, "sector"},
+    {"province", CLI_STR, "province"},     {"constituent", CLI_STR, "constituent"},
+    {"analyst", CLI_STR, "analyst"},       {"observable", CLI_OBS, "observables"},
+    {"related", CLI_LIST, "related"},      {"detected", CLI_WHEN, "detected_ms"},
+};
+
+static const cli_opt update_opts[] = {
+    {"status", CLI_STR, "status"},
+    {"severity", CLI_STR, "severity"},
+    {"tlp", CLI_STR, "tlp"},
+    {"title", CLI_STR, "title"},
+    {"description", CLI_STR, "description"},
+    {"note", CLI_STR, "note"},
+};
+
+static const cli_opt list_opts[] = {
+    {"min-severity", CLI_STR, "min_severity"},
+    {"tlp", CLI_STR, "tlp"},
+    {"status", CLI_STR, "status"},
+    {"sector", CLI_STR, "sector"},
+    {"province", CLI_STR, "province"},
+};
+
+static void
+print_list(const cJSON *r)
+{
+    const cJSON *i;
+
+    printf("%-16s %-4s %-10s %-13s %-10s %-10s %s\n", "ID", "REV", "SEVERITY", "TLP", "STATUS",
+           "OWNER", "TITLE");
+    cJSON_ArrayForEach(i, r)
+    {
+        printf("%-16s %-4.0f %-10s %-13s %-10s %-10s %s\n", cli_s(i, "id"),
+               cJSON_GetObjectItem(i, "revision")->valuedouble, cli_s(i, "severity"),
+               cli_s(i, "tlp"), cli_s(i, "status"), cli_s(i, "owner"), cli_s(i, "title"));
+    }
+}
+
+static void
+print_show(const cJSON *r)
+{
+    const cJSON *x;
+
+    printf("incident    %s (revision %.0f)\n", cli_s(r, "id"),
+           cJSON_GetObjectItem(r, "revision")->valuedouble);
+    printf("title       %s\n", cli_s(r, "title"));
+    printf("severity    %s   TLP:%s   status %s   confidence %.0f\n", cli_s(r, "severity"),
+           cli_s(r, "tlp"), cli_s(r, "status"), cJSON_GetObjectItem(r, "confidence")->valuedouble);
+    printf("owner       %s   analyst %s\n", cli_s(r, "owner"), cli_s(r, "analyst"));
+    if (cli_s(r, "description")[0])
+        printf("description %s\n", cli_s(r, "description"));
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "observables"))
+        printf("observable  %s %s%s\n", cli_s(x, "type"), cli_s(x, "value"),
+               cJSON_IsTrue(cJSON_GetObjectItem(x, "to_block")) ? " (to block)" : "");
+    printf("revisions:\n");
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "revisions"))
+        printf("  %3.0f  %s  by %-10s %-10s %s\n", cJSON_GetObjectItem(x, "revision")->valuedouble,
+               cli_s(x, "at"), cli_s(x, "by"), cli_s(x, "status"), cli_s(x, "note"));
+    printf("held by:\n");
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "holders"))
+        printf("  %-14s since %s\n", cli_s(x, "node"), cli_s(x, "since"));
+}
+
+int
+cli_incident(int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : "";
+    const cli_opt *opts = NULL;
+    size_t n_opts = 0;
+    const char *cmd;
+    int want_pos = 0;
+    cli_common c;
+    cJSON *args, *r = NULL;
+    int rc;
+
+    if (strcmp(sub, "report") == 0) {
+        opts = report_opts, n_opts = CF_ARRAY_LEN(report_opts), cmd = "incident.report";
+    } else if (strcmp(sub, "update") == 0) {
+        opts = update_opts, n_opts = CF_ARRAY_LEN(update_opts), cmd = "incident.update";
+        want_pos = 1;
+    } else if (strcmp(sub, "list") == 0) {
+        opts = list_opts, n_opts = CF_ARRAY_LEN(list_opts), cmd = "incident.list";
+    } else if (strcmp(sub, "show") == 0) {
+        cmd = "incident.show";
+        want_pos = 1;
+    } else if (strcmp(sub, "--help") == 0) {
+        fputs(usage_text, stdout);
+        return CLI_OK;
+    } else {
+        return cli_usage(usage_text, "incident needs report, update, list or show");
+    }
+    args = cJSON_CreateObject();
+    rc = cli_parse(argc - 1, argv + 1, opts, n_opts, usage_text, args, &c);
+    if (rc == CLI_OK && c.n_positional != want_pos)
+        rc = cli_usage(usage_text,
+                       want_pos ? "incident %s takes one incident id"
+                                : "incident %s takes no arguments, only options",
+                       sub);
+    if (rc != CLI_OK) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (want_pos)
+        cJSON_AddStringToObject(args, "id", c.positional[0]);
+    rc = cli_request(&c, cmd, args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    if (c.json)
+        cli_show_json(r);
+    else if (strcmp(sub, "list") == 0)
+        print_list(r);
+    else if (strcmp(sub, "show") == 0)
+        print_show(r);
+    else
+        printf("incident %s revision %.0f signed and stored%s\n", cli_s(r, "id"),
+               cJSON_GetObjectItem(r, "revision")->valuedouble,
+               cJSON_IsFalse(cJSON_GetObjectItem(r, "sent"))
+                   ? "; the node is offline: it is sent when the link returns"
+                   : "");
+    cJSON_Delete(r);
+    return CLI_OK;
+}

@@ -1,0 +1,97 @@
+/*
+ * status.c - `certfed status` and `certfed peers`: what the node is, its
+ * link to NATS, its counters and store; and the nodes it talks to.
+ */
+#include "node/cli/client.h"
+
+#include <string.h>
+
+static const char status_usage[] =
+    "usage: certfed status [--config NODE.CONF | --socket PATH] [--json]\n"
+    "  the node's identity, NATS link, counters of received, accepted and\n"
+    "  rejected messages (by reason), outbox depth and store usage\n";
+
+static const char peers_usage[] =
+    "usage: certfed peers [--config NODE.CONF | --socket PATH] [--json]\n"
+    "  the node's parent, children and the rest of its line, with last contact\n";
+
+static double
+num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+int
+cli_status(int argc, char **argv)
+{
+    cli_common c;
+    cJSON *args = cJSON_CreateObject(), *r = NULL;
+    int rc = cli_parse(argc, argv, NULL, 0, status_usage, args, &c);
+
+    if (rc != CLI_OK || c.n_positional) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc ? rc : cli_usage(status_usage, "status takes no arguments");
+    }
+    rc = cli_request(&c, "status", args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    if (c.json) {
+        cli_show_json(r);
+    } else {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(r, "counters");
+        const cJSON *rej = cJSON_GetObjectItemCaseSensitive(k, "rejected"), *x;
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "store");
+        printf("node        %s (%s) in federation %s, path %s\n", cli_s(r, "node"),
+               cli_s(r, "role"), cli_s(r, "federation"), cli_s(r, "path"));
+        printf("nats        %s %s (since %s)\n",
+               cJSON_IsTrue(cJSON_GetObjectItem(r, "connected")) ? "connected to"
+                                                                 : "DISCONNECTED from",
+               cli_s(r, "nats_url"), cli_s(r, "link_since"));
+        printf("started     %s, own sequence %.0f\n", cli_s(r, "started"), num(r, "seq"));
+        printf("messages    %.0f received, %.0f accepted, %.0f not for this node, %.0f rejected\n",
+               num(k, "received"), num(k, "accepted"), num(k, "ignored"), num(k, "rejected_total"));
+        cJSON_ArrayForEach(x, rej) printf("  rejected  %-18s %.0f\n", x->string, x->valuedouble);
+        printf("sent        %.0f originated, %.0f published; outbox %.0f waiting\n",
+               num(k, "originated"), num(k, "published"), num(r, "outbox"));
+        printf("store       %.1f MiB used of %.0f MiB\n", num(st, "used_bytes") / 1048576.0,
+               num(st, "map_size") / 1048576.0);
+    }
+    cJSON_Delete(r);
+    return CLI_OK;
+}
+
+int
+cli_peers(int argc, char **argv)
+{
+    cli_common c;
+    cJSON *args = cJSON_CreateObject(), *r = NULL;
+    const cJSON *p;
+    int rc = cli_parse(argc, argv, NULL, 0, peers_usage, args, &c);
+
+    if (rc != CLI_OK || c.n_positional) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc ? rc : cli_usage(peers_usage, "peers takes no arguments");
+    }
+    rc = cli_request(&c, "peers", args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    if (c.json) {
+        cli_show_json(r);
+    } else {
+        printf("link: %s\n",
+               cJSON_IsTrue(cJSON_GetObjectItem(r, "connected")) ? "connected" : "DISCONNECTED");
+        printf("%-14s %-12s %-11s %-26s %s\n", "NODE", "ROLE", "RELATION", "LAST CONTACT",
+               "SEQ SEEN");
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(r, "peers"))
+        {
+            const char *lc = cli_s(p, "last_contact");
+            printf("%-14s %-12s %-11s %-26s %.0f\n", cli_s(p, "node"), cli_s(p, "role"),
+                   cli_s(p, "relation"), lc[0] ? lc : "-",
+                   cJSON_GetObjectItem(p, "highest_seq_seen")->valuedouble);
+        }
+    }
+    cJSON_Delete(r);
+    return CLI_OK;
+}

@@ -1,0 +1,761 @@
+/*
+ * commands.c - the control socket's commands: what `certfed status`,
+ * `incident ...`, `task ...`, `directive ...` and `ack` ask of the node.
+ * Each request is {"cmd": NAME, "args": {...}}; strings in a request are
+ * borrowed for the length of the call. Writes go through cf_node_originate,
+ * the same path as everything the node signs; reads use a read
+ * transaction. Loop thread only.
+ */
+#include "node/node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- answers -------------------------------------------------------------- */
+
+static cJSON *fail(cf_status st, const char *fmt, ...) CF_PRINTF(2, 3);
+
+static cJSON *
+fail(cf_status st, const char *fmt, ...)
+{
+    cJSON *o = cJSON_CreateObject();
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON_AddBoolToObject(o, "ok", false);
+    cJSON_AddStringToObject(o, "error", msg);
+    cJSON_AddStringToObject(o, "reason", cf_status_str(st));
+    return o;
+}
+
+static cJSON *
+ok(cJSON *result)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(o, "ok", true);
+    cJSON_AddItemToObject(o, "result", result ? result : cJSON_CreateNull());
+    return o;
+}
+
+/* ---- reading arguments ------------------------------------------------------- */
+
+static const char *
+arg_str(const cJSON *args, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool
+arg_has(const cJSON *args, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(args, name) != NULL;
+}
+
+/* A number, or a name from a table ("high"); -1 if absent or unknown. */
+static int
+arg_enum(const cJSON *args, const char *name, const char *const *names, int count)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < count)
+        return (int)v->valuedouble;
+    if (cJSON_IsString(v))
+        return cf_parse_name(names, count, v->valuestring);
+    return -1;
+}
+
+static int64_t
+arg_i64(const cJSON *args, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* A list of strings from a JSON array: borrowed pointers, the array freed by caller. */
+static bool
+arg_strv(const cJSON *args, const char *name, const char ***out, size_t *out_n, size_t max)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(args, name), *x;
+    const char **v;
+    size_t n = 0;
+
+    *out = NULL;
+    *out_n = 0;
+    if (!a)
+        return true;
+    if (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) > max)
+        return false;
+    v = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*v));
+    if (!v)
+        return false;
+    cJSON_ArrayForEach(x, a)
+    {
+        if (!cJSON_IsString(x)) {
+            free(v);
+            return false;
+        }
+        v[n++] = x->valuestring;
+    }
+    *out = v;
+    *out_n = n;
+    return true;
+}
+
+static const char *
+id_hex(const uint8_t id[CF_ID_LEN], char out[2 * CF_ID_LEN + 1])
+{
+    cf_hex_encode(id, CF_ID_LEN, out);
+    return out;
+}
+
+static cJSON *
+refused(cf_status st, const char *what, const char *why)
+{
+    if (st == CF_E_UNAUTHORIZED)
+        return fail(st, "refused: %s", why ? why : "not allowed");
+    if (st == CF_E_MALFORMED)
+        return fail(st, "%s: %s", what, why ? why : "malformed");
+    if (st == CF_E_INVALID_ARG)
+        return fail(st, "%s: %s", what, why ? why : "a field is out of its range");
+    if (st == CF_E_LIMIT)
+        return fail(st, "%s: a field is too long or a list too large", what);
+    if (st == CF_E_FULL)
+        return fail(st, "%s: the store is full; nothing was created", what);
+    return fail(st, "%s failed: %s", what, cf_status_str(st));
+}
+
+/* The next number of a per-node counter ("incidents", "tasks"), in its own txn. */
+static cf_status
+next_counter(cf_node *n, const char *name, uint64_t *out)
+{
+    cf_txn *t = NULL;
+    uint64_t v = 0;
+    cf_status st = cf_txn_begin(n->store, true, &t);
+
+    if (st != CF_OK)
+        return st;
+    st = cf_state_meta_get_u64(t, name, &v);
+    if (st == CF_E_NOT_FOUND)
+        st = CF_OK;
+    if (st == CF_OK)
+        st = cf_state_meta_put_u64(t, name, v + 1);
+    if (st == CF_OK)
+        st = cf_txn_commit(t);
+    else
+        cf_txn_abort(t);
+    if (st == CF_OK)
+        *out = v + 1;
+    return st;
+}
+
+/* ---- status and peers --------------------------------------------------------- */
+
+static cJSON *
+cmd_status(cf_node *n, const cJSON *args)
+{
+    cJSON *o = cJSON_CreateObject(), *c, *rej, *by_type, *tables;
+    cf_store_stats ss;
+    char t[32];
+    static const char *const table_names[CF_TABLE_COUNT] = {
+        "log",   "ids",         "marks",      "meta", "incidents", "revisions", "holders",
+        "tasks", "task_states", "directives", "acks", "outbox",    "certs",     "revoked"};
+
+    (void)args;
+    cJSON_AddStringToObject(o, "node", n->cfg->id);
+    cJSON_AddStringToObject(o, "role", cf_role_name(n->me->role));
+    cJSON_AddStringToObject(o, "federation", n->cfg->federation);
+    cJSON_AddStringToObject(o, "path", n->me->path);
+    cJSON_AddBoolToObject(o, "connected", cf_link_connected(n->link));
+    cJSON_AddStringToObject(o, "nats_url", cf_link_url(n->link));
+    cf_format_ms(n->link_since_ms, t);
+    cJSON_AddStringToObject(o, "link_since", t);
+    cf_format_ms(n->started_ms, t);
+    cJSON_AddStringToObject(o, "started", t);
+    cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+    cJSON_AddNumberToObject(o, "certificates", (double)cf_trust_count(n->keys->trust));
+    c = cJSON_AddObjectToObject(o, "counters");
+    cJSON_AddNumberToObject(c, "received", (double)n->counters.received);
+    cJSON_AddNumberToObject(c, "accepted", (double)n->counters.accepted);
+    cJSON_AddNumberToObject(c, "ignored", (double)n->counters.ignored);
+    cJSON_AddNumberToObject(c, "originated", (double)n->counters.originated);
+    cJSON_AddNumberToObject(c, "published", (double)n->counters.published);
+    cJSON_AddNumberToObject(c, "dropped", (double)cf_link_dropped(n->link));
+    uint64_t total = 0;
+    rej = cJSON_AddObjectToObject(c, "rejected");
+    for (int i = 1; i < CF_STATUS_COUNT; i++) {
+        if (n->counters.rejected[i]) {
+            cJSON_AddNumberToObject(rej, cf_status_str((cf_status)i),
+                                    (double)n->counters.rejected[i]);
+            total += n->counters.rejected[i];
+        }
+    }
+    cJSON_AddNumberToObject(c, "rejected_total", (double)total);
+    by_type = cJSON_AddObjectToObject(c, "accepted_by_type");
+    for (int i = 1; i <= CF_MSG_TYPE_MAX; i++)
+        if (n->counters.accepted_by_type[i])
+            cJSON_AddNumberToObject(by_type, cf_msg_type_name(i),
+                                    (double)n->counters.accepted_by_type[i]);
+    if (cf_store_stats_get(n->store, &ss) == CF_OK) {
+        cJSON *s = cJSON_AddObjectToObject(o, "store");
+        cJSON_AddNumberToObject(s, "used_bytes", (double)ss.used_bytes);
+        cJSON_AddNumberToObject(s, "map_size", (double)ss.map_size);
+        tables = cJSON_AddObjectToObject(s, "entries");
+        for (int i = 0; i < CF_TABLE_COUNT; i++)
+            cJSON_AddNumberToObject(tables, table_names[i], (double)ss.entries[i]);
+        cJSON_AddNumberToObject(o, "outbox", (double)ss.entries[CF_T_OUTBOX]);
+    }
+    return ok(o);
+}
+
+static cJSON *
+cmd_peers(cf_node *n, const cJSON *args)
+{
+    cJSON *a = cJSON_CreateArray();
+    cf_txn *t = NULL;
+    cf_buf v;
+    char ts[32];
+
+    (void)args;
+    cf_buf_init(&v);
+    if (cf_txn_begin(n->store, false, &t) != CF_OK)
+        t = NULL;
+    for (size_t i = 0; i < n->topo->n; i++) {
+        const cf_topo_node *p = &n->topo->nodes[i];
+        const char *rel = p == n->me                                          ? NULL
+                          : n->me->parent_idx == i                            ? "parent"
+                          : p->parent_idx == (size_t)(n->me - n->topo->nodes) ? "child"
+                          : cf_topology_is_ancestor(n->topo, p, n->me)        ? "ancestor"
+                          : cf_topology_is_ancestor(n->topo, n->me, p)        ? "descendant"
+                                                                              : "other";
+        if (!rel)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "node", p->id);
+        cJSON_AddStringToObject(o, "role", cf_role_name(p->role));
+        cJSON_AddStringToObject(o, "relation", rel);
+        cf_format_ms(i < n->n_last_contact ? n->last_contact[i] : 0, ts);
+        if (ts[0])
+            cJSON_AddStringToObject(o, "last_contact", ts);
+        else
+            cJSON_AddNullToObject(o, "last_contact");
+        uint64_t seen = 0;
+        if (t && cf_txn_get(t, CF_T_MARKS, p->id, strlen(p->id), &v) == CF_OK && v.len >= 8)
+            seen = cf_get_u64(v.data);
+        cJSON_AddNumberToObject(o, "highest_seq_seen", (double)seen);
+        cJSON_AddItemToArray(a, o);
+    }
+    cf_txn_abort(t);
+    cf_buf_clear(&v);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddBoolToObject(r, "connected", cf_link_connected(n->link));
+    cJSON_AddItemToObject(r, "peers", a);
+    return ok(r);
+}
+
+/* ---- incidents -------------------------------------------------------------- */
+
+static cJSON *
+cmd_incident_report(cf_node *n, const cJSON *args)
+{
+    cf_body b;
+    cf_incident *i = &b.u.incident;
+    const cJSON *obs = cJSON_GetObjectItemCaseSensitive(args, "observables"), *x;
+    cf_observable *ov = NULL;
+    const char **related = NULL;
+    size_t n_related = 0;
+    char id[64], hex[2 * CF_ID_LEN + 1];
+    uint8_t mid[CF_ID_LEN];
+    const char *why = NULL;
+    uint64_t num = 0;
+    cf_status st;
+
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_INCIDENT;
+    i->title = arg_str(args, "title");
+    if (!i->title || !i->title[0])
+        return fail(CF_E_INVALID_ARG, "an incident needs a title");
+    i->severity = arg_has(args, "severity") ? arg_enum(args, "severity", cf_severity_names, 6) : 2;
+    i->tlp = arg_has(args, "tlp") ? arg_enum(args, "tlp", cf_tlp_names, 6) : 3;
+    i->status = 1;
+    if (i->severity < 0)
+        return fail(CF_E_INVALID_ARG, "unknown severity (baseline, low, medium, high, severe, "
+                                      "emergency)");
+    if (i->tlp < 1)
+        return fail(CF_E_INVALID_ARG, "unknown TLP (clear, green, amber, amber+strict, red)");
+    i->description = arg_str(args, "description");
+    i->rsit_class = arg_str(args, "rsit_class");
+    i->rsit_type = arg_str(args, "rsit_type");
+    i->analyst = arg_str(args, "analyst");
+    i->sector = arg_str(args, "sector");
+    i->province = arg_str(args, "province");
+    i->constituent = arg_str(args, "constituent");
+    i->confidence = arg_has(args, "confidence") ? (uint32_t)arg_i64(args, "confidence") : 50;
+    i->detected_ms = arg_i64(args, "detected_ms");
+    i->reported_ms = cf_clock_now_ms();
+    i->owner = n->cfg->id;
+    i->revision = 1;
+    if (cJSON_IsArray(obs)) {
+        size_t k = 0, cnt = (size_t)cJSON_GetArraySize(obs);
+        if (cnt > n->limits.max_repeated)
+            return fail(CF_E_LIMIT, "too many observables (at most %zu)", n->limits.max_repeated);
+        ov = calloc(cnt ? cnt : 1, sizeof(*ov));
+        if (!ov)
+            return fail(CF_E_NOMEM, "out of memory");
+        cJSON_ArrayForEach(x, obs)
+        {
+            ov[k].type = arg_str(x, "type");
+            ov[k].value = arg_str(x, "value");
+            ov[k].to_block = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "to_block"));
+            if (!ov[k].type || !ov[k].value) {
+                free(ov);
+                return fail(CF_E_INVALID_ARG, "an observable needs a type and a value");
+            }
+            k++;
+        }
+        i->observables = ov;
+        i->n_observables = k;
+    }
+    if (!arg_strv(args, "related", &related, &n_related, n->limits.max_repeated)) {
+        free(ov);
+        return fail(CF_E_INVALID_ARG, "related must be a list of incident ids");
+    }
+    i->related.v = related;
+    i->related.n = n_related;
+    st = next_counter(n, "incidents", &num);
+    if (st == CF_OK) {
+        snprintf(id, sizeof(id), "%s-%llu", n->cfg->id, (unsigned long long)num);
+        i->id = id;
+        st = cf_node_originate(n, &b, NULL, mid, &why);
+    }
+    free(ov);
+    free(related);
+    if (st != CF_OK)
+        return refused(st, "incident report", why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddNumberToObject(r, "revision", 1);
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    cJSON_AddBoolToObject(r, "sent", cf_link_connected(n->link));
+    return ok(r);
+}
+
+static cJSON *
+cmd_incident_update(cf_node *n, const cJSON *args)
+{
+    const char *id = arg_str(args, "id"), *why = NULL;
+    cf_message *cur = NULL;
+    cf_txn *t = NULL;
+    uint8_t mid[CF_ID_LEN];
+    char hex[2 * CF_ID_LEN + 1];
+    cf_body b;
+    cf_status st;
+
+    if (!id)
+        return fail(CF_E_INVALID_ARG, "which incident? (id)");
+    st = cf_txn_begin(n->store, false, &t);
+    if (st == CF_OK)
+        st = cf_state_incident_latest(t, id, &cur);
+    cf_txn_abort(t);
+    if (st == CF_E_NOT_FOUND)
+        return fail(st, "no incident %s on this node", id);
+    if (st != CF_OK)
+        return fail(st, "cannot read incident %s: %s", id, cf_status_str(st));
+    /* start from the latest revision; the body's strings stay in cur */
+    b = cur->body;
+    memset(&b.header, 0, sizeof(b.header));
+    cf_incident *i = &b.u.incident;
+    i->revision++;
+    i->note = arg_str(args, "note");
+    if (arg_has(args, "status") &&
+        (i->status = arg_enum(args, "status", cf_incident_status_names, 6)) < 1)
+        st = CF_E_INVALID_ARG;
+    if (arg_has(args, "severity") &&
+        (i->severity = arg_enum(args, "severity", cf_severity_names, 6)) < 0)
+        st = CF_E_INVALID_ARG;
+    if (arg_has(args, "tlp") && (i->tlp = arg_enum(args, "tlp", cf_tlp_names, 6)) < 1)
+        st = CF_E_INVALID_ARG;
+    if (arg_str(args, "title"))
+        i->title = arg_str(args, "title");
+    if (arg_str(args, "description"))
+        i->description = arg_str(args, "description");
+    if (st != CF_OK) {
+        cf_message_free(cur);
+        return fail(st, "unknown status, severity or TLP name");
+    }
+    /* the same rule every receiver applies: only the owner edits */
+    if (strcmp(i->owner, n->cfg->id) != 0) {
+        cJSON *r = fail(CF_E_UNAUTHORIZED,
+                        "refused: incident %s belongs to %s; only its owner node may update it", id,
+                        i->owner);
+        cf_message_free(cur);
+        return r;
+    }
+    st = cf_node_originate(n, &b, NULL, mid, &why);
+    uint32_t rev = i->revision;
+    cf_message_free(cur);
+    if (st != CF_OK)
+        return refused(st, "incident update", why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddNumberToObject(r, "revision", rev);
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    return ok(r);
+}
+
+static cJSON *
+with_read(cf_node *n, cf_status (*fn)(cf_node *, cf_txn *, const cJSON *, cJSON **),
+          const cJSON *args)
+{
+    cf_txn *t = NULL;
+    cJSON *r = NULL;
+    cf_status st = cf_txn_begin(n->store, false, &t);
+
+    if (st == CF_OK)
+        st = fn(n, t, args, &r);
+    cf_txn_abort(t);
+    if (st == CF_E_NOT_FOUND)
+        return fail(st, "not found on this node");
+    if (st == CF_E_INVALID_ARG)
+        return fail(st, "a required argument is missing, or a name is unknown");
+    if (st != CF_OK)
+        return fail(st, "cannot read the store: %s", cf_status_str(st));
+    return ok(r);
+}
+
+static cf_status
+read_incidents(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    cf_incident_filter f = {-1, 0, 0, arg_str(args, "sector"), arg_str(args, "province")};
+
+    (void)n;
+    if (arg_has(args, "min_severity"))
+        f.min_severity = arg_enum(args, "min_severity", cf_severity_names, 6);
+    if (arg_has(args, "tlp"))
+        f.tlp = arg_enum(args, "tlp", cf_tlp_names, 6);
+    if (arg_has(args, "status"))
+        f.status = arg_enum(args, "status", cf_incident_status_names, 6);
+    if (f.min_severity < -1 || f.tlp < 0 || f.status < 0)
+        return CF_E_INVALID_ARG;
+    return cf_state_incidents(t, &f, out);
+}
+
+static cf_status
+read_incident(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    const char *id = arg_str(args, "id");
+
+    (void)n;
+    return id ? cf_state_incident(t, id, out) : CF_E_INVALID_ARG;
+}
+
+/* ---- taskings ------------------------------------------------------------------ */
+
+static cJSON *
+cmd_task_assign(cf_node *n, const cJSON *args)
+{
+    cf_body b;
+    cf_tasking *k = &b.u.tasking;
+    const char **assignees = NULL, *why = NULL;
+    size_t n_assignees = 0;
+    char id[64], hex[2 * CF_ID_LEN + 1];
+    uint8_t mid[CF_ID_LEN];
+    uint64_t num = 0;
+    cf_status st;
+
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_TASKING;
+    if (!arg_strv(args, "assignees", &assignees, &n_assignees, n->limits.max_repeated) ||
+        n_assignees == 0) {
+        free(assignees);
+        return fail(CF_E_INVALID_ARG, "a tasking needs a list of assignees");
+    }
+    k->assignees.v = assignees;
+    k->assignees.n = n_assignees;
+    k->issuer = n->cfg->id;
+    k->kind = arg_has(args, "kind") ? arg_enum(args, "kind", cf_task_kind_names, 6) : 1;
+    k->instructions = arg_str(args, "instructions");
+    k->deliverable = arg_str(args, "deliverable");
+    k->incident = arg_str(args, "incident");
+    k->priority = arg_has(args, "priority") ? (uint32_t)arg_i64(args, "priority") : 3;
+    k->due_ms = arg_i64(args, "due_ms");
+    if (k->kind < 1) {
+        free(assignees);
+        return fail(CF_E_INVALID_ARG, "unknown task kind (investigate, block, patch, notify, "
+                                      "report)");
+    }
+    /* refuse here what every receiver would refuse, before using a number */
+    b.header.origin = n->cfg->id;
+    k->id = "unnumbered";
+    st = cf_rule_originate(n->topo, &b, &why);
+    if (st == CF_OK)
+        st = next_counter(n, "tasks", &num);
+    if (st == CF_OK) {
+        snprintf(id, sizeof(id), "%s-t%llu", n->cfg->id, (unsigned long long)num);
+        k->id = id;
+        st = cf_node_originate(n, &b, NULL, mid, &why);
+    }
+    free(assignees);
+    if (st != CF_OK)
+        return refused(st, "task assign", why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    return ok(r);
+}
+
+static cJSON *
+cmd_task_update(cf_node *n, const cJSON *args)
+{
+    const char *id = arg_str(args, "id"), *why = NULL;
+    cf_message *task = NULL;
+    cf_txn *t = NULL;
+    uint8_t mid[CF_ID_LEN];
+    char hex[2 * CF_ID_LEN + 1];
+    cf_body b;
+    cf_status st;
+
+    if (!id)
+        return fail(CF_E_INVALID_ARG, "which tasking? (id)");
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_TASK_STATUS;
+    b.u.task_status.task = id;
+    b.u.task_status.assignee = n->cfg->id;
+    b.u.task_status.state = arg_enum(args, "state", cf_task_state_names, 6);
+    b.u.task_status.reason = arg_str(args, "reason");
+    b.u.task_status.result = arg_str(args, "result");
+    if (b.u.task_status.state < 2)
+        return fail(CF_E_INVALID_ARG,
+                    "state must be accepted, in-progress, done or declined (with a reason)");
+    st = cf_txn_begin(n->store, false, &t);
+    if (st == CF_OK)
+        st = cf_state_task(t, id, &task);
+    cf_txn_abort(t);
+    if (st == CF_E_NOT_FOUND)
+        return fail(st, "no tasking %s on this node", id);
+    if (st != CF_OK)
+        return fail(st, "cannot read tasking %s: %s", id, cf_status_str(st));
+    bool mine = false;
+    for (size_t i = 0; i < task->body.u.tasking.assignees.n; i++)
+        mine |= strcmp(task->body.u.tasking.assignees.v[i], n->cfg->id) == 0;
+    if (!mine) {
+        cf_message_free(task);
+        return fail(CF_E_UNAUTHORIZED, "refused: this node is not an assignee of %s", id);
+    }
+    st = cf_node_originate(n, &b, task->body.u.tasking.issuer, mid, &why);
+    cf_message_free(task);
+    if (st != CF_OK)
+        return refused(st, "task update", why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddStringToObject(r, "state", cf_name_task_state(b.u.task_status.state));
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    return ok(r);
+}
+
+static cf_status
+read_tasks(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    (void)args;
+    return cf_state_tasks(t, n->cfg->id, out);
+}
+
+/* ---- directives and acks ------------------------------------------------------------ */
+
+static cJSON *
+cmd_directive_issue(cf_node *n, const cJSON *args)
+{
+    cf_body b;
+    cf_directive *d = &b.u.directive;
+    const char **actions = NULL, **sectors = NULL, **provinces = NULL, **role_names = NULL;
+    size_t n_actions = 0, n_sectors = 0, n_provinces = 0, n_roles = 0;
+    int roles[8];
+    char number[64], hex[2 * CF_ID_LEN + 1];
+    uint8_t mid[CF_ID_LEN];
+    const char *why = NULL;
+    cJSON *err = NULL;
+    cf_status st = CF_OK;
+
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_DIRECTIVE;
+    /* the same rule every receiver applies, before anything else */
+    if (n->me->role != CF_ROLE_COUNCIL)
+        return fail(CF_E_UNAUTHORIZED,
+                    "refused: only the Council issues national directives "
+                    "(this node is a %s)",
+                    cf_role_name(n->me->role));
+    d->title = arg_str(args, "title");
+    if (!d->title || !d->title[0])
+        return fail(CF_E_INVALID_ARG, "a directive needs a title");
+    if (!arg_strv(args, "actions", &actions, &n_actions, n->limits.max_repeated) ||
+        !arg_strv(args, "sectors", &sectors, &n_sectors, n->limits.max_repeated) ||
+        !arg_strv(args, "provinces", &provinces, &n_provinces, n->limits.max_repeated) ||
+        !arg_strv(args, "roles", &role_names, &n_roles, CF_ARRAY_LEN(roles))) {
+        err = fail(CF_E_INVALID_ARG, "actions, sectors, provinces and roles must be lists");
+        goto out;
+    }
+    for (size_t i = 0; i < n_roles; i++) {
+        roles[i] = (int)cf_role_parse(role_names[i]);
+        if (roles[i] == CF_ROLE_NONE || roles[i] == CF_ROLE_ROOT) {
+            err = fail(CF_E_INVALID_ARG, "unknown role '%s'", role_names[i]);
+            goto out;
+        }
+    }
+    d->kind = arg_has(args, "kind") ? arg_enum(args, "kind", cf_directive_kind_names, 4) : 1;
+    d->severity = arg_has(args, "severity") ? arg_enum(args, "severity", cf_severity_names, 6) : 3;
+    if (d->kind < 1 || d->severity < 0) {
+        err = fail(CF_E_INVALID_ARG, "unknown kind (advisory, alert, mandatory) or severity");
+        goto out;
+    }
+    d->summary = arg_str(args, "summary");
+    d->actions.v = actions;
+    d->actions.n = n_actions;
+    d->sectors.v = sectors;
+    d->sectors.n = n_sectors;
+    d->provinces.v = provinces;
+    d->provinces.n = n_provinces;
+    d->roles = roles;
+    d->n_roles = n_roles;
+    d->version = arg_has(args, "version") ? (uint32_t)arg_i64(args, "version") : 1;
+    d->effective_ms = arg_i64(args, "effective_ms");
+    d->comply_by_ms = arg_i64(args, "comply_by_ms");
+    d->ack_required = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(args, "ack_required"));
+    d->ack_by_ms = arg_i64(args, "ack_by_ms");
+    b.header.expires_ms = arg_i64(args, "expires_ms");
+    if (arg_str(args, "number")) {
+        snprintf(number, sizeof(number), "%s", arg_str(args, "number"));
+    } else {
+        uint64_t num = 0;
+        st = next_counter(n, "directives", &num);
+        snprintf(number, sizeof(number), "D-%llu", (unsigned long long)num);
+    }
+    d->number = number;
+    if (st == CF_OK)
+        st = cf_node_originate(n, &b, NULL, mid, &why);
+    if (st != CF_OK) {
+        err = refused(st, "directive issue", why);
+        goto out;
+    }
+out:
+    free(actions);
+    free(sectors);
+    free(provinces);
+    free(role_names);
+    if (err)
+        return err;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "number", number);
+    cJSON_AddNumberToObject(r, "version", d->version);
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    return ok(r);
+}
+
+static cf_status
+read_directives(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    (void)n;
+    (void)args;
+    return cf_state_directives(t, out);
+}
+
+static cf_status
+read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    const char *number = arg_str(args, "number");
+
+    return number ? cf_state_directive_status(t, n->topo, number, out) : CF_E_INVALID_ARG;
+}
+
+static cJSON *
+cmd_ack(cf_node *n, const cJSON *args)
+{
+    const char *number = arg_str(args, "number"), *why = NULL;
+    cf_message *d = NULL;
+    cf_txn *t = NULL;
+    uint8_t mid[CF_ID_LEN];
+    char hex[2 * CF_ID_LEN + 1];
+    cf_body b;
+    cf_status st;
+
+    if (!number)
+        return fail(CF_E_INVALID_ARG, "which directive? (number)");
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_ACK;
+    b.u.ack.state = arg_has(args, "state") ? arg_enum(args, "state", cf_ack_state_names, 6) : 2;
+    if (b.u.ack.state < 2)
+        return fail(CF_E_INVALID_ARG,
+                    "state must be acknowledged, accepted, declined or completed");
+    st = cf_txn_begin(n->store, false, &t);
+    if (st == CF_OK)
+        st = cf_state_directive(t, number, &d);
+    cf_txn_abort(t);
+    if (st == CF_E_NOT_FOUND)
+        return fail(st, "no directive %s on this node", number);
+    if (st != CF_OK)
+        return fail(st, "cannot read directive %s: %s", number, cf_status_str(st));
+    memcpy(b.u.ack.message_id, d->env.id, CF_ID_LEN);
+    b.u.ack.node = n->cfg->id;
+    b.u.ack.analyst = arg_str(args, "analyst");
+    b.u.ack.reason = arg_str(args, "reason");
+    b.u.ack.at_ms = cf_clock_now_ms();
+    st = cf_node_originate(n, &b, d->body.header.origin, mid, &why);
+    cf_message_free(d);
+    if (st != CF_OK)
+        return refused(st, "ack", why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "number", number);
+    cJSON_AddStringToObject(r, "state", cf_name_ack_state(b.u.ack.state));
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    return ok(r);
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+cJSON *
+cf_node_handle(cf_node *n, const cJSON *req)
+{
+    const char *cmd = arg_str(req, "cmd");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
+    static const cJSON empty = {0};
+
+    if (!cmd)
+        return fail(CF_E_MALFORMED, "a request needs a \"cmd\"");
+    if (args && !cJSON_IsObject(args))
+        return fail(CF_E_MALFORMED, "\"args\" must be an object");
+    if (!args)
+        args = &empty;
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status(n, args);
+    if (strcmp(cmd, "peers") == 0)
+        return cmd_peers(n, args);
+    if (strcmp(cmd, "incident.report") == 0)
+        return cmd_incident_report(n, args);
+    if (strcmp(cmd, "incident.update") == 0)
+        return cmd_incident_update(n, args);
+    if (strcmp(cmd, "incident.list") == 0)
+        return with_read(n, read_incidents, args);
+    if (strcmp(cmd, "incident.show") == 0)
+        return with_read(n, read_incident, args);
+    if (strcmp(cmd, "task.assign") == 0)
+        return cmd_task_assign(n, args);
+    if (strcmp(cmd, "task.update") == 0)
+        return cmd_task_update(n, args);
+    if (strcmp(cmd, "task.list") == 0)
+        return with_read(n, read_tasks, args);
+    if (strcmp(cmd, "directive.issue") == 0)
+        return cmd_directive_issue(n, args);
+    if (strcmp(cmd, "directive.list") == 0)
+        return with_read(n, read_directives, args);
+    if (strcmp(cmd, "directive.status") == 0)
+        return with_read(n, read_directive_status, args);
+    if (strcmp(cmd, "ack") == 0)
+        return cmd_ack(n, args);
+    return fail(CF_E_INVALID_ARG, "unknown command \"%s\"", cmd);
+}

@@ -1,0 +1,258 @@
+/*
+ * control.c - the control socket: a Unix socket (mode 0600) on which the
+ * certfed CLI sends one JSON request line and reads one JSON answer line
+ * (protocol in node.h). Requests are capped at 1 MiB; a client that sends
+ * more, or junk, gets an error answer and the connection is closed. Loop
+ * thread only.
+ */
+#include "node/node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_REQUEST (1024 * 1024)
+
+struct cf_control {
+    cf_node *node;
+    uv_pipe_t server;
+    char *path;
+    void (*done)(void *);
+    void *done_ctx;
+};
+
+typedef struct client {
+    uv_pipe_t pipe;
+    cf_control *c;
+    cf_buf in;
+    bool answered;
+} client;
+
+typedef struct answer {
+    uv_write_t req;
+    client *cl;
+    char *text;
+} answer;
+
+static void
+client_closed(uv_handle_t *h)
+{
+    client *cl = h->data;
+
+    cf_buf_clear(&cl->in);
+    free(cl);
+}
+
+static void
+answer_written(uv_write_t *w, int status)
+{
+    answer *a = (answer *)w;
+
+    (void)status;
+    uv_close((uv_handle_t *)&a->cl->pipe, client_closed);
+    free(a->text);
+    free(a);
+}
+
+static void
+send_answer(client *cl, cJSON *resp)
+{
+    char *text = cJSON_PrintUnformatted(resp);
+    answer *a = calloc(1, sizeof(*a));
+    size_t len;
+    uv_buf_t buf;
+
+    cJSON_Delete(resp);
+    cl->answered = true;
+    uv_read_stop((uv_stream_t *)&cl->pipe);
+    if (!text || !a) {
+        free(text);
+        free(a);
+        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        return;
+    }
+    len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (!line) {
+        free(text);
+        free(a);
+        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        return;
+    }
+    line[len] = '\n';
+    line[len + 1] = 0;
+    a->cl = cl;
+    a->text = line;
+    buf = uv_buf_init(line, (unsigned)(len + 1));
+    if (uv_write(&a->req, (uv_stream_t *)&cl->pipe, &buf, 1, answer_written) != 0) {
+        free(line);
+        free(a);
+        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+    }
+}
+
+static cJSON *
+error_answer(const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddBoolToObject(o, "ok", false);
+    cJSON_AddStringToObject(o, "error", msg);
+    cJSON_AddStringToObject(o, "reason", cf_status_str(CF_E_MALFORMED));
+    return o;
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base ? suggested : 0;
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    client *cl = s->data;
+    const uint8_t *nl;
+
+    if (nread > 0 && !cl->answered) {
+        if (cl->in.len + (size_t)nread > MAX_REQUEST) {
+            free(buf->base);
+            send_answer(cl, error_answer("request too large (at most 1 MiB)"));
+            return;
+        }
+        if (cf_buf_append(&cl->in, buf->base, (size_t)nread) != CF_OK) {
+            free(buf->base);
+            send_answer(cl, error_answer("out of memory"));
+            return;
+        }
+    }
+    free(buf->base);
+    if (cl->answered)
+        return;
+    if (nread < 0 && nread != UV_EOF) {
+        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        return;
+    }
+    nl = cl->in.len ? memchr(cl->in.data, '\n', cl->in.len) : NULL;
+    if (!nl && nread != UV_EOF)
+        return; /* wait for the rest of the line */
+    size_t len = nl ? (size_t)(nl - cl->in.data) : cl->in.len;
+    cJSON *req = cJSON_ParseWithLength((const char *)cl->in.data, len);
+    if (!req || !cJSON_IsObject(req)) {
+        cJSON_Delete(req);
+        send_answer(cl, error_answer("the request is not a JSON object"));
+        return;
+    }
+    cJSON *resp = cf_node_handle(cl->c->node, req);
+    cJSON_Delete(req);
+    send_answer(cl, resp);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+    cf_control *c = server->data;
+    client *cl;
+
+    if (status < 0)
+        return;
+    cl = calloc(1, sizeof(*cl));
+    if (!cl)
+        return;
+    cf_buf_init(&cl->in);
+    cl->c = c;
+    uv_pipe_init(server->loop, &cl->pipe, 0);
+    cl->pipe.data = cl;
+    if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0 ||
+        uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, on_read) != 0)
+        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+}
+
+cf_status
+cf_control_start(cf_node *n, const char *path, cf_control **out, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    cf_control *c;
+    mode_t old;
+    int rc;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "control socket path %s is too long (at most %zu characters)", path,
+                 sizeof(sa.sun_path) - 1);
+        return CF_E_CONFIG;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->path = strdup(path))) {
+        free(c);
+        return CF_E_NOMEM;
+    }
+    c->node = n;
+    uv_pipe_init(n->loop, &c->server, 0);
+    c->server.data = c;
+    /* a socket left by a node that did not stop cleanly: remove it, unless
+     * another node answers on it */
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        bool in_use = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (in_use) {
+            snprintf(err, errlen, "control socket %s is in use: is this node already running?",
+                     path);
+            goto fail;
+        }
+        unlink(path);
+    }
+    old = umask(0177); /* the socket is born 0600 */
+    rc = uv_pipe_bind(&c->server, path);
+    umask(old);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&c->server, 16, on_connection);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on control socket %s: %s", path, uv_strerror(rc));
+        goto fail;
+    }
+    *out = c;
+    return CF_OK;
+fail:
+    /* the handle is initialised: close it through the loop, free after;
+     * the path may be another node's socket, so leave it alone */
+    free(c->path);
+    c->path = NULL;
+    *out = NULL;
+    cf_control_close(c, NULL, NULL);
+    return CF_E_IO;
+}
+
+static void
+server_closed(uv_handle_t *h)
+{
+    cf_control *c = h->data;
+    void (*done)(void *) = c->done;
+    void *ctx = c->done_ctx;
+
+    free(c->path);
+    free(c);
+    if (done)
+        done(ctx);
+}
+
+void
+cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx)
+{
+    c->done = done;
+    c->done_ctx = ctx;
+    if (c->path)
+        unlink(c->path);
+    uv_close((uv_handle_t *)&c->server, server_closed);
+}

@@ -1,0 +1,789 @@
+/*
+ * node.c - the node's life: start, receive, originate, flush the outbox on
+ * (re)connect, stop.
+ *
+ * Receiving: every message taken from the link in one loop turn goes
+ * through process_one() inside one write transaction: verify the
+ * signature, look the signer up before the body is decoded, decode, check
+ * the header, the signer's chain and revocation, the rules of federation/
+ * and the store's own checks, record and apply. Acks and forwards made on
+ * the way are signed and logged in the same transaction and published only
+ * after it commits. Everything runs on the loop thread.
+ */
+#include "node/node.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Something to publish once the transaction that made it has committed. */
+typedef struct effect {
+    struct effect *next;
+    char *subject;
+    size_t len;
+    uint8_t data[];
+} effect;
+
+typedef struct effects {
+    effect *head, *tail;
+} effects;
+
+static cf_status
+effects_add(effects *fx, const char *subject, const uint8_t *data, size_t len)
+{
+    size_t slen = strlen(subject);
+    effect *e = malloc(sizeof(*e) + len + slen + 1);
+
+    if (!e)
+        return CF_E_NOMEM;
+    e->next = NULL;
+    e->len = len;
+    memcpy(e->data, data, len);
+    e->subject = (char *)e->data + len;
+    memcpy(e->subject, subject, slen + 1);
+    if (fx->tail)
+        fx->tail->next = e;
+    else
+        fx->head = e;
+    fx->tail = e;
+    return CF_OK;
+}
+
+static void
+effects_clear(effects *fx)
+{
+    effect *e = fx->head;
+
+    while (e) {
+        effect *next = e->next;
+        free(e);
+        e = next;
+    }
+    fx->head = fx->tail = NULL;
+}
+
+static void
+publish_effects(cf_node *n, effects *fx)
+{
+    for (effect *e = fx->head; e; e = e->next) {
+        if (cf_link_publish(n->link, e->subject, e->data, e->len) == CF_OK)
+            n->counters.published++;
+        /* not connected: the outbox holds what must reach its recipients */
+    }
+    effects_clear(fx);
+}
+
+static void
+note_contact(cf_node *n, const char *origin, int64_t now_ms)
+{
+    for (size_t i = 0; i < n->topo->n && i < n->n_last_contact; i++) {
+        if (strcmp(n->topo->nodes[i].id, origin) == 0) {
+            n->last_contact[i] = now_ms;
+            return;
+        }
+    }
+}
+
+/* Rebuild the hierarchy after the trust store changed. */
+static cf_status
+rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
+{
+    cf_topology *t = NULL;
+    const cf_topo_node *me;
+    int64_t *lc;
+    cf_status st = cf_topology_from_trust(n->keys->trust, now_ms, &t, err, errlen);
+
+    if (st != CF_OK)
+        return st;
+    me = cf_topology_find(t, n->cfg->id);
+    if (!me) {
+        snprintf(err, errlen, "node '%s' has no valid place in the hierarchy", n->cfg->id);
+        cf_topology_free(t);
+        return CF_E_BAD_CHAIN;
+    }
+    lc = calloc(t->n ? t->n : 1, sizeof(*lc));
+    if (!lc) {
+        cf_topology_free(t);
+        return CF_E_NOMEM;
+    }
+    /* carry last-contact times over by node id */
+    for (size_t i = 0; n->topo && i < t->n; i++) {
+        const cf_topo_node *old = cf_topology_find(n->topo, t->nodes[i].id);
+        if (old)
+            lc[i] = n->last_contact[old - n->topo->nodes];
+    }
+    cf_topology_free(n->topo);
+    free(n->last_contact);
+    n->topo = t;
+    n->me = me;
+    n->last_contact = lc;
+    n->n_last_contact = t->n;
+    return CF_OK;
+}
+
+/* ---- originating ----------------------------------------------------------- */
+
+/*
+ * Sign and store a message of this node inside t; its publication is added
+ * to fx. Messages that must reach recipients are kept in the outbox until
+ * they ack (acks themselves are not: a lost ack is answered by a resend).
+ */
+static cf_status
+originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, effects *fx,
+             uint8_t out_id[CF_ID_LEN], const char **why)
+{
+    cf_strlist subjects = {NULL, 0}, recipients = {NULL, 0};
+    cf_buf body, wire;
+    cf_envelope env;
+    cf_message *m = NULL;
+    cf_logkey key;
+    cf_status st;
+
+    b->header.federation = n->cfg->federation;
+    b->header.origin = n->cfg->id;
+    b->header.seq = n->pending_seq + 1;
+    b->header.has_prev_hash = n->pending_seq > 0;
+    memcpy(b->header.prev_hash, n->pending_head, CF_ID_LEN);
+    b->header.created_ms = cf_clock_now_ms();
+    st = cf_rule_originate(n->topo, b, why);
+    if (st != CF_OK)
+        return st;
+    cf_buf_init(&body);
+    cf_buf_init(&wire);
+    st = cf_body_encode(b, &n->limits, &body);
+    if (st == CF_E_INVALID_ARG && why)
+        *why = "a field is out of its range";
+    if (st == CF_OK)
+        st = cf_envelope_seal(b->type, body.data, body.len, n->keys->identity->sign_sk, &wire);
+    if (st == CF_OK)
+        st = cf_envelope_parse_stored(wire.data, wire.len, &env);
+    if (st == CF_OK) {
+        st = cf_message_decode(&env, &n->limits, &m);
+        if (st != CF_OK)
+            cf_envelope_clear(&env);
+    }
+    if (st == CF_OK)
+        st = cf_route(n->topo, n->cfg->id, b, reply_to, &subjects, &recipients);
+    if (st == CF_OK)
+        st = cf_state_record(t, m, wire.data, wire.len);
+    if (st == CF_OK)
+        st = cf_state_apply(t, n->cfg->id, m, b->header.created_ms);
+    if (st == CF_OK)
+        st = cf_state_meta_put_u64(t, "seq", b->header.seq);
+    if (st == CF_OK)
+        st = cf_state_meta_put(t, "head", m->env.id, CF_ID_LEN);
+    cf_logkey_make(n->cfg->id, b->header.seq, &key);
+    if (st == CF_OK && b->type != CF_MSG_ACK && recipients.n > 0)
+        st = cf_state_outbox_put(t, &key, &subjects, &recipients);
+    for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
+        st = effects_add(fx, subjects.v[i], wire.data, wire.len);
+    if (st == CF_OK) {
+        n->pending_seq = b->header.seq;
+        memcpy(n->pending_head, m->env.id, CF_ID_LEN);
+        if (out_id)
+            memcpy(out_id, m->env.id, CF_ID_LEN);
+        n->counters.originated++;
+    }
+    cf_message_free(m);
+    cf_strlist_clear(&subjects);
+    cf_strlist_clear(&recipients);
+    cf_buf_clear(&body);
+    cf_buf_clear(&wire);
+    return st;
+}
+
+static void
+txn_done(cf_node *n, bool committed)
+{
+    if (committed) {
+        n->seq = n->pending_seq;
+        memcpy(n->head, n->pending_head, CF_ID_LEN);
+    } else {
+        n->pending_seq = n->seq;
+        memcpy(n->pending_head, n->head, CF_ID_LEN);
+    }
+}
+
+cf_status
+cf_node_originate(cf_node *n, cf_body *b, const char *reply_to, uint8_t out_id[CF_ID_LEN],
+                  const char **why)
+{
+    effects fx = {NULL, NULL};
+    cf_txn *t = NULL;
+    cf_status st = cf_txn_begin(n->store, true, &t);
+
+    if (st != CF_OK)
+        return st;
+    st = originate_in(n, t, b, reply_to, &fx, out_id, why);
+    if (st == CF_OK)
+        st = cf_txn_commit(t);
+    else
+        cf_txn_abort(t);
+    txn_done(n, st == CF_OK);
+    if (st == CF_OK)
+        publish_effects(n, &fx);
+    else
+        effects_clear(&fx);
+    return st;
+}
+
+/* ---- receiving ------------------------------------------------------------------ */
+
+/* Persist a certificate or revocation learnt from the bus. */
+static cf_status
+learn_document(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len,
+               int64_t now_ms, bool *trust_changed)
+{
+    cf_status st;
+
+    if (m->body.type == CF_MSG_MEMBER_CERT) {
+        cf_cert *c = NULL;
+        uint8_t key[CF_PK_LEN + 8];
+        st = cf_cert_parse(wire, len, &c);
+        if (st == CF_OK)
+            st = cf_trust_add_cert(n->keys->trust, c, now_ms);
+        if (st == CF_OK) {
+            memcpy(key, c->body->identity_key, CF_PK_LEN);
+            cf_put_u64(key + CF_PK_LEN, c->body->serial);
+            st = cf_txn_put(t, CF_T_CERTS, key, sizeof(key), wire, len, false);
+        }
+        cf_cert_free(c);
+    } else {
+        st = cf_trust_add_revocation(n->keys->trust, wire, len, now_ms);
+        if (st == CF_OK)
+            st = cf_txn_put(t, CF_T_REVOKED, m->body.u.revocation.key, CF_PK_LEN, wire, len, false);
+    }
+    if (st == CF_OK)
+        *trust_changed = true;
+    return st;
+}
+
+static bool
+store_error(cf_status st)
+{
+    return st == CF_E_IO || st == CF_E_FULL || st == CF_E_NOMEM;
+}
+
+/*
+ * One envelope from the bus. Returns CF_OK when it was accepted (or ignored
+ * as not for us, *ignored set), a rejection reason otherwise; a store error
+ * means the whole transaction must be abandoned.
+ */
+static cf_status
+process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effects *fx,
+            bool *ignored, bool *trust_changed, const char **why, cf_message **out_m)
+{
+    cf_envelope env;
+    cf_message *m = NULL;
+    const cf_cert *signer = NULL;
+    cf_status st = cf_envelope_verify(lm->data, lm->len, &n->limits, &env);
+
+    *ignored = false;
+    *why = NULL;
+    if (st != CF_OK)
+        return st;
+    /* an unknown signer costs no body decoding */
+    if (!cf_trust_find_key(n->keys->trust, env.signer)) {
+        cf_envelope_clear(&env);
+        return CF_E_UNKNOWN_SIGNER;
+    }
+    st = cf_message_decode(&env, &n->limits, &m);
+    if (st != CF_OK) {
+        cf_envelope_clear(&env);
+        return st;
+    }
+    *out_m = m;
+    const cf_body *b = &m->body;
+    st = cf_header_check(&b->header, n->cfg->federation, now_ms);
+    if (st != CF_OK)
+        return st;
+    /* env was moved into m by cf_message_decode: use m->env from here on */
+    st = cf_trust_check_signer(n->keys->trust, m->env.signer, b->header.seq, now_ms, &signer);
+    if (st != CF_OK)
+        return st;
+    /* a certificate is signed by its issuer, everything else by its origin */
+    if (strcmp(signer->body->node, b->header.origin) != 0) {
+        *why = "the signer's certificate is not the origin's";
+        return CF_E_UNAUTHORIZED;
+    }
+    switch (b->type) {
+    case CF_MSG_MEMBER_CERT:
+    case CF_MSG_REVOCATION:
+        return learn_document(n, t, m, lm->data, lm->len, now_ms, trust_changed);
+    case CF_MSG_CATCHUP_REQUEST:
+    case CF_MSG_CATCHUP_BATCH:
+        *why = "catch-up is not part of this build yet";
+        return CF_E_UNSUPPORTED;
+    case CF_MSG_INCIDENT:
+    case CF_MSG_TASKING:
+    case CF_MSG_TASK_STATUS:
+    case CF_MSG_DIRECTIVE:
+    case CF_MSG_ACK:
+        break;
+    }
+    if (b->header.seq == 0) {
+        *why = "a message needs a sequence number";
+        return CF_E_MALFORMED;
+    }
+    if (strcmp(b->header.origin, n->cfg->id) == 0) {
+        *why = "a message of this node's own came back";
+        return CF_E_DUPLICATE;
+    }
+    st = cf_rule_originate(n->topo, b, why);
+    if (st == CF_OK)
+        st = cf_rule_receive(n->topo, n->cfg->id, b, why);
+    if (st != CF_OK)
+        return st;
+    if (b->type == CF_MSG_DIRECTIVE &&
+        !cf_rule_directive_applies(n->topo, n->me, &b->u.directive)) {
+        *ignored = true;
+        return CF_OK;
+    }
+    st = cf_state_check(t, n->cfg->id, m, why);
+    if (st == CF_OK)
+        st = cf_state_record(t, m, lm->data, lm->len);
+    if (st == CF_OK)
+        st = cf_state_apply(t, n->cfg->id, m, now_ms);
+    if (st != CF_OK)
+        return st;
+    /* acknowledge what was stored: a signed receipt to the origin */
+    if (b->type != CF_MSG_ACK) {
+        cf_body ack;
+        memset(&ack, 0, sizeof(ack));
+        ack.type = CF_MSG_ACK;
+        memcpy(ack.u.ack.message_id, m->env.id, CF_ID_LEN);
+        ack.u.ack.node = n->cfg->id;
+        ack.u.ack.state = 1; /* received */
+        ack.u.ack.at_ms = now_ms;
+        st = originate_in(n, t, &ack, b->header.origin, fx, NULL, why);
+        if (st != CF_OK)
+            return st;
+    }
+    /* pass incidents of the subtree up (NCERT: only the severe ones) */
+    if (cf_rule_forward_up(n->topo, n->cfg->id, b)) {
+        const cf_topo_node *parent = &n->topo->nodes[n->me->parent_idx];
+        cf_strlist subjects = {NULL, 0}, recipients = {NULL, 0};
+        cf_buf subj;
+        cf_logkey key;
+        cf_buf_init(&subj);
+        st = cf_subject_inbox(parent->path, b->type, &subj);
+        if (st == CF_OK)
+            st = cf_strlist_add(&subjects, (const char *)subj.data);
+        cf_logkey_make(b->header.origin, b->header.seq, &key);
+        /* kept until sent: a relay waits for no ack of its own */
+        if (st == CF_OK)
+            st = cf_state_outbox_put(t, &key, &subjects, &recipients);
+        if (st == CF_OK)
+            st = effects_add(fx, (const char *)subj.data, lm->data, lm->len);
+        cf_strlist_clear(&subjects);
+        cf_buf_clear(&subj);
+    }
+    return st;
+}
+
+static void
+on_messages(void *ctx)
+{
+    cf_node *n = ctx;
+    cf_link_msg *msgs = cf_link_take(n->link), *lm;
+    effects fx = {NULL, NULL};
+    cf_txn *t = NULL;
+    int64_t now_ms = cf_clock_now_ms();
+    bool trust_changed = false;
+    size_t count = 0;
+    cf_status st;
+
+    if (!msgs || n->stopping)
+        goto out;
+    st = cf_txn_begin(n->store, true, &t);
+    if (st != CF_OK) {
+        cf_log(CF_LOG_ERROR, "cannot begin a store transaction: %s", cf_status_str(st));
+        goto out;
+    }
+    for (lm = msgs; lm; lm = lm->next) {
+        cf_message *m = NULL;
+        const char *why = NULL;
+        bool ignored = false;
+        count++;
+        n->counters.received++;
+        st = process_one(n, t, lm, now_ms, &fx, &ignored, &trust_changed, &why, &m);
+        if (st == CF_OK) {
+            if (ignored) {
+                n->counters.ignored++;
+            } else {
+                n->counters.accepted++;
+                n->counters.accepted_by_type[m->body.type]++;
+            }
+            note_contact(n, m->body.header.origin, now_ms);
+        } else if (store_error(st)) {
+            cf_message_free(m);
+            cf_log(CF_LOG_ERROR,
+                   "store error while receiving on %s: %s; the batch is abandoned "
+                   "and will be resent by its origins",
+                   lm->subject, cf_status_str(st));
+            cf_txn_abort(t);
+            t = NULL;
+            break;
+        } else {
+            n->counters.rejected[st]++;
+            cf_log(st == CF_E_DUPLICATE ? CF_LOG_INFO : CF_LOG_WARN,
+                   "rejected %s from %s on %s: %s%s%s",
+                   m ? cf_msg_type_name(m->body.type) : "envelope", m ? m->body.header.origin : "?",
+                   lm->subject, cf_status_str(st), why ? ": " : "", why ? why : "");
+        }
+        cf_message_free(m);
+    }
+    if (t) {
+        st = cf_txn_commit(t);
+        if (st != CF_OK)
+            cf_log(CF_LOG_ERROR,
+                   "store commit of %zu received messages failed: %s; nothing of "
+                   "them was acknowledged",
+                   count, cf_status_str(st));
+        txn_done(n, st == CF_OK);
+        if (st == CF_OK)
+            publish_effects(n, &fx);
+    } else {
+        txn_done(n, false);
+    }
+    if (trust_changed) {
+        char err[256];
+        if (rebuild_topology(n, now_ms, err, sizeof(err)) != CF_OK)
+            cf_log(CF_LOG_ERROR, "the hierarchy could not be rebuilt: %s", err);
+    }
+out:
+    effects_clear(&fx);
+    while (msgs) {
+        lm = msgs->next;
+        free(msgs);
+        msgs = lm;
+    }
+}
+
+/* ---- the outbox on (re)connect ----------------------------------------------------- */
+
+typedef struct flush_ctx {
+    cf_node *n;
+    cf_txn *t;
+    cf_buf wire;
+    size_t sent, relays;
+    cf_logkey *done; /* relays sent: forget them */
+    size_t n_done;
+    cf_status st;
+} flush_ctx;
+
+static cf_status
+flush_entry(const cf_logkey *key, const cf_strlist *subjects, const cf_strlist *pending, void *arg)
+{
+    flush_ctx *c = arg;
+    cf_status st = cf_txn_get(c->t, CF_T_LOG, key->k, key->len, &c->wire);
+
+    if (st != CF_OK)
+        return CF_OK; /* nothing to send for it */
+    for (size_t i = 0; i < subjects->n; i++) {
+        if (cf_link_publish(c->n->link, subjects->v[i], c->wire.data, c->wire.len) != CF_OK)
+            return CF_E_UNREACHABLE; /* the link went down again: stop */
+        c->sent++;
+        c->n->counters.published++;
+    }
+    if (pending->n == 0) {
+        cf_logkey *d = realloc(c->done, (c->n_done + 1) * sizeof(*d));
+        if (!d)
+            return CF_E_NOMEM;
+        c->done = d;
+        c->done[c->n_done++] = *key;
+    }
+    return CF_OK;
+}
+
+static void
+flush_outbox(cf_node *n)
+{
+    flush_ctx c;
+    cf_status st;
+
+    memset(&c, 0, sizeof(c));
+    c.n = n;
+    cf_buf_init(&c.wire);
+    st = cf_txn_begin(n->store, true, &c.t);
+    if (st == CF_OK)
+        st = cf_state_outbox_scan(c.t, flush_entry, &c);
+    for (size_t i = 0; st == CF_OK && i < c.n_done; i++)
+        st = cf_state_outbox_del(c.t, &c.done[i]);
+    if (c.t) {
+        if (st == CF_OK || st == CF_E_UNREACHABLE)
+            st = cf_txn_commit(c.t);
+        else
+            cf_txn_abort(c.t);
+    }
+    if (c.sent)
+        cf_log(CF_LOG_INFO, "sent %zu stored envelope(s) from the outbox", c.sent);
+    if (st != CF_OK && st != CF_E_UNREACHABLE)
+        cf_log(CF_LOG_ERROR, "outbox flush failed: %s", cf_status_str(st));
+    free(c.done);
+    cf_buf_clear(&c.wire);
+}
+
+static void
+on_link_state(void *ctx, bool connected)
+{
+    cf_node *n = ctx;
+
+    n->link_since_ms = cf_clock_now_ms();
+    if (connected) {
+        cf_log(CF_LOG_INFO, "connected to NATS at %s", cf_link_url(n->link));
+        flush_outbox(n);
+    } else {
+        cf_log(CF_LOG_WARN,
+               "disconnected from NATS at %s; reconnecting, and storing what is "
+               "created meanwhile",
+               cf_link_url(n->link));
+    }
+}
+
+/* ---- start and stop ------------------------------------------------------------------ */
+
+static void on_signal(uv_signal_t *h, int signum);
+
+static cf_status load_learnt(cf_node *n, cf_txn *t, int64_t now_ms);
+
+cf_status
+cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *err, size_t errlen)
+{
+    cf_node *n = calloc(1, sizeof(*n));
+    cf_txn *t = NULL;
+    cf_buf v;
+    char why[512] = "";
+    cf_status st;
+
+    if (!n)
+        return CF_E_NOMEM;
+    cf_buf_init(&v);
+    n->loop = loop;
+    n->started_ms = cf_clock_now_ms();
+    st = cf_node_config_load(opt->config, &n->cfg, err, errlen);
+    if (st != CF_OK)
+        goto fail;
+    if (opt->nats_url) {
+        free(n->cfg->nats_url);
+        n->cfg->nats_url = strdup(opt->nats_url);
+        if (!n->cfg->nats_url) {
+            st = CF_E_NOMEM;
+            goto fail;
+        }
+    }
+    n->limits = cf_limits_default();
+    n->limits.max_envelope = n->cfg->max_envelope;
+    st = cf_node_keys_load(n->cfg, n->started_ms, &n->keys, err, errlen);
+    if (st != CF_OK)
+        goto fail;
+    if (n->keys->rejected_certs)
+        cf_log(CF_LOG_WARN, "%zu certificate(s) of %s left out (first: %s)",
+               n->keys->rejected_certs, n->cfg->certs, cf_status_str(n->keys->first_rejection));
+    st = cf_store_open(n->cfg->store, (size_t)4 << 30, &n->store, err, errlen);
+    if (st != CF_OK)
+        goto fail;
+    st = cf_txn_begin(n->store, false, &t);
+    if (st == CF_OK)
+        st = load_learnt(n, t, n->started_ms);
+    if (st == CF_OK) {
+        st = cf_state_meta_get_u64(t, "seq", &n->seq);
+        if (st == CF_E_NOT_FOUND)
+            st = CF_OK;
+    }
+    if (st == CF_OK && n->seq > 0) {
+        st = cf_state_meta_get(t, "head", &v);
+        if (st == CF_OK && v.len == CF_ID_LEN)
+            memcpy(n->head, v.data, CF_ID_LEN);
+    }
+    cf_txn_abort(t);
+    t = NULL;
+    if (st != CF_OK) {
+        snprintf(err, errlen, "store %s: cannot read it back: %s", n->cfg->store,
+                 cf_status_str(st));
+        goto fail;
+    }
+    n->pending_seq = n->seq;
+    memcpy(n->pending_head, n->head, CF_ID_LEN);
+    st = rebuild_topology(n, n->started_ms, why, sizeof(why));
+    if (st != CF_OK) {
+        snprintf(err, errlen, "the hierarchy from the certificates: %s", why);
+        goto fail;
+    }
+
+    cf_link_options lo = {n->cfg->nats_url, n->cfg->id, n->keys->transport, 200000, 2000};
+    cf_link_callbacks cb = {on_messages, on_link_state};
+    st = cf_link_new(loop, &lo, &cb, n, &n->link);
+    /* our inbox, and the broadcasts of every ancestor */
+    cf_buf subj;
+    cf_buf_init(&subj);
+    if (st == CF_OK)
+        st = cf_subject_inbox(n->me->path, 0, &subj);
+    if (st == CF_OK)
+        st = cf_link_subscribe(n->link, (const char *)subj.data);
+    for (const cf_topo_node *a = n->me; st == CF_OK && a->parent_idx != SIZE_MAX;) {
+        a = &n->topo->nodes[a->parent_idx];
+        subj.len = 0;
+        st = cf_subject_down(a->path, 0, &subj);
+        if (st == CF_OK)
+            st = cf_link_subscribe(n->link, (const char *)subj.data);
+    }
+    cf_buf_clear(&subj);
+    if (st != CF_OK) {
+        snprintf(err, errlen, "cannot set up the NATS link: %s", cf_status_str(st));
+        goto fail;
+    }
+    st = cf_control_start(n, n->cfg->control, &n->control, err, errlen);
+    if (st != CF_OK)
+        goto fail;
+    st = cf_link_start(n->link, opt->retry_at_start, why, sizeof(why));
+    if (st != CF_OK) {
+        snprintf(err, errlen, "NATS server unreachable: %s (retrying was turned off)", why);
+        goto fail;
+    }
+    if (why[0])
+        cf_log(CF_LOG_WARN,
+               "NATS server unreachable: %s; retrying every 2 s, and storing "
+               "what is created meanwhile",
+               why);
+    uv_signal_init(loop, &n->sigterm);
+    uv_signal_init(loop, &n->sigint);
+    n->sigterm.data = n->sigint.data = n;
+    uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&n->sigint, on_signal, SIGINT);
+    cf_buf_clear(&v);
+    *out = n;
+    return CF_OK;
+fail:
+    cf_buf_clear(&v);
+    /* nothing was started on the loop that needs closing except these */
+    if (n->control || n->link) {
+        n->stopping = true;
+        *out = NULL;
+        cf_node_stop(n, NULL, NULL);
+        return st;
+    }
+    cf_store_close(n->store);
+    cf_node_keys_free(n->keys);
+    cf_node_config_free(n->cfg);
+    cf_topology_free(n->topo);
+    free(n->last_contact);
+    free(n);
+    return st;
+}
+
+typedef struct learn_ctx {
+    cf_node *n;
+    int64_t now_ms;
+    size_t certs, revocations, refused;
+} learn_ctx;
+
+static cf_status
+learn_cert(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    learn_ctx *c = arg;
+    cf_cert *cert = NULL;
+
+    (void)key;
+    (void)klen;
+    if (cf_cert_parse(val, vlen, &cert) == CF_OK &&
+        cf_trust_add_cert(c->n->keys->trust, cert, c->now_ms) == CF_OK)
+        c->certs++;
+    else
+        c->refused++;
+    cf_cert_free(cert);
+    return CF_OK;
+}
+
+static cf_status
+learn_revocation(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    learn_ctx *c = arg;
+
+    (void)key;
+    (void)klen;
+    if (cf_trust_add_revocation(c->n->keys->trust, val, vlen, c->now_ms) == CF_OK)
+        c->revocations++;
+    else
+        c->refused++;
+    return CF_OK;
+}
+
+/* Certificates and revocations learnt from the bus before a restart. */
+static cf_status
+load_learnt(cf_node *n, cf_txn *t, int64_t now_ms)
+{
+    learn_ctx c = {n, now_ms, 0, 0, 0};
+    cf_status st = cf_txn_scan(t, CF_T_CERTS, NULL, 0, learn_cert, &c);
+
+    if (st == CF_OK)
+        st = cf_txn_scan(t, CF_T_REVOKED, NULL, 0, learn_revocation, &c);
+    if (c.refused)
+        cf_log(CF_LOG_WARN, "%zu stored certificate(s) or revocation(s) no longer validate",
+               c.refused);
+    return st;
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+    cf_node *n = h->data;
+
+    cf_log(CF_LOG_INFO, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    cf_node_stop(n, n->on_stopped, n->stopped_ctx);
+}
+
+static void
+stop_step(cf_node *n)
+{
+    if (--n->closing > 0)
+        return;
+    cf_store_close(n->store);
+    void (*done)(void *) = n->on_stopped;
+    void *ctx = n->stopped_ctx;
+    cf_node_keys_free(n->keys);
+    cf_node_config_free(n->cfg);
+    cf_topology_free(n->topo);
+    free(n->last_contact);
+    free(n);
+    if (done)
+        done(ctx);
+}
+
+static void
+part_closed(void *ctx)
+{
+    stop_step(ctx);
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+    stop_step(h->data);
+}
+
+void
+cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx)
+{
+    if (n->closing > 0)
+        return; /* already stopping */
+    n->stopping = true;
+    n->on_stopped = done;
+    n->stopped_ctx = ctx;
+    n->closing = 1; /* held until every part below has closed */
+    if (n->control) {
+        n->closing++;
+        cf_control_close(n->control, part_closed, n);
+    }
+    if (n->link) {
+        n->closing++;
+        cf_link_close(n->link, part_closed, n);
+    }
+    if (uv_is_active((uv_handle_t *)&n->sigterm) || n->sigterm.data) {
+        n->closing += 2;
+        uv_close((uv_handle_t *)&n->sigterm, handle_closed);
+        uv_close((uv_handle_t *)&n->sigint, handle_closed);
+    }
+    stop_step(n);
+}

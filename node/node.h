@@ -1,0 +1,106 @@
+/*
+ * node.h - a running certfed node: one libuv loop owning the NATS link, the
+ * LMDB store, the trust store and the control socket (DESIGN.md section 6).
+ *
+ * Thread rule: everything here runs on the loop thread. Messages from NATS
+ * arrive through the link's queue; everything received in one loop turn is
+ * verified, checked against the rules and committed in one write
+ * transaction, and only then acknowledged.
+ */
+#ifndef CF_NODE_NODE_H
+#define CF_NODE_NODE_H
+
+#include "node/config.h"
+#include "node/link.h"
+#include "node/state.h"
+
+#include <cjson/cJSON.h>
+#include <uv.h>
+
+typedef struct cf_control cf_control;
+
+typedef struct cf_counters {
+    uint64_t received;   /* envelopes taken from the bus */
+    uint64_t accepted;   /* verified, allowed and stored */
+    uint64_t ignored;    /* valid but not for this node (a directive out of scope) */
+    uint64_t originated; /* messages this node signed */
+    uint64_t published;  /* envelopes handed to NATS */
+    uint64_t rejected[CF_STATUS_COUNT];
+    uint64_t accepted_by_type[CF_MSG_TYPE_MAX + 1];
+} cf_counters;
+
+typedef struct cf_node_options {
+    const char *config;
+    const char *nats_url; /* overrides the config's [nats] url when set */
+    bool retry_at_start;  /* keep trying an unreachable NATS server at start */
+} cf_node_options;
+
+typedef struct cf_node {
+    uv_loop_t *loop;
+    cf_node_config *cfg;
+    cf_node_keys *keys;
+    cf_topology *topo;
+    const cf_topo_node *me;
+    cf_limits limits;
+    cf_store *store;
+    cf_link *link;
+    cf_control *control;
+    uv_signal_t sigterm, sigint;
+    /* the node's own stream: committed and within the open transaction */
+    uint64_t seq, pending_seq;
+    uint8_t head[CF_ID_LEN], pending_head[CF_ID_LEN];
+    cf_counters counters;
+    int64_t started_ms;
+    int64_t *last_contact; /* per topology node: when a message of it last arrived */
+    size_t n_last_contact;
+    int64_t link_since_ms; /* when the link last came up or went down */
+    bool stopping;
+    void (*on_stopped)(void *ctx);
+    void *stopped_ctx;
+    int closing;
+} cf_node;
+
+/**
+ * Load the configuration, keys and store, connect to NATS and open the
+ * control socket.
+ * @param err  on failure, one line an operator can act on
+ * @return CF_OK; CF_E_CONFIG, CF_E_NOT_FOUND, CF_E_PERMISSIONS, CF_E_PASSPHRASE,
+ *         CF_E_BAD_CHAIN, ... (the setup is wrong); CF_E_IO (store or control
+ *         socket); CF_E_UNREACHABLE (NATS down and retry_at_start off)
+ */
+CF_MUST_CHECK cf_status cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out,
+                                      char *err, size_t errlen);
+/** Stop cleanly: flush NATS, close the socket and the store; then done(ctx) and free. */
+void cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx);
+
+/**
+ * Sign a message of this node, store it, route it, keep it in the outbox
+ * and publish it if connected — all before returning. The header is filled
+ * here (federation, origin, seq, previous hash, created).
+ * @param reply_to  the node a task status or ack answers, else NULL
+ * @param out_id    may be NULL; the new message's id
+ * @param why       on CF_E_UNAUTHORIZED or CF_E_MALFORMED, the rule that refused it
+ * @return CF_OK, CF_E_UNAUTHORIZED, CF_E_MALFORMED, CF_E_LIMIT, CF_E_FULL, CF_E_IO
+ */
+CF_MUST_CHECK cf_status cf_node_originate(cf_node *n, cf_body *b, const char *reply_to,
+                                          uint8_t out_id[CF_ID_LEN], const char **why);
+
+/** Answer one control request (commands.c). Never NULL. */
+cJSON *cf_node_handle(cf_node *n, const cJSON *req);
+
+/* ---- the control socket (control.c) ------------------------------------- */
+
+/**
+ * Listen on a Unix socket (mode 0600) and answer each request with
+ * cf_node_handle. The protocol: a client connects, writes one JSON object
+ * {"cmd": "...", "args": {...}} followed by a newline, and reads one JSON
+ * object {"ok": true, "result": ...} or {"ok": false, "error": "...",
+ * "reason": "<status name>"} followed by a newline; then the node closes
+ * the connection. Requests are capped at 1 MiB.
+ * @return CF_OK, CF_E_IO (err says why: path too long, in use, ...)
+ */
+CF_MUST_CHECK cf_status cf_control_start(cf_node *n, const char *path, cf_control **out, char *err,
+                                         size_t errlen);
+void cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx);
+
+#endif
