@@ -39,12 +39,14 @@ struct cf_link {
     cf_link_msg *head, *tail;
     size_t queued;
     int state_changes; /* connection events not yet seen by the loop */
+    bool nats_closed;  /* nats.c's closed callback ran: no more callbacks */
     atomic_bool connected;
     atomic_uint_fast64_t dropped;
     /* closing */
     uv_work_t flush;
     void (*done)(void *);
     void *done_ctx;
+    bool closing;
     int handles_open;
 };
 
@@ -92,9 +94,11 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
     } else {
         atomic_fetch_add(&l->dropped, 1);
     }
+    /* under the lock: the loop frees the link only after taking it (see
+     * on_wake), so the handle is alive while we signal it */
+    uv_async_send(&l->wake);
     uv_mutex_unlock(&l->mu);
     natsMsg_Destroy(msg);
-    uv_async_send(&l->wake);
 }
 
 static void
@@ -103,9 +107,25 @@ state_changed(cf_link *l, bool up)
     atomic_store(&l->connected, up);
     uv_mutex_lock(&l->mu);
     l->state_changes++;
-    uv_mutex_unlock(&l->mu);
     uv_async_send(&l->wake);
+    uv_mutex_unlock(&l->mu);
 }
+
+/* nats.c thread: the last callback nats.c makes for a connection. */
+static void
+on_closed(natsConnection *nc, void *arg)
+{
+    cf_link *l = arg;
+
+    (void)nc;
+    atomic_store(&l->connected, false);
+    uv_mutex_lock(&l->mu);
+    l->nats_closed = true;
+    uv_async_send(&l->wake);
+    uv_mutex_unlock(&l->mu);
+}
+
+static void finish_close(cf_link *l);
 
 static void
 on_disconnected(natsConnection *nc, void *arg)
@@ -142,7 +162,14 @@ on_wake(uv_async_t *h)
     changes = l->state_changes;
     l->state_changes = 0;
     pending = l->head != NULL;
+    bool closed = l->nats_closed;
     uv_mutex_unlock(&l->mu);
+    if (l->done || l->closing) {
+        /* closing: deliver nothing more; free once nats.c is done with us */
+        if (closed)
+            finish_close(l);
+        return;
+    }
     if (changes && l->cb.on_state)
         l->cb.on_state(l->ctx, atomic_load(&l->connected));
     if (pending && l->cb.on_messages)
@@ -202,6 +229,8 @@ cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks
         s = natsOptions_SetReconnectedCB(l->nopts, on_reconnected, l);
     if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(l->nopts, on_error, l);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(l->nopts, on_closed, l);
     if (s != NATS_OK || uv_async_init(loop, &l->wake, on_wake) != 0 ||
         uv_timer_init(loop, &l->retry) != 0) {
         natsOptions_Destroy(l->nopts);
@@ -361,6 +390,20 @@ flush_work(uv_work_t *w)
         natsConnection_FlushTimeout(l->nc, 3000);
 }
 
+/* Loop thread, once nats.c will call us no more: free everything. */
+static void
+finish_close(cf_link *l)
+{
+    if (l->handles_open != 2 || uv_is_closing((uv_handle_t *)&l->wake))
+        return;
+    natsConnection_Destroy(l->nc);
+    l->nc = NULL;
+    natsOptions_Destroy(l->nopts);
+    uv_timer_stop(&l->retry);
+    uv_close((uv_handle_t *)&l->retry, handle_closed);
+    uv_close((uv_handle_t *)&l->wake, handle_closed);
+}
+
 static void
 flush_done(uv_work_t *w, int status)
 {
@@ -369,14 +412,11 @@ flush_done(uv_work_t *w, int status)
     (void)status;
     for (size_t i = 0; i < l->n_subs; i++)
         natsSubscription_Destroy(l->subs[i]);
-    if (l->nc) {
-        natsConnection_Close(l->nc);
-        natsConnection_Destroy(l->nc);
-    }
-    natsOptions_Destroy(l->nopts);
-    uv_timer_stop(&l->retry);
-    uv_close((uv_handle_t *)&l->retry, handle_closed);
-    uv_close((uv_handle_t *)&l->wake, handle_closed);
+    l->closing = true;
+    if (l->nc)
+        natsConnection_Close(l->nc); /* on_closed wakes us to finish */
+    else
+        finish_close(l);
 }
 
 void

@@ -21,6 +21,8 @@
 typedef struct effect {
     struct effect *next;
     char *subject;
+    bool relay;        /* a forward: its outbox entry goes once it is sent */
+    cf_logkey relayed; /* that entry's key */
     size_t len;
     uint8_t data[];
 } effect;
@@ -38,6 +40,7 @@ effects_add(effects *fx, const char *subject, const uint8_t *data, size_t len)
     if (!e)
         return CF_E_NOMEM;
     e->next = NULL;
+    e->relay = false;
     e->len = len;
     memcpy(e->data, data, len);
     e->subject = (char *)e->data + len;
@@ -66,11 +69,22 @@ effects_clear(effects *fx)
 static void
 publish_effects(cf_node *n, effects *fx)
 {
+    cf_txn *t = NULL;
+
     for (effect *e = fx->head; e; e = e->next) {
-        if (cf_link_publish(n->link, e->subject, e->data, e->len) == CF_OK)
-            n->counters.published++;
-        /* not connected: the outbox holds what must reach its recipients */
+        if (cf_link_publish(n->link, e->subject, e->data, e->len) != CF_OK)
+            continue; /* not connected: the outbox holds what must go */
+        n->counters.published++;
+        /* a forward waits for no ack of its own: once sent it is done */
+        if (e->relay && (t || cf_txn_begin(n->store, true, &t) == CF_OK) &&
+            cf_state_outbox_del(t, &e->relayed) != CF_OK) {
+            cf_txn_abort(t);
+            t = NULL;
+        }
     }
+    if (t && cf_txn_commit(t) != CF_OK)
+        cf_log(CF_LOG_WARN, "could not clear sent forwards from the outbox; they are sent "
+                            "again on the next reconnect and count as duplicates there");
     effects_clear(fx);
 }
 
@@ -326,11 +340,13 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         *why = "a message needs a sequence number";
         return CF_E_MALFORMED;
     }
-    if (strcmp(b->header.origin, n->cfg->id) == 0) {
-        *why = "a message of this node's own came back";
-        return CF_E_DUPLICATE;
-    }
     st = cf_rule_originate(n->topo, b, why);
+    if (st == CF_OK && strcmp(b->header.origin, n->cfg->id) == 0) {
+        /* nothing of ours is ever addressed to us; one that is was made with
+         * our key somewhere else */
+        *why = "a message signed with this node's own key, not sent by it";
+        st = CF_E_UNAUTHORIZED;
+    }
     if (st == CF_OK)
         st = cf_rule_receive(n->topo, n->cfg->id, b, why);
     if (st != CF_OK)
@@ -376,6 +392,10 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
             st = cf_state_outbox_put(t, &key, &subjects, &recipients);
         if (st == CF_OK)
             st = effects_add(fx, (const char *)subj.data, lm->data, lm->len);
+        if (st == CF_OK) {
+            fx->tail->relay = true;
+            fx->tail->relayed = key;
+        }
         cf_strlist_clear(&subjects);
         cf_buf_clear(&subj);
     }

@@ -1,0 +1,153 @@
+# test_federation_flows.sh - every flow of the mission across the eleven
+# nodes of the sample federation, on a real nats-server with real certfedd
+# processes, asserted at the receiving nodes through `certfed --json`:
+# incidents up (and to the Council only when severe), taskings down with
+# status back, directives to every node in scope with signed receipts and
+# operator acks, refusals where a command starts, forged and unauthorized
+# envelopes forced onto the bus, and a node restart without double effects.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fedlib.sh"
+trap 'fed_stop; cleanup' EXIT
+
+fed_start || { bad "the federation did not start"; finish; exit 1; }
+ok
+URL=$(nats_url)
+
+# capture what punjab sends NCERT, to replay it after NCERT restarts
+"$CERTFED_INJECT" capture "$URL" "$FED/nodes/ncert/keys/transport.nk" \
+    'certfed.council.ncert.in.incident' "$WORK/punjab-1.env" 20 >"$WORK/capture.out" 2>&1 &
+capture=$!
+eventually 10 "the capture client is subscribed" grep -q ready "$WORK/capture.out"
+
+# --- incidents go up; the Council gets only severe ones ---------------------------
+cli punjab incident report --title "Phishing wave against bank customers" --severity high \
+    --observable domain:evil.example:block
+expect_rc 0 "punjab reports a high-severity incident"
+expect_out "punjab-1 revision 1" "the report names its id"
+cli lahore-it incident report --title "Defaced municipal site" --severity low
+expect_rc 0 "lahore-it reports a low-severity incident"
+eventually 15 "NCERT holds punjab-1" has ncert '"id":"punjab-1"' incident list
+eventually 15 "the Council holds punjab-1" has council '"id":"punjab-1"' incident list
+eventually 15 "punjab (parent) holds lahore-it-1" has punjab '"id":"lahore-it-1"' incident list
+eventually 15 "NCERT holds lahore-it-1 via punjab" has ncert '"id":"lahore-it-1"' incident list
+eventually 15 "the reporter knows the Council holds punjab-1" \
+    has punjab '"node":"council"' incident show punjab-1
+expect "the reporter knows NCERT holds punjab-1" has punjab '"node":"ncert"' incident show punjab-1
+eventually 15 "lahore-it knows NCERT holds its incident" \
+    has lahore-it '"node":"ncert"' incident show lahore-it-1
+sleep 1 # NCERT forwards in the same loop turn it stores; give the Council time
+expect "the Council does not get a low-severity incident" \
+    sh -c "! '$CERTFED_BIN' incident list --json --config '$FED/nodes/council/node.conf' | grep -q lahore-it-1"
+expect "a sibling province never sees punjab-1" \
+    sh -c "! '$CERTFED_BIN' incident list --json --config '$FED/nodes/sindh/node.conf' | grep -q punjab-1"
+expect "the reporter keeps its copy" has punjab '"id":"punjab-1"' incident list
+
+# updates by the owner travel the same way; by anyone else they are refused
+cli punjab incident update punjab-1 --status contained --note "domain taken down"
+expect_rc 0 "the owner updates its incident"
+eventually 15 "the Council sees revision 2" has council '"revision":2' incident show punjab-1
+cli ncert incident update punjab-1 --status closed
+expect_rc 1 "NCERT may not update punjab's incident"
+expect_err "^certfed: refused: .*only its owner node may update it" "the refusal says why"
+
+# --- taskings go down; statuses come back ------------------------------------------
+cli ncert task assign --to banking,state-bank --kind block --instructions "block evil.example" \
+    --incident punjab-1 --due +2h
+expect_rc 0 "NCERT tasks banking and state-bank (a descendant)"
+eventually 15 "banking has the tasking" has banking '"id":"ncert-t1"' task list
+eventually 15 "state-bank has the tasking" has state-bank '"id":"ncert-t1"' task list
+eventually 15 "NCERT sees banking's receipt" has ncert '"assignee":"banking","state":"received"' task list
+cli banking task update ncert-t1 --state accepted
+expect_rc 0 "banking accepts"
+cli banking task update ncert-t1 --state done --result "blocked at 14 banks"
+expect_rc 0 "banking is done"
+cli state-bank task update ncert-t1 --state declined
+expect_rc 1 "declining without a reason is refused"
+cli state-bank task update ncert-t1 --state declined --reason "no such domain in our DNS"
+expect_rc 0 "state-bank declines with a reason"
+eventually 15 "NCERT sees banking done" has ncert '"assignee":"banking","state":"done"' task list
+eventually 15 "NCERT sees state-bank's decline" has ncert '"state":"declined","at"' task list
+expect "NCERT sees the decline's reason" has ncert '"reason":"nosuchdomaininourDNS"' task list
+cli banking task assign --to ncert
+expect_rc 1 "banking may not task its parent"
+expect_err "^certfed: refused: a node may task only its descendants" "the refusal says why"
+cli punjab task assign --to banking
+expect_rc 1 "punjab may not task a node outside its subtree"
+cli telecom task update ncert-t1 --state accepted
+expect_rc 1 "a node that is not an assignee cannot answer"
+
+# --- directives reach every node in scope; receipts and acks come back -----------------
+cli punjab directive issue --title "Shut down the Internet"
+expect_rc 1 "a provincial CERT may not issue a directive"
+expect_err "^certfed: refused: only the Council issues national directives" "the refusal says why"
+cli council directive issue --number 2026-007 --title "Patch the mail gateways" --sector banking
+expect_rc 0 "the Council issues a directive to the banking sector"
+eventually 15 "banking receives the sector directive" has banking '"number":"2026-007"' directive list
+eventually 15 "state-bank (in banking's sector) receives it" has state-bank '"number":"2026-007"' directive list
+eventually 15 "both sector receipts are back" has council '"in_scope":2,"received":2' directive status 2026-007
+expect "telecom, out of scope, does not keep it" \
+    sh -c "! '$CERTFED_BIN' directive list --json --config '$FED/nodes/telecom/node.conf' | grep -q 2026-007"
+
+cli council directive issue --number 2026-008 --kind mandatory --title "Rotate VPN credentials" \
+    --action "rotate all VPN credentials" --comply-by +1d
+expect_rc 0 "the Council issues a national directive"
+for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
+    eventually 15 "$node receives 2026-008" has "$node" '"number":"2026-008"' directive list
+done
+eventually 15 "every receipt is back at the Council" \
+    has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008
+for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
+    cli "$node" ack 2026-008 --analyst "duty officer"
+    expect_rc 0 "$node acknowledges 2026-008"
+done
+eventually 15 "every acknowledgement is back at the Council" \
+    has council '"in_scope":10,"received":10,"acknowledged":10' directive status 2026-008
+cli council directive status 2026-008
+expect_out "in scope 10, received 10, acknowledged 10" "the table sums it up"
+expect_out "lahore-it +constituent +[0-9T:.-]+Z +[0-9T:.-]+Z +acknowledged" "and lists when"
+
+# --- forged and unauthorized envelopes forced onto the bus --------------------------------
+"$CERTFED_INJECT" forge pk council random "$WORK/forged.env" || bad "forge a directive"
+"$CERTFED_INJECT" forge pk punjab "$FED/nodes/punjab/keys/identity.key" "$WORK/provincial.env" ||
+    bad "forge a provincial directive"
+# with the Council's transport key, as a compromised server or machine could
+for env in forged provincial; do
+    "$CERTFED_INJECT" publish "$URL" "$FED/nodes/council/keys/transport.nk" \
+        certfed.council.down.directive "$WORK/$env.env" || bad "publish $env"
+    "$CERTFED_INJECT" publish "$URL" "$FED/nodes/ncert/keys/transport.nk" \
+        certfed.council.in.directive "$WORK/$env.env" || bad "publish $env to the Council"
+done
+for node in council ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
+    eventually 15 "$node rejects the forged directive (unknown signer)" \
+        has "$node" '"unknown-signer":[1-9]' status
+    eventually 15 "$node rejects the provincial directive (unauthorized)" \
+        has "$node" '"unauthorized":[1-9]' status
+    expect "$node did not store FORGED-1" \
+        sh -c "! '$CERTFED_BIN' directive list --json --config '$FED/nodes/$node/node.conf' | grep -q FORGED"
+done
+
+# --- a node restarts with everything it had, and applies nothing twice -------------------
+wait "$capture" || bad "the capture client saw punjab-1 on NCERT's inbox"
+before=$(q ncert incident show punjab-1)
+kill -TERM "$(cat "$FED/run/ncert.pid")"
+eventually 15 "NCERT stops on SIGTERM" sh -c "! kill -0 $(cat "$FED/run/ncert.pid") 2>/dev/null"
+expect "NCERT logged a clean stop" grep -q "stopped cleanly" "$FED/logs/ncert.log"
+"$CERTFEDD_BIN" --config "$FED/nodes/ncert/node.conf" --nats-url "$URL" \
+    </dev/null >>"$FED/logs/ncert.log" 2>&1 &
+echo $! >"$FED/run/ncert.pid"
+eventually 15 "NCERT answers after the restart" has ncert '"connected":true' status
+after=$(q ncert incident show punjab-1)
+expect "NCERT has punjab-1 as before the restart" test "$before" = "$after"
+expect "NCERT still has lahore-it-1" has ncert '"id":"lahore-it-1"' incident list
+expect "NCERT still has its tasking and its states" has ncert '"assignee":"banking","state":"done"' task list
+"$CERTFED_INJECT" publish "$URL" "$FED/nodes/punjab/keys/transport.nk" \
+    certfed.council.ncert.in.incident "$WORK/punjab-1.env" || bad "replay punjab-1"
+eventually 15 "the replayed envelope is counted as a duplicate" has ncert '"duplicate":1' status
+expect "the replay changed nothing" test "$(q ncert incident show punjab-1)" = "$before"
+cli ncert incident list
+expect_out "punjab-1 +2 " "NCERT lists punjab-1 once, at revision 2"
+expect "punjab-1 appears once" test "$(printf '%s\n' "$out" | grep -c punjab-1)" = 1
+
+fed_stop
+expect "no certfedd of this test is left" sh -c "! pgrep -f '[c]ertfedd --config $FED/' >/dev/null"
+finish
