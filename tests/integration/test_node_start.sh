@@ -1,0 +1,116 @@
+# test_node_start.sh - certfedd's start and its link: clear non-zero exits
+# for a bad config, missing or too-open key files, a store it cannot open
+# and (with --no-retry) an unreachable NATS server; by default it keeps
+# retrying, works locally meanwhile, and sends what was created once the
+# server is there. The same holds when the server goes away mid-run.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fedlib.sh"
+stop_all() { # exactly what this test started
+    local f
+    for f in "$WORK"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    [ -n "${lone:-}" ] && kill "$lone" 2>/dev/null
+    [ -n "${nats:-}" ] && kill "$nats" 2>/dev/null
+    cleanup
+}
+trap stop_all EXIT
+
+"$CERTFED_BIN" bootstrap "$SAMPLE" "$FED" >/dev/null || bad "bootstrap"
+N="$FED/nodes/punjab"
+
+# a free loopback port: let nats-server pick one, then stop it
+free_port() {
+    local dir pid port=""
+    dir=$(mktemp -d "$WORK/port-XXXXXX")
+    nats-server -a 127.0.0.1 -p -1 --ports_file_dir "$dir" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do
+        port=$(grep -o '127.0.0.1:[0-9]*' "$dir"/*.ports 2>/dev/null | head -n 1 | cut -d: -f2)
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+    echo "$port"
+}
+
+# start nats-server with the federation's config on PORT; sets $nats
+start_nats() {
+    nats-server -c "$FED/nats/nats-server.conf" -a 127.0.0.1 -p "$1" -l "$WORK/nats-$1.log" &
+    nats=$!
+    eventually 15 "nats-server listens on $1" sh -c "grep -q 'Server is ready' '$WORK/nats-$1.log'"
+}
+
+PORT=$(free_port)
+expect "a free port was found" test -n "$PORT"
+URL="nats://127.0.0.1:$PORT"
+
+# --- refusals at start: exit 1 and one clear line ---------------------------------
+run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL" --no-retry
+expect_rc 1 "NATS unreachable with --no-retry"
+expect_err "cannot start: NATS server unreachable: $URL" "says the server is unreachable"
+
+sed 's/^id = punjab/id = Punjab/' "$N/node.conf" >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL"
+expect_rc 1 "an invalid node id"
+expect_err "invalid id 'Punjab'" "names the bad id"
+
+chmod 0644 "$N/keys/identity.key"
+run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL"
+expect_rc 1 "a world-readable identity key"
+expect_err "identity.key: .*chmod 600" "says how to fix it"
+chmod 0600 "$N/keys/identity.key"
+
+mv "$N/keys/transport.nk" "$WORK/transport.nk"
+run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL"
+expect_rc 1 "a missing transport key"
+expect_err "transport.nk: no such file" "names the missing file"
+mv "$WORK/transport.nk" "$N/keys/transport.nk"
+
+sed 's|^store = store|store = not-a-dir|' "$N/node.conf" >"$N/store.conf"
+printf 'a file, not a folder\n' >"$N/not-a-dir"
+run "$CERTFEDD_BIN" --config "$N/store.conf" --nats-url "$URL"
+expect_rc 1 "a store path that is a file"
+expect_err "store.*not-a-dir" "names the store"
+
+run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL" --bogus
+expect_rc 2 "an unknown option is bad usage"
+
+# --- NATS down at start: the node keeps trying and works locally ------------------------
+"$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL" >"$WORK/punjab.log" 2>&1 &
+lone=$!
+eventually 15 "punjab answers while NATS is down" has punjab '"connected":false' status
+expect "punjab says it keeps retrying" grep -q "NATS server unreachable: .*retrying every 2 s" "$WORK/punjab.log"
+cli punjab incident report --title "Reported while offline" --severity severe
+expect_rc 0 "a report while offline is accepted"
+expect_out "offline: it is sent when the link returns" "and says when it will be sent"
+expect "it is in punjab's outbox" has punjab '"outbox":1' status
+expect "and in punjab's list" has punjab '"id":"punjab-1"' incident list
+
+# the rest of the line comes up on the port punjab keeps trying
+start_nats "$PORT"
+for node in ncert council; do
+    "$CERTFEDD_BIN" --config "$FED/nodes/$node/node.conf" --nats-url "$URL" \
+        >"$WORK/$node.log" 2>&1 &
+    echo $! >"$WORK/$node.pid"
+done
+eventually 20 "punjab connects once the server is there" has punjab '"connected":true' status
+eventually 20 "NCERT receives the report made offline" has ncert '"id":"punjab-1"' incident list
+eventually 20 "the Council receives it (severe)" has council '"id":"punjab-1"' incident list
+eventually 20 "punjab's outbox drains once both acked... NCERT's ack" \
+    has punjab '"node":"ncert"' incident show punjab-1
+
+# --- the server goes away mid-run and comes back --------------------------------------------
+kill "$nats"
+wait "$nats" 2>/dev/null
+eventually 15 "punjab notices the link is down" has punjab '"connected":false' status
+cli punjab incident report --title "Reported during the outage" --severity high
+expect_rc 0 "a report during an outage is accepted"
+start_nats "$PORT"
+eventually 30 "NCERT receives the report made during the outage" has ncert '"id":"punjab-2"' incident list
+
+for pidfile in "$WORK"/ncert.pid "$WORK"/council.pid; do kill "$(cat "$pidfile")" && rm "$pidfile"; done
+kill "$lone"
+wait "$lone"
+expect "punjab stops cleanly on SIGTERM" test $? -eq 0
+lone=""
+finish
