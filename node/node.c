@@ -13,6 +13,7 @@
 #include "node/node.h"
 
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,8 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
     return CF_OK;
 }
 
+static int64_t resend_delay(uint32_t attempts);
+
 /* ---- originating ----------------------------------------------------------- */
 
 /*
@@ -189,7 +192,8 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, effects *f
         st = cf_state_meta_put(t, "head", m->env.id, CF_ID_LEN);
     cf_logkey_make(n->cfg->id, b->header.seq, &key);
     if (st == CF_OK && b->type != CF_MSG_ACK && recipients.n > 0)
-        st = cf_state_outbox_put(t, &key, &subjects, &recipients);
+        st = cf_state_outbox_put(t, &key, &subjects, &recipients,
+                                 b->header.created_ms + resend_delay(1));
     for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
         st = effects_add(fx, subjects.v[i], wire.data, wire.len);
     if (st == CF_OK) {
@@ -389,7 +393,7 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         cf_logkey_make(b->header.origin, b->header.seq, &key);
         /* kept until sent: a relay waits for no ack of its own */
         if (st == CF_OK)
-            st = cf_state_outbox_put(t, &key, &subjects, &recipients);
+            st = cf_state_outbox_put(t, &key, &subjects, &recipients, 0);
         if (st == CF_OK)
             st = effects_add(fx, (const char *)subj.data, lm->data, lm->len);
         if (st == CF_OK) {
@@ -481,68 +485,119 @@ out:
     }
 }
 
-/* ---- the outbox on (re)connect ----------------------------------------------------- */
+/* ---- the outbox: sent on (re)connect, and again with backoff ------------------------- */
+
+/* The wait before the next send of an entry sent `attempts` times:
+ * exponential from RESEND_FIRST_MS up to RESEND_MAX_MS, with "equal
+ * jitter" (half fixed, half random) so that nodes healing from one
+ * partition do not resend in lockstep. */
+static int64_t
+resend_delay(uint32_t attempts)
+{
+    int64_t d = CF_RESEND_FIRST_MS;
+
+    for (uint32_t i = 1; i < attempts && d < CF_RESEND_MAX_MS; i++)
+        d *= 2;
+    if (d > CF_RESEND_MAX_MS)
+        d = CF_RESEND_MAX_MS;
+    return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2) + 1);
+}
 
 typedef struct flush_ctx {
     cf_node *n;
     cf_txn *t;
+    bool all; /* a (re)connect: send everything, due or not */
+    int64_t now_ms;
     cf_buf wire;
-    size_t sent, relays;
-    cf_logkey *done; /* relays sent: forget them */
-    size_t n_done;
-    cf_status st;
+    size_t sent;
+    cf_logkey *keys; /* entries sent: forwards to forget, others to reschedule */
+    uint32_t *attempts;
+    bool *forget;
+    size_t n_keys;
 } flush_ctx;
 
 static cf_status
-flush_entry(const cf_logkey *key, const cf_strlist *subjects, const cf_strlist *pending, void *arg)
+flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
 {
     flush_ctx *c = arg;
-    cf_status st = cf_txn_get(c->t, CF_T_LOG, key->k, key->len, &c->wire);
+    cf_status st;
 
+    if (!c->all && e->next_due_ms > c->now_ms)
+        return CF_OK;
+    st = cf_txn_get(c->t, CF_T_LOG, key->k, key->len, &c->wire);
     if (st != CF_OK)
         return CF_OK; /* nothing to send for it */
-    for (size_t i = 0; i < subjects->n; i++) {
-        if (cf_link_publish(c->n->link, subjects->v[i], c->wire.data, c->wire.len) != CF_OK)
+    for (size_t i = 0; i < e->subjects.n; i++) {
+        if (cf_link_publish(c->n->link, e->subjects.v[i], c->wire.data, c->wire.len) != CF_OK)
             return CF_E_UNREACHABLE; /* the link went down again: stop */
         c->sent++;
         c->n->counters.published++;
     }
-    if (pending->n == 0) {
-        cf_logkey *d = realloc(c->done, (c->n_done + 1) * sizeof(*d));
-        if (!d)
-            return CF_E_NOMEM;
-        c->done = d;
-        c->done[c->n_done++] = *key;
-    }
+    cf_logkey *k = realloc(c->keys, (c->n_keys + 1) * sizeof(*k));
+    uint32_t *a = k ? realloc(c->attempts, (c->n_keys + 1) * sizeof(*a)) : NULL;
+    bool *f = a ? realloc(c->forget, (c->n_keys + 1) * sizeof(*f)) : NULL;
+    if (k)
+        c->keys = k;
+    if (a)
+        c->attempts = a;
+    if (f)
+        c->forget = f;
+    if (!k || !a || !f)
+        return CF_E_NOMEM;
+    c->keys[c->n_keys] = *key;
+    c->attempts[c->n_keys] = e->attempts + 1;
+    c->forget[c->n_keys] = e->pending.n == 0;
+    c->n_keys++;
     return CF_OK;
 }
 
 static void
-flush_outbox(cf_node *n)
+flush_outbox(cf_node *n, bool all)
 {
     flush_ctx c;
     cf_status st;
 
+    if (!cf_link_connected(n->link))
+        return;
     memset(&c, 0, sizeof(c));
     c.n = n;
+    c.all = all;
+    c.now_ms = cf_clock_now_ms();
     cf_buf_init(&c.wire);
     st = cf_txn_begin(n->store, true, &c.t);
     if (st == CF_OK)
         st = cf_state_outbox_scan(c.t, flush_entry, &c);
-    for (size_t i = 0; st == CF_OK && i < c.n_done; i++)
-        st = cf_state_outbox_del(c.t, &c.done[i]);
+    /* what was sent is sent, even if the link fell in the middle */
+    if (st == CF_E_UNREACHABLE)
+        st = CF_OK;
+    for (size_t i = 0; st == CF_OK && i < c.n_keys; i++)
+        st = c.forget[i] ? cf_state_outbox_del(c.t, &c.keys[i])
+                         : cf_state_outbox_reschedule(c.t, &c.keys[i],
+                                                      c.now_ms + resend_delay(c.attempts[i]),
+                                                      c.attempts[i]);
     if (c.t) {
-        if (st == CF_OK || st == CF_E_UNREACHABLE)
+        if (st == CF_OK)
             st = cf_txn_commit(c.t);
         else
             cf_txn_abort(c.t);
     }
-    if (c.sent)
+    if (c.sent && all)
         cf_log(CF_LOG_INFO, "sent %zu stored envelope(s) from the outbox", c.sent);
-    if (st != CF_OK && st != CF_E_UNREACHABLE)
+    if (st != CF_OK)
         cf_log(CF_LOG_ERROR, "outbox flush failed: %s", cf_status_str(st));
-    free(c.done);
+    free(c.keys);
+    free(c.attempts);
+    free(c.forget);
     cf_buf_clear(&c.wire);
+}
+
+static void
+on_resend_timer(uv_timer_t *t)
+{
+    cf_node *n = t->data;
+
+    if (!n->stopping)
+        flush_outbox(n, false);
 }
 
 static void
@@ -553,7 +608,7 @@ on_link_state(void *ctx, bool connected)
     n->link_since_ms = cf_clock_now_ms();
     if (connected) {
         cf_log(CF_LOG_INFO, "connected to NATS at %s", cf_link_url(n->link));
-        flush_outbox(n);
+        flush_outbox(n, true);
     } else {
         cf_log(CF_LOG_WARN,
                "disconnected from NATS at %s; reconnecting, and storing what is "
@@ -667,6 +722,9 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
                "NATS server unreachable: %s; retrying every 2 s, and storing "
                "what is created meanwhile",
                why);
+    uv_timer_init(loop, &n->resend);
+    n->resend.data = n;
+    uv_timer_start(&n->resend, on_resend_timer, CF_RESEND_TICK_MS, CF_RESEND_TICK_MS);
     uv_signal_init(loop, &n->sigterm);
     uv_signal_init(loop, &n->sigint);
     n->sigterm.data = n->sigint.data = n;
@@ -800,10 +858,11 @@ cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx)
         n->closing++;
         cf_link_close(n->link, part_closed, n);
     }
-    if (uv_is_active((uv_handle_t *)&n->sigterm) || n->sigterm.data) {
-        n->closing += 2;
+    if (n->sigterm.data) {
+        n->closing += 3;
         uv_close((uv_handle_t *)&n->sigterm, handle_closed);
         uv_close((uv_handle_t *)&n->sigint, handle_closed);
+        uv_close((uv_handle_t *)&n->resend, handle_closed);
     }
     stop_step(n);
 }

@@ -19,6 +19,13 @@
 
 typedef struct cf_control cf_control;
 
+/* Resending what is not acked yet: the outbox is checked every tick, and an
+ * entry sent n times waits about FIRST * 2^(n-1) (at most MAX) before the
+ * next send, with jitter. */
+#define CF_RESEND_TICK_MS 500
+#define CF_RESEND_FIRST_MS 1000
+#define CF_RESEND_MAX_MS 60000
+
 typedef struct cf_counters {
     uint64_t received;   /* envelopes taken from the bus */
     uint64_t accepted;   /* verified, allowed and stored */
@@ -46,6 +53,7 @@ typedef struct cf_node {
     cf_link *link;
     cf_control *control;
     uv_signal_t sigterm, sigint;
+    uv_timer_t resend;
     /* the node's own stream: committed and within the open transaction */
     uint64_t seq, pending_seq;
     uint8_t head[CF_ID_LEN], pending_head[CF_ID_LEN];

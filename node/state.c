@@ -414,7 +414,7 @@ apply_directive(cf_txn *t, const cf_message *m)
 }
 
 /* Drop a recipient from the outbox entry of a message; drop the entry when
- * nobody is left to ack. */
+ * nobody is left to ack. (Defined with the outbox, below.) */
 static cf_status outbox_acked(cf_txn *t, const cf_logkey *key, const char *node);
 
 static cf_status
@@ -546,31 +546,48 @@ cf_state_meta_put_u64(cf_txn *t, const char *name, uint64_t v)
 
 /* ---- outbox ------------------------------------------------------------------- */
 
-cf_status
-cf_state_outbox_put(cf_txn *t, const cf_logkey *key, const cf_strlist *subjects,
-                    const cf_strlist *recipients)
+static void
+outbox_entry_clear(cf_outbox_entry *e)
+{
+    cf_strlist_clear(&e->subjects);
+    cf_strlist_clear(&e->pending);
+}
+
+static cf_status
+outbox_write(cf_txn *t, const cf_logkey *key, const cf_outbox_entry *e)
 {
     cf_buf v;
-    cf_status st = CF_OK;
+    cf_status st;
 
     cf_buf_init(&v);
-    for (size_t i = 0; st == CF_OK && i < subjects->n; i++)
-        st = cf_buf_printf(&v, "S %s\n", subjects->v[i]);
-    for (size_t i = 0; st == CF_OK && i < recipients->n; i++)
-        st = cf_buf_printf(&v, "R %s\n", recipients->v[i]);
+    st = cf_buf_printf(&v, "T %lld %u\n", (long long)e->next_due_ms, e->attempts);
+    for (size_t i = 0; st == CF_OK && i < e->subjects.n; i++)
+        st = cf_buf_printf(&v, "S %s\n", e->subjects.v[i]);
+    for (size_t i = 0; st == CF_OK && i < e->pending.n; i++)
+        st = cf_buf_printf(&v, "R %s\n", e->pending.v[i]);
     if (st == CF_OK)
         st = cf_txn_put(t, CF_T_OUTBOX, key->k, key->len, v.data, v.len, false);
     cf_buf_clear(&v);
     return st;
 }
 
-/* Split an outbox value into its subjects and pending recipients. */
+cf_status
+cf_state_outbox_put(cf_txn *t, const cf_logkey *key, const cf_strlist *subjects,
+                    const cf_strlist *recipients, int64_t next_due_ms)
+{
+    cf_outbox_entry e = {*subjects, *recipients, next_due_ms, 0};
+
+    return outbox_write(t, key, &e);
+}
+
+/* Split an outbox value into its lines: T due attempts, S subject, R recipient. */
 static cf_status
-outbox_parse(const uint8_t *val, size_t len, cf_strlist *subjects, cf_strlist *pending)
+outbox_parse(const uint8_t *val, size_t len, cf_outbox_entry *e)
 {
     const char *p = (const char *)val, *end = p + len;
     cf_status st = CF_OK;
 
+    memset(e, 0, sizeof(*e));
     while (st == CF_OK && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -578,40 +595,80 @@ outbox_parse(const uint8_t *val, size_t len, cf_strlist *subjects, cf_strlist *p
         if (n >= 2 && n - 2 < sizeof(line)) {
             memcpy(line, p + 2, n - 2);
             line[n - 2] = 0;
-            st = cf_strlist_add(p[0] == 'S' ? subjects : pending, line);
+            if (p[0] == 'T') {
+                long long due = 0;
+                unsigned attempts = 0;
+                if (sscanf(line, "%lld %u", &due, &attempts) == 2) {
+                    e->next_due_ms = due;
+                    e->attempts = attempts;
+                }
+            } else {
+                st = cf_strlist_add(p[0] == 'S' ? &e->subjects : &e->pending, line);
+            }
         }
         p += n + 1;
     }
+    if (st != CF_OK)
+        outbox_entry_clear(e);
+    return st;
+}
+
+static cf_status
+outbox_read(cf_txn *t, const cf_logkey *key, cf_outbox_entry *e)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
+    if (st == CF_OK)
+        st = outbox_parse(v.data, v.len, e);
+    cf_buf_clear(&v);
     return st;
 }
 
 static cf_status
 outbox_acked(cf_txn *t, const cf_logkey *key, const char *node)
 {
-    cf_strlist subjects = {NULL, 0}, pending = {NULL, 0}, left = {NULL, 0};
-    cf_buf v;
-    cf_status st;
+    cf_outbox_entry e;
+    cf_strlist left = {NULL, 0};
+    cf_status st = outbox_read(t, key, &e);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
-    if (st == CF_E_NOT_FOUND) {
-        st = CF_OK;
-        goto out;
+    if (st == CF_E_NOT_FOUND)
+        return CF_OK;
+    if (st != CF_OK)
+        return st;
+    for (size_t i = 0; st == CF_OK && i < e.pending.n; i++)
+        if (strcmp(e.pending.v[i], node) != 0)
+            st = cf_strlist_add(&left, e.pending.v[i]);
+    if (st == CF_OK && left.n != e.pending.n) {
+        if (left.n) {
+            cf_strlist_clear(&e.pending);
+            e.pending = left;
+            left.v = NULL;
+            left.n = 0;
+            st = outbox_write(t, key, &e);
+        } else {
+            st = cf_txn_del(t, CF_T_OUTBOX, key->k, key->len);
+        }
     }
-    if (st == CF_OK)
-        st = outbox_parse(v.data, v.len, &subjects, &pending);
-    for (size_t i = 0; st == CF_OK && i < pending.n; i++)
-        if (strcmp(pending.v[i], node) != 0)
-            st = cf_strlist_add(&left, pending.v[i]);
-    if (st != CF_OK || left.n == pending.n)
-        goto out;
-    st = left.n ? cf_state_outbox_put(t, key, &subjects, &left)
-                : cf_txn_del(t, CF_T_OUTBOX, key->k, key->len);
-out:
-    cf_strlist_clear(&subjects);
-    cf_strlist_clear(&pending);
     cf_strlist_clear(&left);
-    cf_buf_clear(&v);
+    outbox_entry_clear(&e);
+    return st;
+}
+
+cf_status
+cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key, int64_t next_due_ms, uint32_t attempts)
+{
+    cf_outbox_entry e;
+    cf_status st = outbox_read(t, key, &e);
+
+    if (st != CF_OK)
+        return st;
+    e.next_due_ms = next_due_ms;
+    e.attempts = attempts;
+    st = outbox_write(t, key, &e);
+    outbox_entry_clear(&e);
     return st;
 }
 
@@ -624,17 +681,16 @@ static cf_status
 outbox_visit(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
 {
     outbox_scan_ctx *c = arg;
-    cf_strlist subjects = {NULL, 0}, pending = {NULL, 0};
+    cf_outbox_entry e;
     cf_logkey lk;
     cf_status st;
 
     if (!logkey_from(key, klen, &lk))
         return CF_OK; /* not ours to judge here; leave it */
-    st = outbox_parse(val, vlen, &subjects, &pending);
+    st = outbox_parse(val, vlen, &e);
     if (st == CF_OK)
-        st = c->cb(&lk, &subjects, &pending, c->ctx);
-    cf_strlist_clear(&subjects);
-    cf_strlist_clear(&pending);
+        st = c->cb(&lk, &e, c->ctx);
+    outbox_entry_clear(&e);
     return st;
 }
 

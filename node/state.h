@@ -49,8 +49,7 @@ CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const char *self, const cf_mes
 
 /** Decode a stored envelope by its log key or its id. Free with cf_message_free. */
 CF_MUST_CHECK cf_status cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out);
-CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN],
-                                         cf_message **out);
+CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
 
 /* ---- the node's own counters -------------------------------------------- */
 
@@ -61,15 +60,27 @@ CF_MUST_CHECK cf_status cf_state_meta_put(cf_txn *t, const char *name, const voi
 
 /* ---- the outbox ------------------------------------------------------------- */
 
-/** Keep an envelope to (re)send to subjects until each recipient has acked it. */
+/* An outbox entry: where an envelope goes, who has yet to ack it, and when
+ * it is due to be sent again. */
+typedef struct cf_outbox_entry {
+    cf_strlist subjects;
+    cf_strlist pending; /* recipients still to ack; empty for a forward */
+    int64_t next_due_ms;
+    uint32_t attempts; /* sends so far */
+} cf_outbox_entry;
+
+/** Keep an envelope to (re)send to subjects until each recipient has acked
+ * it; the first resend is due at next_due_ms. */
 CF_MUST_CHECK cf_status cf_state_outbox_put(cf_txn *t, const cf_logkey *key,
                                             const cf_strlist *subjects,
-                                            const cf_strlist *recipients);
+                                            const cf_strlist *recipients, int64_t next_due_ms);
 
-typedef cf_status (*cf_outbox_cb)(const cf_logkey *key, const cf_strlist *subjects,
-                                  const cf_strlist *pending, void *ctx);
-/** Visit every outbox entry (its subjects and the recipients still to ack). */
+typedef cf_status (*cf_outbox_cb)(const cf_logkey *key, const cf_outbox_entry *e, void *ctx);
+/** Visit every outbox entry, in log-key order. */
 CF_MUST_CHECK cf_status cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx);
+/** Record that an entry was sent (attempts) and when it is due again. */
+CF_MUST_CHECK cf_status cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key,
+                                                   int64_t next_due_ms, uint32_t attempts);
 /** Forget an outbox entry (for entries without recipients, once sent). */
 CF_MUST_CHECK cf_status cf_state_outbox_del(cf_txn *t, const cf_logkey *key);
 

@@ -224,7 +224,7 @@ cf_txn_scan(cf_txn *t, cf_table table, const void *prefix, size_t plen, cf_scan_
         return from_mdb(rc);
     rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
             break;
         st = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, ctx);
         if (st != CF_OK)

@@ -93,11 +93,18 @@ connect_as(const char *url, const char *nkfile)
         s = natsOptions_SetURL(o, url);
     if (s == NATS_OK)
         s = natsOptions_SetNKey(o, pub, sign_nonce, NULL);
+    /* a loaded test machine (sanitizers, parallel tests) may be slow */
     if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, 15000);
+    for (int attempt = 0; s == NATS_OK && attempt < 3; attempt++) {
         s = natsConnection_Connect(&nc, o);
+        if (s == NATS_OK)
+            break;
+        fprintf(stderr, "cf_inject: connect %s: %s (attempt %d)\n", url, natsStatus_GetText(s),
+                attempt + 1);
+        s = attempt < 2 ? NATS_OK : s;
+    }
     natsOptions_Destroy(o);
-    if (s != NATS_OK)
-        fprintf(stderr, "cf_inject: connect %s: %s\n", url, natsStatus_GetText(s));
     return s == NATS_OK ? nc : NULL;
 }
 
@@ -120,10 +127,11 @@ main(int argc, char **argv)
         }
         nc = connect_as(argv[2], argv[3]);
         if (nc && natsConnection_Publish(nc, argv[4], data, (int)len) == NATS_OK &&
-            natsConnection_FlushTimeout(nc, 5000) == NATS_OK)
+            natsConnection_FlushTimeout(nc, 15000) == NATS_OK)
             rc = 0;
         else if (nc)
-            fprintf(stderr, "cf_inject: publish failed\n");
+            fprintf(stderr, "cf_inject: publish to %s failed: %s\n", argv[4],
+                    nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "?");
         free(data);
     } else if (argc == 7 && strcmp(argv[1], "capture") == 0) {
         natsSubscription *sub = NULL;
