@@ -118,15 +118,18 @@ CF_MUST_CHECK cf_status cf_hex_decode(const char *hex, uint8_t *out, size_t len)
 /* ---- files ---------------------------------------------------------------- */
 
 /**
- * Read a whole file, refusing files larger than max bytes. The result is
- * NUL-terminated (not counted in *out_len) and freed with free().
- * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_OVERSIZE
+ * Read a whole regular file, refusing files larger than max bytes (and,
+ * without blocking, anything that is not a regular file: CF_E_IO with errno
+ * EISDIR or EINVAL). The result is NUL-terminated (not counted in *out_len)
+ * and freed with free().
+ * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_OVERSIZE, CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_file_read(const char *path, size_t max, uint8_t **out, size_t *out_len);
 /**
- * Write a file atomically (temporary file, fsync, rename) with the given mode.
- * With exclusive, an existing file is never replaced (CF_E_EXISTS).
- * @return CF_OK, CF_E_EXISTS, CF_E_IO
+ * Write a file atomically (a new temporary file with a random name, never
+ * following a symlink; fsync; rename) with the given mode. With exclusive, an
+ * existing file is never replaced (CF_E_EXISTS).
+ * @return CF_OK, CF_E_EXISTS, CF_E_IO (errno says why), CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_file_write(const char *path, const void *data, size_t len, unsigned mode,
                                       bool exclusive);
@@ -136,7 +139,9 @@ CF_MUST_CHECK cf_status cf_file_write(const char *path, const void *data, size_t
  * @return CF_OK, CF_E_NOT_FOUND, CF_E_PERMISSIONS, CF_E_IO
  */
 CF_MUST_CHECK cf_status cf_file_check_private(const char *path);
-/** mkdir -p with the given mode for created directories. */
+/** mkdir -p with the given mode for created directories.
+ * @return CF_OK, CF_E_INVALID_ARG (empty path), CF_E_IO (errno; ENOTDIR when
+ *         a part of the path is not a directory), CF_E_NOMEM */
 CF_MUST_CHECK cf_status cf_dir_make(const char *path, unsigned mode);
 /** Join dir and name into a malloc'ed path; NULL on allocation failure. */
 char *cf_path_join(const char *dir, const char *name);
