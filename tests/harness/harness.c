@@ -67,64 +67,131 @@ h_rmtree(const char *dir)
         nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Read a pipe to its end into a malloc'ed string. */
-static char *
-slurp(int fd)
+/* Read what is ready on fd into b; false at end of file or on an error. */
+static bool
+drain(int fd, cf_buf *b)
 {
-    cf_buf b;
     char chunk[4096];
-    ssize_t n;
+    ssize_t n = read(fd, chunk, sizeof(chunk));
 
-    cf_buf_init(&b);
-    if (cf_buf_reserve(&b, 1) != CF_OK)
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN;
+    if (n == 0)
+        return false;
+    return cf_buf_append(b, chunk, (size_t)n) == CF_OK;
+}
+
+/* The captured bytes as a malloc'ed string ("" if nothing came). */
+static char *
+finish_text(cf_buf *b)
+{
+    if (cf_buf_append(b, "", 1) != CF_OK) {
+        cf_buf_clear(b);
         return NULL;
-    b.data[0] = 0;
-    while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || cf_buf_append(&b, chunk, (size_t)n) != CF_OK)
-            break;
     }
-    return (char *)cf_buf_steal(&b, NULL);
+    return (char *)cf_buf_steal(b, NULL);
 }
 
 int
 h_run(const char *const argv[], char **out_stdout, char **out_stderr)
 {
-    int out[2], err[2], status;
-    pid_t pid;
-    char *o, *e;
+    return h_run_timeout(argv, H_RUN_TIMEOUT_MS, out_stdout, out_stderr);
+}
 
-    if (pipe(out) != 0)
+int
+h_run_timeout(const char *const argv[], int timeout_ms, char **out_stdout, char **out_stderr)
+{
+    int out[2], err[2], status = 0;
+    pid_t pid;
+    cf_buf bufs[2];
+    struct pollfd fds[2];
+    int64_t deadline = h_now_ms() + timeout_ms;
+    const char *failed = NULL;
+    bool reaped = false;
+
+    if (pipe2(out, O_CLOEXEC) != 0)
         return -1;
-    if (pipe(err) != 0) {
+    if (pipe2(err, O_CLOEXEC) != 0) {
         close(out[0]);
         close(out[1]);
         return -1;
     }
     pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        close(out[0]);
+        close(out[1]);
+        close(err[0]);
+        close(err[1]);
         return -1;
+    }
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
+        if (devnull >= 0)
+            dup2(devnull, 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
-        close(out[0]);
-        close(err[0]);
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(out[1]);
     close(err[1]);
-    /* stderr of our programs is small; read stdout first, then stderr */
-    o = slurp(out[0]);
-    e = slurp(err[0]);
-    close(out[0]);
-    close(err[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    cf_buf_init(&bufs[0]);
+    cf_buf_init(&bufs[1]);
+    fds[0].fd = out[0];
+    fds[1].fd = err[0];
+    /* Read both pipes as data arrives: a child that fills one pipe while we
+     * wait on the other would otherwise block forever. */
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        int64_t left = deadline - h_now_ms();
+        if (left <= 0) {
+            failed = "did not finish in time";
+            break;
+        }
+        fds[0].events = fds[1].events = POLLIN;
+        int n = poll(fds, 2, (int)left);
+        if (n < 0 && errno != EINTR) {
+            failed = "could not be watched (poll failed)";
+            break;
+        }
+        for (int k = 0; n > 0 && k < 2; k++) {
+            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!drain(fds[k].fd, &bufs[k])) {
+                close(fds[k].fd);
+                fds[k].fd = -1; /* poll ignores negative descriptors */
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        if (fds[k].fd >= 0)
+            close(fds[k].fd);
+    /* the pipes may close before the program ends: wait for it with the
+     * same deadline */
+    while (!failed && !reaped) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            reaped = true;
+        } else if (w < 0 && errno != EINTR) {
+            reaped = true; /* it is gone: nothing left to kill */
+            failed = "vanished (waitpid failed)";
+        } else if (h_now_ms() >= deadline) {
+            failed = "did not finish in time";
+        } else {
+            poll(NULL, 0, 5);
+        }
+    }
+    if (failed) {
+        if (!reaped) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+        fprintf(stderr, "h_run: %s %s (deadline %d ms)%s\n", argv[0], failed, timeout_ms,
+                reaped ? "" : "; killed it");
+    }
+    char *o = finish_text(&bufs[0]);
+    char *e = finish_text(&bufs[1]);
     if (out_stdout)
         *out_stdout = o;
     else
@@ -133,6 +200,8 @@ h_run(const char *const argv[], char **out_stdout, char **out_stderr)
         *out_stderr = e;
     else
         free(e);
+    if (failed)
+        return -1;
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;

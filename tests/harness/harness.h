@@ -16,12 +16,20 @@ char *h_tmpdir(const char *tag);
 /** Remove a folder and everything in it. */
 void h_rmtree(const char *dir);
 
+/* How long h_run waits for a program before it kills it. */
+#define H_RUN_TIMEOUT_MS 120000
+
 /**
  * Run a program to completion (argv[0] is looked up in PATH) with stdin from
  * /dev/null; capture stdout and stderr (either out may be NULL; free() them).
- * @return its exit status, 128+signal if killed, or -1 if it could not run
+ * A program still running after H_RUN_TIMEOUT_MS is killed (SIGKILL).
+ * @return its exit status, 128+signal if killed by a signal, or -1 if it
+ *         could not run (outs untouched) or did not finish in time (outs
+ *         hold what it wrote, and a line on stderr says so)
  */
 int h_run(const char *const argv[], char **out_stdout, char **out_stderr);
+/** h_run with a deadline of timeout_ms instead of H_RUN_TIMEOUT_MS. */
+int h_run_timeout(const char *const argv[], int timeout_ms, char **out_stdout, char **out_stderr);
 
 typedef struct h_nats {
     pid_t pid;

@@ -89,6 +89,9 @@ client_connect(client *c, const char *url, const char *nk_path)
         s = natsOptions_SetErrorHandler(o, on_error, c);
     if (s == NATS_OK)
         s = natsOptions_SetAllowReconnect(o, false);
+    /* sanitizers and parallel tests make a slow machine */
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, 15000);
     if (s == NATS_OK)
         s = natsConnection_Connect(&c->nc, o);
     natsOptions_Destroy(o);
