@@ -126,6 +126,32 @@ on_entry(void *user, const char *section, const char *name, const char *value)
     return 0;
 }
 
+/*
+ * libinih reads a line into a buffer of INI_MAX_LINE (200) bytes and parses
+ * whatever did not fit as a line of its own, so the tail of a long line (a
+ * comment, say) could set a key. Refuse such lines before inih sees them:
+ * MAX_LINE characters, the newline and the NUL fit its buffer.
+ */
+#define MAX_LINE 198
+
+/* The number of the first line longer than MAX_LINE, or 0. */
+static int
+long_line(const char *text, size_t len)
+{
+    int line = 1;
+    size_t col = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 0;
+        } else if (++col > MAX_LINE) {
+            return line;
+        }
+    }
+    return 0;
+}
+
 cf_status
 cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t errlen)
 {
@@ -161,6 +187,12 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
         goto out;
     }
     ls.c->max_envelope = CF_DEFAULT_MAX_ENVELOPE;
+    rc = long_line((const char *)text, len);
+    if (rc > 0) {
+        fail(&ls, "line %d: line too long (at most %d characters)", rc, MAX_LINE);
+        st = CF_E_CONFIG;
+        goto out;
+    }
     rc = ini_parse_string((const char *)text, on_entry, &ls);
     if (ls.nomem) {
         st = CF_E_NOMEM;
@@ -216,18 +248,27 @@ cf_status
 cf_passphrase_read(const char *path, char **out)
 {
     uint8_t *text;
-    size_t len;
+    size_t len, line;
     cf_status st;
 
-    *out = NULL;
-    if (!path)
+    if (!path) {
+        *out = NULL;
         return CF_OK;
+    }
     st = cf_file_check_private(path);
     if (st == CF_OK)
         st = cf_file_read(path, 4096, &text, &len);
     if (st != CF_OK)
         return st;
-    text[strcspn((char *)text, "\r\n")] = 0;
+    /* only the first line counts; wipe the rest now, as cf_passphrase_free
+     * wipes only up to the first NUL */
+    line = strcspn((char *)text, "\r\n");
+    sodium_memzero(text + line, len - line);
+    if (line == 0) {
+        /* an empty passphrase would silently leave a key unsealed */
+        free(text);
+        return CF_E_PASSPHRASE;
+    }
     *out = (char *)text;
     return CF_OK;
 }
@@ -244,18 +285,27 @@ cf_passphrase_free(char *p)
 const char *
 cf_key_error_hint(cf_status st)
 {
-    switch (st) {
-    case CF_E_NOT_FOUND:
+    /* an if-chain, not a switch: most statuses have no hint of their own,
+     * and a switch over cf_status must not hide new ones behind a default */
+    if (st == CF_E_NOT_FOUND)
         return "no such file";
-    case CF_E_PERMISSIONS:
+    if (st == CF_E_PERMISSIONS)
         return "group or others may access it; run chmod 600 on it (as ssh requires)";
-    case CF_E_PASSPHRASE:
+    if (st == CF_E_PASSPHRASE)
         return "the key is sealed: the passphrase is missing or wrong";
-    case CF_E_MALFORMED:
+    if (st == CF_E_MALFORMED)
         return "not a certfed key file";
-    default:
-        return cf_status_str(st);
-    }
+    return cf_status_str(st);
+}
+
+const char *
+cf_passphrase_error_hint(cf_status st)
+{
+    if (st == CF_E_PASSPHRASE)
+        return "it is empty";
+    if (st == CF_E_IO)
+        return strerror(errno);
+    return cf_key_error_hint(st);
 }
 
 static cf_status keys_fail(char *err, size_t errlen, cf_status st, const char *fmt, ...)
@@ -304,7 +354,7 @@ cf_node_keys_load(const cf_node_config *cfg, int64_t now_ms, cf_node_keys **out,
     st = cf_passphrase_read(cfg->passphrase_file, &pass);
     if (st != CF_OK) {
         st = keys_fail(err, errlen, st, "passphrase file %s: %s", cfg->passphrase_file,
-                       cf_key_error_hint(st));
+                       cf_passphrase_error_hint(st));
         goto out;
     }
     st = cf_identity_load(idpath, pass, &k->identity);

@@ -55,11 +55,24 @@ CF_MUST_CHECK cf_status cf_node_keys_load(const cf_node_config *cfg, int64_t now
                                           cf_node_keys **out, char *err, size_t errlen);
 void cf_node_keys_free(cf_node_keys *k);
 
-/** Read a passphrase file (first line); NULL path gives NULL. Wipe with cf_passphrase_free. */
+/**
+ * Read a passphrase file: its first line. The file must be private (as for
+ * key files). A NULL path gives *out = NULL and CF_OK.
+ * @param out  on CF_OK the passphrase (NULL if path is NULL), wiped and freed
+ *             with cf_passphrase_free(); untouched otherwise
+ * @return CF_OK, CF_E_NOT_FOUND, CF_E_PERMISSIONS, CF_E_IO, CF_E_OVERSIZE,
+ *         CF_E_NOMEM, CF_E_PASSPHRASE (the first line is empty: an empty
+ *         passphrase would leave a key unsealed)
+ */
 CF_MUST_CHECK cf_status cf_passphrase_read(const char *path, char **out);
 void cf_passphrase_free(char *p);
 
 /** A hint for an operator after a key file failed to load with st. */
 const char *cf_key_error_hint(cf_status st);
+/**
+ * A hint for an operator after cf_passphrase_read() failed with st ("it is
+ * empty", "no such file", ...). Call it before anything else can change errno.
+ */
+const char *cf_passphrase_error_hint(cf_status st);
 
 #endif

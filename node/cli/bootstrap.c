@@ -23,14 +23,19 @@
 #include <sys/stat.h>
 
 static const char usage_text[] =
-    "usage: certfed bootstrap TOPOLOGY OUTDIR [--nats-url URL] [--days N]\n"
+    "usage: certfed bootstrap TOPOLOGY OUTDIR [--nats-url URL] [--days N] [--json]\n"
     "\n"
     "Creates keys, certificates, node configs and a nats-server config for every\n"
     "node of TOPOLOGY in OUTDIR. Existing keys in OUTDIR are kept, never replaced.\n"
-    "  --nats-url URL  where the nodes find NATS (default nats://127.0.0.1:4222)\n"
-    "  --days N        validity of the node certificates (default 730)\n";
+    "  --nats-url URL  where the nodes find NATS (default nats://127.0.0.1:4222;\n"
+    "                  at most 150 characters, no spaces or control characters)\n"
+    "  --days N        validity of the node certificates (default 730)\n"
+    "  --json          print the result as JSON\n";
 
 #define NATS_MAX_PAYLOAD (2 * 1024 * 1024)
+/* The URL is written into every node.conf, whose lines must stay short
+ * (node/config.c refuses lines over 198 characters). */
+#define NATS_URL_MAX 150
 
 typedef struct boot {
     const char *outdir;
@@ -67,8 +72,31 @@ write_text(const char *path, const cf_buf *text, unsigned mode)
     cf_status st = cf_file_write(path, text->data, text->len, mode, false);
 
     if (st != CF_OK)
-        return cli_fail("cannot write %s: %s", path, strerror(errno));
+        return cli_fail("cannot write %s: %s", path, cli_reason(st));
     return CLI_OK;
+}
+
+static int
+make_dir(const char *path, unsigned mode)
+{
+    cf_status st = cf_dir_make(path, mode);
+
+    if (st != CF_OK)
+        return cli_fail("cannot create %s: %s", path, cli_reason(st));
+    return CLI_OK;
+}
+
+/* A URL goes into node.conf as one line: nothing that could end it or hide
+ * in it. */
+static bool
+url_acceptable(const char *url)
+{
+    if (strlen(url) > NATS_URL_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
 }
 
 /* The root key is kept if it exists; its certificate is reused if it still
@@ -84,15 +112,16 @@ make_root(boot *b)
     cf_status st;
     int rc = CLI_FAIL;
 
-    if (!keyp || !certp)
+    if (!keyp || !certp) {
+        rc = cli_fail("out of memory");
         goto out;
+    }
     for (size_t i = 0; i < b->topo->n; i++)
         if (b->topo->nodes[i].role == CF_ROLE_COUNCIL)
             council = b->topo->nodes[i].id;
-    if (cf_dir_make(dir, 0700) != CF_OK) {
-        rc = cli_fail("cannot create %s: %s", dir, strerror(errno));
+    rc = make_dir(dir, 0700);
+    if (rc != CLI_OK)
         goto out;
-    }
     if (stat(keyp, &sb) == 0) {
         st = cf_identity_load(keyp, NULL, &b->root_key);
         if (st != CF_OK) {
@@ -104,7 +133,7 @@ make_root(boot *b)
         if (st == CF_OK)
             st = cf_identity_save(b->root_key, keyp, NULL);
         if (st != CF_OK) {
-            rc = cli_fail("cannot write root key %s: %s", keyp, cf_status_str(st));
+            rc = cli_fail("cannot write root key %s: %s", keyp, cli_reason(st));
             goto out;
         }
     }
@@ -112,6 +141,8 @@ make_root(boot *b)
     size_t n_old = 0;
     if (cf_cert_load_file(certp, &old, &n_old) == CF_OK && n_old == 1 &&
         memcmp(old[0]->body->identity_key, b->root_key->sign_pk, CF_PK_LEN) == 0 &&
+        /* one from before roots had a transport key of their own is replaced */
+        memcmp(old[0]->body->transport_key, b->root_key->sign_pk, CF_PK_LEN) != 0 &&
         strcmp(old[0]->federation, b->topo->federation) == 0 &&
         strcmp(old[0]->body->node, council) == 0 &&
         old[0]->body->not_after_ms > cf_clock_now_ms()) {
@@ -129,7 +160,9 @@ make_root(boot *b)
     req.node = council;
     req.role = CF_ROLE_ROOT;
     memcpy(req.keys.identity, b->root_key->sign_pk, CF_PK_LEN);
-    memcpy(req.keys.transport, b->root_key->sign_pk, CF_PK_LEN);
+    /* a root never logs in to NATS, but one key never serves both signing
+     * and a NATS login (DESIGN.md section 2): a random key nobody holds */
+    cli_unusable_transport_key(req.keys.transport);
     memcpy(req.keys.encryption, b->root_key->box_pk, CF_PK_LEN);
     req.not_before_ms = cf_clock_now_ms() - 60 * 1000;
     req.not_after_ms = req.not_before_ms + CLI_ROOT_DAYS * 86400000LL;
@@ -164,8 +197,10 @@ make_node(boot *b, size_t i)
     cf_status st;
     int rc = CLI_FAIL;
 
-    if (!keys)
+    if (!keys) {
+        rc = cli_fail("out of memory");
         goto out;
+    }
     memset(&req, 0, sizeof(req));
     st = cli_keydir_create(keys, NULL, true, &req.keys, &b->kept[i], err, sizeof(err));
     if (st != CF_OK) {
@@ -173,9 +208,13 @@ make_node(boot *b, size_t i)
         goto out;
     }
     idp = path2(keys, "identity.key");
-    st = idp ? cf_identity_load(idp, NULL, &b->ids[i]) : CF_E_NOMEM;
+    if (!idp) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    st = cf_identity_load(idp, NULL, &b->ids[i]);
     if (st != CF_OK) {
-        rc = cli_fail("node %s: identity key %s: %s", n->id, idp ? idp : "", cf_key_error_hint(st));
+        rc = cli_fail("node %s: identity key %s: %s", n->id, idp, cf_key_error_hint(st));
         goto out;
     }
     /* the Council's root certifies the Council's node and NCERT; every
@@ -199,8 +238,10 @@ make_node(boot *b, size_t i)
         goto out;
     }
     b->nkeys[i] = malloc(CF_NKEY_PUBLIC_LEN + 1);
-    if (!b->nkeys[i])
+    if (!b->nkeys[i]) {
+        rc = cli_fail("out of memory");
         goto out;
+    }
     cf_nkey_public_encode(req.keys.transport, b->nkeys[i]);
     rc = CLI_OK;
 out:
@@ -243,9 +284,11 @@ write_node_files(const boot *b, size_t i, const cf_buf *all_certs, const cf_buf 
     cf_buf_init(&chain);
     for (size_t k = 0; dir && k < 4; k++)
         if (!(paths[k] = path2(dir, names[k])))
-            goto out;
-    if (!dir)
+            break;
+    if (!dir || !paths[3]) {
+        rc = cli_fail("out of memory");
         goto out;
+    }
     if (cf_buf_printf(&conf,
                       "# certfed node configuration of '%s' (%s) in federation '%s',\n"
                       "# written by certfed bootstrap. Paths are relative to this file.\n"
@@ -294,19 +337,21 @@ write_shared_files(const boot *b, const cf_buf *all_certs, const char *topology_
     char *natsdir = path2(b->outdir, "nats");
     char *natsconf = natsdir ? path2(natsdir, "nats-server.conf") : NULL;
     cf_buf conf, topo_buf;
+    cf_status st;
     int rc = CLI_FAIL;
 
     cf_buf_init(&conf);
     cf_buf_init(&topo_buf);
-    if (!fed || !topo || !natsconf || cf_buf_append_str(&topo_buf, topology_text) != CF_OK)
-        goto out;
-    if (cf_dir_make(natsdir, 0755) != CF_OK) {
-        rc = cli_fail("cannot create %s: %s", natsdir, strerror(errno));
+    if (!fed || !topo || !natsconf || cf_buf_append_str(&topo_buf, topology_text) != CF_OK) {
+        rc = cli_fail("out of memory");
         goto out;
     }
-    if (cf_nats_server_config(b->topo, (const char *const *)b->nkeys, NATS_MAX_PAYLOAD, &conf) !=
-        CF_OK) {
-        rc = cli_fail("out of memory");
+    rc = make_dir(natsdir, 0755);
+    if (rc != CLI_OK)
+        goto out;
+    st = cf_nats_server_config(b->topo, (const char *const *)b->nkeys, NATS_MAX_PAYLOAD, &conf);
+    if (st != CF_OK) {
+        rc = cli_fail("cannot make the nats-server configuration: %s", cf_status_str(st));
         goto out;
     }
     rc = write_text(fed, all_certs, 0644);
@@ -344,12 +389,59 @@ boot_clear(boot *b)
     cf_topology_free(b->topo);
 }
 
+/* What was made, for an operator. */
+static int
+print_text(const boot *b)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < b->topo->n; i++) {
+        const cf_topo_node *n = &b->topo->nodes[i];
+        kept += b->kept[i];
+        printf("%-12s %-11s %-40s %s\n", n->id, cf_role_name(n->role), n->path,
+               b->kept[i] ? "kept existing keys" : "new keys");
+    }
+    printf("federation %s: %zu nodes (%zu with existing keys kept) in %s\n", b->topo->federation,
+           b->topo->n, kept, b->outdir);
+    return CLI_OK;
+}
+
+/* What was made, for a script: {"federation", "outdir", "nodes": [{"id",
+ * "role", "path", "keys": "new" or "kept"}]}. */
+static int
+print_json(const boot *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *nodes = NULL;
+    bool ok = cJSON_AddStringToObject(o, "federation", b->topo->federation) &&
+              cJSON_AddStringToObject(o, "outdir", b->outdir) &&
+              (nodes = cJSON_AddArrayToObject(o, "nodes")) != NULL;
+
+    for (size_t i = 0; ok && i < b->topo->n; i++) {
+        const cf_topo_node *n = &b->topo->nodes[i];
+        cJSON *j = cJSON_CreateObject();
+        ok = cJSON_AddStringToObject(j, "id", n->id) &&
+             cJSON_AddStringToObject(j, "role", cf_role_name(n->role)) &&
+             cJSON_AddStringToObject(j, "path", n->path) &&
+             cJSON_AddStringToObject(j, "keys", b->kept[i] ? "kept" : "new") &&
+             cJSON_AddItemToArray(nodes, j);
+        if (!ok)
+            cJSON_Delete(j); /* NULL, or not in nodes */
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return cli_fail("out of memory");
+    }
+    return cli_print_json(o);
+}
+
 int
 cli_bootstrap(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"nats-url", required_argument, NULL, 'u'},
         {"days", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -360,6 +452,7 @@ cli_bootstrap(int argc, char **argv)
     cf_buf all, root_text;
     int c, rc = CLI_FAIL;
     char *end;
+    bool json = false;
     cf_status st;
 
     memset(&b, 0, sizeof(b));
@@ -378,6 +471,9 @@ cli_bootstrap(int argc, char **argv)
             if (errno || *end || b.days < 1 || b.days > 36500)
                 return cli_usage(usage_text, "--days must be a number from 1 to 36500");
             break;
+        case 'j':
+            json = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return CLI_OK;
@@ -389,12 +485,20 @@ cli_bootstrap(int argc, char **argv)
         return cli_usage(usage_text, "bootstrap takes a topology file and an output directory");
     if (strncmp(b.nats_url, "nats://", 7) != 0 && strncmp(b.nats_url, "tls://", 6) != 0)
         return cli_usage(usage_text, "--nats-url must start with nats:// or tls://");
+    if (!url_acceptable(b.nats_url))
+        return cli_usage(usage_text,
+                         "--nats-url must be at most %d characters, without spaces or control "
+                         "characters",
+                         NATS_URL_MAX);
     const char *topo_path = argv[optind];
     b.outdir = argv[optind + 1];
+    if (!topo_path[0] || !b.outdir[0])
+        return cli_usage(usage_text, "the topology file and the output directory must not be "
+                                     "empty");
     st = cf_file_read(topo_path, 4 * 1024 * 1024, &text, &len);
     if (st != CF_OK)
         return cli_fail("%s: %s", topo_path,
-                        st == CF_E_NOT_FOUND ? "no such file" : cf_status_str(st));
+                        st == CF_E_NOT_FOUND ? "no such file" : cli_reason(st));
     st = cf_topology_parse((const char *)text, &b.topo, err, sizeof(err));
     if (st != CF_OK) {
         free(text);
@@ -410,11 +514,9 @@ cli_bootstrap(int argc, char **argv)
         rc = cli_fail("out of memory");
         goto out;
     }
-    if (cf_dir_make(b.outdir, 0755) != CF_OK) {
-        rc = cli_fail("cannot create %s: %s", b.outdir, strerror(errno));
-        goto out;
-    }
-    rc = make_root(&b);
+    rc = make_dir(b.outdir, 0755);
+    if (rc == CLI_OK)
+        rc = make_root(&b);
     /* parents come before children in a parsed topology */
     for (size_t i = 0; rc == CLI_OK && i < b.topo->n; i++)
         rc = make_node(&b, i);
@@ -436,15 +538,7 @@ cli_bootstrap(int argc, char **argv)
         rc = write_shared_files(&b, &all, (const char *)text);
     if (rc != CLI_OK)
         goto out;
-    size_t kept = 0;
-    for (size_t i = 0; i < b.topo->n; i++) {
-        const cf_topo_node *n = &b.topo->nodes[i];
-        kept += b.kept[i];
-        printf("%-12s %-11s %-40s %s\n", n->id, cf_role_name(n->role), n->path,
-               b.kept[i] ? "kept existing keys" : "new keys");
-    }
-    printf("federation %s: %zu nodes (%zu with existing keys kept) in %s\n", b.topo->federation,
-           b.topo->n, kept, b.outdir);
+    rc = json ? print_json(&b) : print_text(&b);
 out:
     free(text);
     cf_buf_clear(&all);

@@ -15,22 +15,25 @@
 
 static const char usage_text[] =
     "usage:\n"
-    "  certfed keys gen DIR [--passphrase-file F]\n"
+    "  certfed keys gen DIR [--passphrase-file F] [--json]\n"
     "      new identity.key, transport.nk and node.pub in DIR (0700; keys 0600)\n"
     "  certfed keys root --federation NAME --node ID --key FILE --out CERT\n"
-    "                    [--days N] [--passphrase-file F]\n"
+    "                    [--days N] [--passphrase-file F] [--json]\n"
     "      the Council's self-signed root certificate; creates the root key FILE\n"
     "      if it does not exist\n"
     "  certfed keys certify --issuer-key FILE --issuer-cert CERT --request node.pub\n"
     "                       --node ID --role ROLE [--parent ID] --out CERT\n"
-    "                       [--days N] [--passphrase-file F]\n"
+    "                       [--days N] [--passphrase-file F] [--json]\n"
     "      certify a node's public keys as a member of the federation\n"
     "  certfed keys revoke --issuer-key FILE --issuer-cert CERT --cert CERT --out FILE\n"
     "                      [--last-good-seq N] [--reason TEXT] [--passphrase-file F]\n"
+    "                      [--json]\n"
     "      revoke a certificate's key; its messages after N are rejected\n"
     "  certfed keys show FILE [--json]\n"
     "      show a certificate (or chain), revocation, node.pub or key file\n"
-    "      (public parts only)\n";
+    "      (public parts only)\n"
+    "A passphrase file holds the passphrase on its first line, which must not be\n"
+    "empty, and must be private (0600). With --json the result is printed as JSON.\n";
 
 /* Options all keys subcommands understand; each uses those it needs. */
 typedef struct keys_opts {
@@ -159,6 +162,169 @@ b64(const uint8_t *p, size_t n)
     return cf_base64_encode(p, n, &s) == CF_OK ? s : NULL;
 }
 
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Each add returns false when out of memory (or when o is NULL), so a builder
+ * can `ok &= add...` every field and check once. */
+static bool
+add_str(cJSON *o, const char *name, const char *value)
+{
+    return cJSON_AddStringToObject(o, name, value) != NULL;
+}
+
+static bool
+add_key(cJSON *o, const char *name, const uint8_t *k)
+{
+    char *s = b64(k, CF_PK_LEN);
+    bool ok = s && add_str(o, name, s);
+
+    free(s);
+    return ok;
+}
+
+static bool
+add_nkey(cJSON *o, const char *name, const uint8_t *k)
+{
+    char nkey[CF_NKEY_PUBLIC_LEN + 1];
+
+    cf_nkey_public_encode(k, nkey);
+    return add_str(o, name, nkey);
+}
+
+static bool
+add_time(cJSON *o, const char *name, int64_t ms)
+{
+    char t[32];
+
+    cli_format_time(ms, t, sizeof(t));
+    return add_str(o, name, t);
+}
+
+/* Add item to list (an array); takes ownership of item, which may be NULL. */
+static bool
+add_item(cJSON *list, cJSON *item)
+{
+    if (item && cJSON_AddItemToArray(list, item))
+        return true;
+    cJSON_Delete(item);
+    return false;
+}
+
+/* A certificate as `keys show --json` prints it; NULL when out of memory. */
+static cJSON *
+cert_json(const cf_cert *c)
+{
+    const cf_member_cert *b = c->body;
+    cJSON *o = cJSON_CreateObject();
+    char serial[17], id[2 * CF_ID_LEN + 1];
+    bool ok = o != NULL;
+
+    snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)b->serial);
+    cf_hex_encode(c->msg->env.id, CF_ID_LEN, id);
+    ok &= add_str(o, "kind", "certificate");
+    ok &= add_str(o, "federation", c->federation);
+    ok &= add_str(o, "node", b->node);
+    ok &= add_str(o, "role", cf_role_name(b->role));
+    ok &= add_str(o, "parent", b->parent);
+    ok &= add_str(o, "issuer", c->msg->body.header.origin);
+    ok &= cJSON_AddBoolToObject(o, "self_signed",
+                                memcmp(b->identity_key, b->issuer_key, CF_PK_LEN) == 0) != NULL;
+    ok &= add_str(o, "serial", serial);
+    ok &= add_time(o, "not_before", b->not_before_ms);
+    ok &= add_time(o, "not_after", b->not_after_ms);
+    ok &= add_key(o, "identity_key", b->identity_key);
+    ok &= add_nkey(o, "transport_nkey", b->transport_key);
+    ok &= add_key(o, "encryption_key", b->encryption_key);
+    ok &= add_key(o, "issuer_key", b->issuer_key);
+    ok &= add_str(o, "id", id);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/*
+ * A revocation (its signed bytes) as an object. last_good_seq is a string of
+ * its exact decimal value: a uint64 does not fit a JSON number (a double).
+ * @return CF_OK, CF_E_NOMEM, or why the bytes are not a revocation
+ */
+static cf_status
+revocation_obj(const uint8_t *data, size_t len, cJSON **out)
+{
+    cf_message *m = NULL;
+    cf_status st = cf_envelope_open(data, len, NULL, CF_MSG_REVOCATION, NULL, 0, &m);
+    char serial[17], seq[21];
+    cJSON *o;
+    bool ok;
+
+    if (st != CF_OK)
+        return st;
+    const cf_revocation *r = &m->body.u.revocation;
+    o = cJSON_CreateObject();
+    ok = o != NULL;
+    snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)r->serial);
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)r->last_good_seq);
+    ok &= add_str(o, "kind", "revocation");
+    ok &= add_str(o, "federation", m->body.header.federation);
+    ok &= add_str(o, "node", r->node);
+    ok &= add_str(o, "serial", serial);
+    ok &= add_str(o, "last_good_seq", seq);
+    ok &= add_str(o, "reason", r->reason);
+    ok &= add_str(o, "revoked_by", m->body.header.origin);
+    ok &= add_time(o, "revoked_at", r->revoked_ms);
+    ok &= add_key(o, "key", r->key);
+    ok &= add_key(o, "signer", m->env.signer);
+    cf_message_free(m);
+    if (!ok) {
+        cJSON_Delete(o);
+        return CF_E_NOMEM;
+    }
+    *out = o;
+    return CF_OK;
+}
+
+int
+cli_print_json(cJSON *o)
+{
+    char *s = o ? cJSON_Print(o) : NULL;
+
+    cJSON_Delete(o);
+    if (!s)
+        return cli_fail("out of memory");
+    puts(s);
+    free(s);
+    return CLI_OK;
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+void
+cli_unusable_transport_key(uint8_t out[CF_PK_LEN])
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+
+    /* crypto_sign_keypair cannot fail; its secret half is wiped at once, so
+     * nobody holds the key that matches this public key */
+    (void)crypto_sign_keypair(pk, sk);
+    sodium_memzero(sk, sizeof(sk));
+    memcpy(out, pk, CF_PK_LEN);
+}
+
+/* Read --passphrase-file (none: NULL), failing with a message that says what
+ * is wrong with the file. */
+static int
+read_passphrase(const char *path, char **out)
+{
+    cf_status st = cf_passphrase_read(path, out);
+
+    if (st == CF_E_PASSPHRASE)
+        return cli_fail("passphrase file %s is empty", path);
+    if (st != CF_OK)
+        return cli_fail("passphrase file %s: %s", path, cf_passphrase_error_hint(st));
+    return CLI_OK;
+}
+
 cf_status
 cli_keydir_create(const char *dir, const char *passphrase, bool keep_existing, cf_pubkeys *out,
                   bool *out_kept, char *err, size_t errlen)
@@ -168,16 +334,32 @@ cli_keydir_create(const char *dir, const char *passphrase, bool keep_existing, c
     char *pubp = cf_path_join(dir, "node.pub");
     cf_identity *id = NULL;
     cf_nkey *nk = NULL;
+    cf_pubkeys pk;
     struct stat sb;
     cf_status st = CF_E_NOMEM;
-    bool have_id, have_nk;
+    bool have_id, have_nk, kept = false;
 
-    *out_kept = false;
+    snprintf(err, errlen, "out of memory");
     if (!idp || !nkp || !pubp)
         goto out;
     st = cf_dir_make(dir, 0700);
     if (st != CF_OK) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot create %s: %s", dir, cli_reason(st));
+        goto out;
+    }
+    /* keys are only as private as their folder: one that others may list or
+     * write lets them swap a key file (ssh checks ~/.ssh the same way) */
+    if (stat(dir, &sb) != 0) {
+        st = CF_E_IO;
+        snprintf(err, errlen, "cannot check %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if ((sb.st_mode & 077) != 0) {
+        st = CF_E_PERMISSIONS;
+        snprintf(err, errlen,
+                 "key directory %s: group or others may access it (mode %03o); run chmod 700 "
+                 "on it",
+                 dir, (unsigned)(sb.st_mode & 0777));
         goto out;
     }
     have_id = stat(idp, &sb) == 0;
@@ -199,7 +381,7 @@ cli_keydir_create(const char *dir, const char *passphrase, bool keep_existing, c
             snprintf(err, errlen, "existing transport key %s: %s", nkp, cf_key_error_hint(st));
             goto out;
         }
-        *out_kept = true;
+        kept = true;
     } else {
         st = cf_identity_generate(&id);
         if (st == CF_OK)
@@ -209,18 +391,23 @@ cli_keydir_create(const char *dir, const char *passphrase, bool keep_existing, c
         if (st == CF_OK)
             st = cf_nkey_save(nk, nkp);
         if (st != CF_OK) {
-            snprintf(err, errlen, "cannot write keys in %s: %s", dir, cf_status_str(st));
+            snprintf(err, errlen, "cannot write keys in %s: %s", dir, cli_reason(st));
             goto out;
         }
     }
-    memcpy(out->identity, id->sign_pk, CF_PK_LEN);
-    memcpy(out->transport, nk->pk, CF_PK_LEN);
-    memcpy(out->encryption, id->box_pk, CF_PK_LEN);
+    memcpy(pk.identity, id->sign_pk, CF_PK_LEN);
+    memcpy(pk.transport, nk->pk, CF_PK_LEN);
+    memcpy(pk.encryption, id->box_pk, CF_PK_LEN);
     if (stat(pubp, &sb) != 0) {
-        st = cf_pubkeys_save(out, pubp);
-        if (st != CF_OK)
-            snprintf(err, errlen, "cannot write %s: %s", pubp, cf_status_str(st));
+        st = cf_pubkeys_save(&pk, pubp);
+        if (st != CF_OK) {
+            snprintf(err, errlen, "cannot write %s: %s", pubp, cli_reason(st));
+            goto out;
+        }
     }
+    *out = pk;
+    *out_kept = kept;
+    st = CF_OK;
 out:
     cf_identity_free(id);
     cf_nkey_free(nk);
@@ -244,13 +431,26 @@ cmd_gen(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if (optind != argc - 1)
         return cli_usage(usage_text, "keys gen takes one directory");
-    if (cf_passphrase_read(o.passphrase_file, &pass) != CF_OK)
-        return cli_fail("cannot read passphrase file %s (it must exist and be mode 0600)",
-                        o.passphrase_file);
+    rc = read_passphrase(o.passphrase_file, &pass);
+    if (rc != CLI_OK)
+        return rc;
     st = cli_keydir_create(argv[optind], pass, false, &pk, &kept, err, sizeof(err));
     cf_passphrase_free(pass);
     if (st != CF_OK)
         return cli_fail("%s", err);
+    if (o.json) {
+        cJSON *j = cJSON_CreateObject();
+        bool ok = j != NULL;
+        ok &= add_key(j, "identity_key", pk.identity);
+        ok &= add_nkey(j, "transport_nkey", pk.transport);
+        ok &= add_key(j, "encryption_key", pk.encryption);
+        ok &= add_str(j, "dir", argv[optind]);
+        if (!ok) {
+            cJSON_Delete(j);
+            return cli_fail("out of memory");
+        }
+        return cli_print_json(j);
+    }
     cf_nkey_public_encode(pk.transport, nkey);
     idb64 = b64(pk.identity, CF_PK_LEN);
     printf("identity  %s\ntransport %s\nwritten   %s/{identity.key,transport.nk,node.pub}\n",
@@ -265,10 +465,10 @@ load_signer(const char *path, const char *passphrase_file, cf_identity **out)
 {
     char *pass = NULL;
     cf_status st;
+    int rc = read_passphrase(passphrase_file, &pass);
 
-    if (cf_passphrase_read(passphrase_file, &pass) != CF_OK)
-        return cli_fail("cannot read passphrase file %s (it must exist and be mode 0600)",
-                        passphrase_file);
+    if (rc != CLI_OK)
+        return rc;
     st = cf_identity_load(path, pass, out);
     cf_passphrase_free(pass);
     if (st != CF_OK)
@@ -290,8 +490,31 @@ write_cert(const cf_cert *c, const char *path)
     if (st == CF_E_EXISTS)
         return cli_fail("%s exists: refusing to overwrite it", path);
     if (st != CF_OK)
-        return cli_fail("cannot write %s: %s", path, cf_status_str(st));
+        return cli_fail("cannot write %s: %s", path, cli_reason(st));
     return CLI_OK;
+}
+
+/* Write a new certificate to path; with json, print it as `keys show --json`
+ * does plus "file" (built first, so running out of memory writes nothing). */
+static int
+write_cert_report(const cf_cert *c, const char *path, bool json)
+{
+    cJSON *j = NULL;
+    int rc;
+
+    if (json) {
+        j = cert_json(c);
+        if (!j || !add_str(j, "file", path)) {
+            cJSON_Delete(j);
+            return cli_fail("out of memory");
+        }
+    }
+    rc = write_cert(c, path);
+    if (rc != CLI_OK) {
+        cJSON_Delete(j);
+        return rc;
+    }
+    return json ? cli_print_json(j) : CLI_OK;
 }
 
 static int
@@ -317,15 +540,16 @@ cmd_root(int argc, char **argv)
             return rc;
     } else {
         char *pass = NULL;
-        if (cf_passphrase_read(o.passphrase_file, &pass) != CF_OK)
-            return cli_fail("cannot read passphrase file %s", o.passphrase_file);
+        rc = read_passphrase(o.passphrase_file, &pass);
+        if (rc != CLI_OK)
+            return rc;
         st = cf_identity_generate(&id);
         if (st == CF_OK)
             st = cf_identity_save(id, o.key, pass);
         cf_passphrase_free(pass);
         if (st != CF_OK) {
             cf_identity_free(id);
-            return cli_fail("cannot write root key %s: %s", o.key, cf_status_str(st));
+            return cli_fail("cannot write root key %s: %s", o.key, cli_reason(st));
         }
     }
     memset(&req, 0, sizeof(req));
@@ -333,7 +557,9 @@ cmd_root(int argc, char **argv)
     req.node = o.node;
     req.role = CF_ROLE_ROOT;
     memcpy(req.keys.identity, id->sign_pk, CF_PK_LEN);
-    memcpy(req.keys.transport, id->sign_pk, CF_PK_LEN); /* a root never logs in to NATS */
+    /* a root never logs in to NATS, but one key never serves both signing
+     * and a NATS login (DESIGN.md section 2): a random key nobody holds */
+    cli_unusable_transport_key(req.keys.transport);
     memcpy(req.keys.encryption, id->box_pk, CF_PK_LEN);
     req.not_before_ms = cf_clock_now_ms() - 60 * 1000; /* tolerate a little clock skew */
     req.not_after_ms = req.not_before_ms + (o.days ? o.days : CLI_ROOT_DAYS) * 86400000LL;
@@ -341,8 +567,8 @@ cmd_root(int argc, char **argv)
     cf_identity_free(id);
     if (st != CF_OK)
         return cli_fail("cannot issue the root certificate: %s", cf_status_str(st));
-    rc = write_cert(cert, o.out);
-    if (rc == CLI_OK)
+    rc = write_cert_report(cert, o.out, o.json);
+    if (rc == CLI_OK && !o.json)
         printf("root certificate of federation %s written to %s\n", o.federation, o.out);
     cf_cert_free(cert);
     return rc;
@@ -357,7 +583,12 @@ load_first_cert(const char *path, cf_cert **out)
     cf_status st = cf_cert_load_file(path, &v, &n);
 
     if (st != CF_OK)
-        return cli_fail("certificate %s: %s", path, cf_status_str(st));
+        return cli_fail("certificate %s: %s", path,
+                        st == CF_E_NOT_FOUND ? "no such file" : cli_reason(st));
+    if (n == 0) {
+        cf_certv_free(v, n);
+        return cli_fail("certificate %s: holds no certificate", path);
+    }
     *out = v[0];
     v[0] = NULL;
     cf_certv_free(v, n);
@@ -387,7 +618,9 @@ cmd_certify(int argc, char **argv)
     st = cf_pubkeys_load(o.request, &req.keys);
     if (st != CF_OK)
         return cli_fail("public key file %s: %s", o.request,
-                        st == CF_E_NOT_FOUND ? "no such file" : "not a certfed node.pub");
+                        st == CF_E_NOT_FOUND   ? "no such file"
+                        : st == CF_E_MALFORMED ? "not a certfed node.pub"
+                                               : cli_reason(st));
     rc = load_first_cert(o.issuer_cert, &issuer);
     if (rc == CLI_OK)
         rc = load_signer(o.issuer_key, o.passphrase_file, &id);
@@ -413,8 +646,8 @@ cmd_certify(int argc, char **argv)
                                              : "");
         goto out;
     }
-    rc = write_cert(cert, o.out);
-    if (rc == CLI_OK)
+    rc = write_cert_report(cert, o.out, o.json);
+    if (rc == CLI_OK && !o.json)
         printf("certified %s (%s) under %s: %s\n", o.node, cf_role_name(req.role),
                issuer->body->node, o.out);
 out:
@@ -432,6 +665,7 @@ cmd_revoke(int argc, char **argv)
     cf_cert *issuer = NULL, *subject = NULL;
     cf_revoke_request req;
     cf_buf wire, text;
+    cJSON *j = NULL;
     int rc = parse_opts(argc, argv, &o);
     cf_status st;
 
@@ -449,6 +683,7 @@ cmd_revoke(int argc, char **argv)
         rc = load_signer(o.issuer_key, o.passphrase_file, &id);
     if (rc != CLI_OK)
         goto out;
+    memset(&req, 0, sizeof(req));
     req.subject = subject;
     req.last_good_seq = o.last_good_seq;
     req.reason = o.reason;
@@ -456,18 +691,39 @@ cmd_revoke(int argc, char **argv)
     st = cf_revocation_issue(id, issuer, &req, &wire);
     if (st == CF_OK)
         st = cf_armor_encode(CF_ARMOR_REVOCATION, wire.data, wire.len, &text);
-    if (st == CF_OK)
-        st = cf_file_write(o.out, text.data, text.len, 0644, true);
     if (st != CF_OK) {
         rc = cli_fail("cannot revoke: %s%s", cf_status_str(st),
-                      st == CF_E_UNAUTHORIZED ? " (only the issuer or the root may revoke)"
-                      : st == CF_E_EXISTS     ? " (the output file exists)"
-                                              : "");
+                      st == CF_E_UNAUTHORIZED ? " (only the issuer or the root may revoke)" : "");
+        goto out;
+    }
+    /* the JSON comes from the signed bytes, and before the file is written */
+    if (o.json) {
+        st = revocation_obj(wire.data, wire.len, &j);
+        if (st == CF_OK && !add_str(j, "file", o.out))
+            st = CF_E_NOMEM;
+        if (st != CF_OK) {
+            rc = cli_fail("cannot describe the revocation: %s", cf_status_str(st));
+            goto out;
+        }
+    }
+    st = cf_file_write(o.out, text.data, text.len, 0644, true);
+    if (st == CF_E_EXISTS) {
+        rc = cli_fail("%s exists: refusing to overwrite it", o.out);
+        goto out;
+    }
+    if (st != CF_OK) {
+        rc = cli_fail("cannot write %s: %s", o.out, cli_reason(st));
+        goto out;
+    }
+    if (o.json) {
+        rc = cli_print_json(j);
+        j = NULL;
         goto out;
     }
     printf("revoked %s (serial %016llx) after sequence %llu: %s\n", subject->body->node,
            (unsigned long long)subject->body->serial, (unsigned long long)o.last_good_seq, o.out);
 out:
+    cJSON_Delete(j);
     cf_buf_clear(&wire);
     cf_buf_clear(&text);
     cf_identity_free(id);
@@ -478,78 +734,15 @@ out:
 
 /* ---- show ------------------------------------------------------------------ */
 
-static void
-add_key(cJSON *o, const char *name, const uint8_t *k)
-{
-    char *s = b64(k, CF_PK_LEN);
-
-    cJSON_AddStringToObject(o, name, s ? s : "");
-    free(s);
-}
-
-static void
-add_time(cJSON *o, const char *name, int64_t ms)
-{
-    char t[32];
-
-    cli_format_time(ms, t, sizeof(t));
-    cJSON_AddStringToObject(o, name, t);
-}
-
-static cJSON *
-cert_json(const cf_cert *c)
-{
-    const cf_member_cert *b = c->body;
-    cJSON *o = cJSON_CreateObject();
-    char nkey[CF_NKEY_PUBLIC_LEN + 1], serial[17], id[2 * CF_ID_LEN + 1];
-
-    snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)b->serial);
-    cf_hex_encode(c->msg->env.id, CF_ID_LEN, id);
-    cJSON_AddStringToObject(o, "kind", "certificate");
-    cJSON_AddStringToObject(o, "federation", c->federation);
-    cJSON_AddStringToObject(o, "node", b->node);
-    cJSON_AddStringToObject(o, "role", cf_role_name(b->role));
-    cJSON_AddStringToObject(o, "parent", b->parent);
-    cJSON_AddStringToObject(o, "issuer", c->msg->body.header.origin);
-    cJSON_AddBoolToObject(o, "self_signed", memcmp(b->identity_key, b->issuer_key, 32) == 0);
-    cJSON_AddStringToObject(o, "serial", serial);
-    add_time(o, "not_before", b->not_before_ms);
-    add_time(o, "not_after", b->not_after_ms);
-    add_key(o, "identity_key", b->identity_key);
-    cf_nkey_public_encode(b->transport_key, nkey);
-    cJSON_AddStringToObject(o, "transport_nkey", nkey);
-    add_key(o, "encryption_key", b->encryption_key);
-    add_key(o, "issuer_key", b->issuer_key);
-    cJSON_AddStringToObject(o, "id", id);
-    return o;
-}
-
 static cf_status
 revocation_json(const uint8_t *data, size_t len, void *arg)
 {
-    cJSON *list = arg, *o;
-    cf_message *m = NULL;
-    cf_status st = cf_envelope_open(data, len, NULL, CF_MSG_REVOCATION, NULL, 0, &m);
-    char serial[17];
+    cJSON *list = arg, *o = NULL;
+    cf_status st = revocation_obj(data, len, &o);
 
     if (st != CF_OK)
         return st;
-    const cf_revocation *r = &m->body.u.revocation;
-    o = cJSON_CreateObject();
-    snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)r->serial);
-    cJSON_AddStringToObject(o, "kind", "revocation");
-    cJSON_AddStringToObject(o, "federation", m->body.header.federation);
-    cJSON_AddStringToObject(o, "node", r->node);
-    cJSON_AddStringToObject(o, "serial", serial);
-    cJSON_AddNumberToObject(o, "last_good_seq", (double)r->last_good_seq);
-    cJSON_AddStringToObject(o, "reason", r->reason);
-    cJSON_AddStringToObject(o, "revoked_by", m->body.header.origin);
-    add_time(o, "revoked_at", r->revoked_ms);
-    add_key(o, "key", r->key);
-    add_key(o, "signer", m->env.signer);
-    cJSON_AddItemToArray(list, o);
-    cf_message_free(m);
-    return CF_OK;
+    return add_item(list, o) ? CF_OK : CF_E_NOMEM;
 }
 
 /* Describe FILE as a JSON array of objects (one per certificate). */
@@ -562,38 +755,44 @@ describe(const char *path, cJSON *list)
     const char *s = (const char *)text;
 
     if (st != CF_OK)
-        return cli_fail("%s: %s", path, st == CF_E_NOT_FOUND ? "no such file" : cf_status_str(st));
+        return cli_fail("%s: %s", path, st == CF_E_NOT_FOUND ? "no such file" : cli_reason(st));
     if (strstr(s, "-----BEGIN " CF_ARMOR_CERT "-----")) {
         cf_cert **v = NULL;
         size_t n = 0;
+        bool ok = true;
         free(text);
         st = cf_cert_load_file(path, &v, &n);
         if (st != CF_OK)
             return cli_fail("%s: bad certificate: %s", path, cf_status_str(st));
-        for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToArray(list, cert_json(v[i]));
+        for (size_t i = 0; ok && i < n; i++)
+            ok = add_item(list, cert_json(v[i]));
         cf_certv_free(v, n);
-        return CLI_OK;
+        return ok ? CLI_OK : cli_fail("out of memory");
     }
     if (strstr(s, "-----BEGIN " CF_ARMOR_REVOCATION "-----")) {
         st = cf_armor_decode(s, CF_ARMOR_REVOCATION, revocation_json, list);
         free(text);
+        if (st == CF_E_NOMEM)
+            return cli_fail("out of memory");
         return st == CF_OK ? CLI_OK : cli_fail("%s: bad revocation: %s", path, cf_status_str(st));
     }
     if (strstr(s, "format = certfed-public-v1")) {
         cf_pubkeys pk;
-        char nkey[CF_NKEY_PUBLIC_LEN + 1];
         free(text);
-        if (cf_pubkeys_load(path, &pk) != CF_OK)
-            return cli_fail("%s: bad public key file", path);
+        st = cf_pubkeys_load(path, &pk);
+        if (st != CF_OK)
+            return cli_fail("%s: bad public key file: %s", path, cli_reason(st));
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "kind", "public-keys");
-        add_key(o, "identity_key", pk.identity);
-        cf_nkey_public_encode(pk.transport, nkey);
-        cJSON_AddStringToObject(o, "transport_nkey", nkey);
-        add_key(o, "encryption_key", pk.encryption);
-        cJSON_AddItemToArray(list, o);
-        return CLI_OK;
+        bool ok = o != NULL;
+        ok &= add_str(o, "kind", "public-keys");
+        ok &= add_key(o, "identity_key", pk.identity);
+        ok &= add_nkey(o, "transport_nkey", pk.transport);
+        ok &= add_key(o, "encryption_key", pk.encryption);
+        if (!ok) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+        return add_item(list, o) ? CLI_OK : cli_fail("out of memory");
     }
     bool identity = strstr(s, "format = certfed-identity-v1") != NULL;
     bool sealed = strstr(s, "sealing =") != NULL;
@@ -603,34 +802,40 @@ describe(const char *path, cJSON *list)
     if (identity) {
         cJSON *o = cJSON_CreateObject();
         cf_identity *id = NULL;
-        cJSON_AddStringToObject(o, "kind", "identity-key");
-        cJSON_AddBoolToObject(o, "sealed", sealed);
+        bool ok = o != NULL;
+        ok &= add_str(o, "kind", "identity-key");
+        ok &= cJSON_AddBoolToObject(o, "sealed", sealed) != NULL;
         if (!sealed) {
             st = cf_identity_load(path, NULL, &id);
             if (st != CF_OK) {
                 cJSON_Delete(o);
                 return cli_fail("%s: %s", path, cf_key_error_hint(st));
             }
-            add_key(o, "identity_key", id->sign_pk);
-            add_key(o, "encryption_key", id->box_pk);
+            ok &= add_key(o, "identity_key", id->sign_pk);
+            ok &= add_key(o, "encryption_key", id->box_pk);
             cf_identity_free(id);
         }
-        cJSON_AddItemToArray(list, o);
-        return CLI_OK;
+        if (!ok) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+        return add_item(list, o) ? CLI_OK : cli_fail("out of memory");
     }
     if (nkey_seed) {
         cf_nkey *k = NULL;
-        char nkey[CF_NKEY_PUBLIC_LEN + 1];
         st = cf_nkey_load(path, &k);
         if (st != CF_OK)
             return cli_fail("%s: %s", path, cf_key_error_hint(st));
-        cf_nkey_public_encode(k->pk, nkey);
-        cf_nkey_free(k);
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "kind", "transport-key");
-        cJSON_AddStringToObject(o, "transport_nkey", nkey);
-        cJSON_AddItemToArray(list, o);
-        return CLI_OK;
+        bool ok = o != NULL;
+        ok &= add_str(o, "kind", "transport-key");
+        ok &= add_nkey(o, "transport_nkey", k->pk);
+        cf_nkey_free(k);
+        if (!ok) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+        return add_item(list, o) ? CLI_OK : cli_fail("out of memory");
     }
     return cli_fail("%s: not a certificate, revocation, node.pub or key file", path);
 }
@@ -671,17 +876,15 @@ cmd_show(int argc, char **argv)
     if (!list)
         return cli_fail("out of memory");
     rc = describe(argv[optind], list);
-    if (rc == CLI_OK) {
-        if (o.json) {
-            char *s = cJSON_Print(list);
-            puts(s ? s : "[]");
-            free(s);
-        } else {
-            print_text(list);
-        }
+    if (rc != CLI_OK) {
+        cJSON_Delete(list);
+        return rc;
     }
+    if (o.json)
+        return cli_print_json(list);
+    print_text(list);
     cJSON_Delete(list);
-    return rc;
+    return CLI_OK;
 }
 
 int
