@@ -41,8 +41,10 @@ cf_build() {
     }
 }
 
-# cf_bin NAME: the path of a certfed program, building it if needed.
-# CERTFED_BIN / CERTFEDD_BIN point at other builds.
+# cf_bin NAME: the path of a certfed program in the repo's build/, which it
+# brings up to date first (an incremental build: quick when nothing changed),
+# so a script never runs stale code. CERTFED_BIN / CERTFEDD_BIN point at other
+# builds, used as they are.
 cf_bin() {
     local name=$1 var
     var=$(echo "$name" | tr '[:lower:]' '[:upper:]')_BIN
@@ -50,9 +52,7 @@ cf_bin() {
         echo "${!var}"
         return
     fi
-    if [ ! -x "$CF_ROOT/build/node/$name" ]; then
-        cf_install_deps >&2
-        cf_build "$CF_ROOT/build" >&2
-    fi
+    [ -x "$CF_ROOT/build/node/$name" ] || cf_install_deps >&2
+    cf_build "$CF_ROOT/build" >&2
     echo "$CF_ROOT/build/node/$name"
 }
