@@ -527,7 +527,34 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
     st = cf_txn_get(c->t, CF_T_LOG, key->k, key->len, &c->wire);
     if (st != CF_OK)
         return CF_OK; /* nothing to send for it */
-    for (size_t i = 0; i < e->subjects.n; i++) {
+    /* A broadcast that some recipients have not acked goes again only to
+     * them, in their inboxes: the others already have it. */
+    bool targeted = e->pending.n > 0 && e->attempts > 0 && !c->all;
+    for (size_t i = 0; targeted && i < e->subjects.n; i++)
+        targeted = strstr(e->subjects.v[i], ".down.") != NULL;
+    if (targeted) {
+        const char *type = strrchr(e->subjects.v[0], '.') + 1;
+        for (size_t i = 0; i < e->pending.n; i++) {
+            const cf_topo_node *r = cf_topology_find(c->n->topo, e->pending.v[i]);
+            cf_buf subj;
+            cf_status ps = CF_OK;
+            if (!r)
+                continue; /* no longer a member: nothing to send it */
+            cf_buf_init(&subj);
+            st = cf_buf_printf(&subj, CF_SUBJECT_ROOT ".%s.in.%s", r->path, type);
+            if (st == CF_OK)
+                ps =
+                    cf_link_publish(c->n->link, (const char *)subj.data, c->wire.data, c->wire.len);
+            cf_buf_clear(&subj);
+            if (st != CF_OK)
+                return st;
+            if (ps != CF_OK)
+                return CF_E_UNREACHABLE;
+            c->sent++;
+            c->n->counters.published++;
+        }
+    }
+    for (size_t i = 0; !targeted && i < e->subjects.n; i++) {
         if (cf_link_publish(c->n->link, e->subjects.v[i], c->wire.data, c->wire.len) != CF_OK)
             return CF_E_UNREACHABLE; /* the link went down again: stop */
         c->sent++;

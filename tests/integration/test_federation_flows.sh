@@ -88,12 +88,21 @@ eventually 15 "both sector receipts are back" has council '"in_scope":2,"receive
 expect "telecom, out of scope, does not keep it" \
     sh -c "! '$CERTFED_BIN' directive list --json --config '$FED/nodes/telecom/node.conf' | grep -q 2026-007"
 
+# kp is down when the directive goes out; the Council resends until kp has it
+kill -TERM "$(cat "$FED/run/kp.pid")"
+eventually 15 "kp stops" sh -c "! kill -0 $(cat "$FED/run/kp.pid") 2>/dev/null"
 cli council directive issue --number 2026-008 --kind mandatory --title "Rotate VPN credentials" \
     --action "rotate all VPN credentials" --comply-by +1d
 expect_rc 0 "the Council issues a national directive"
-for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
+for node in ncert banking telecom energy punjab sindh balochistan state-bank lahore-it; do
     eventually 15 "$node receives 2026-008" has "$node" '"number":"2026-008"' directive list
 done
+eventually 15 "nine receipts are back, kp's missing" \
+    has council '"in_scope":10,"received":9,"acknowledged":0' directive status 2026-008
+"$CERTFEDD_BIN" --config "$FED/nodes/kp/node.conf" --nats-url "$URL" \
+    </dev/null >>"$FED/logs/kp.log" 2>&1 &
+echo $! >"$FED/run/kp.pid"
+eventually 60 "kp gets the directive it missed, by a resend" has kp '"number":"2026-008"' directive list
 eventually 15 "every receipt is back at the Council" \
     has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008
 for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
