@@ -3,10 +3,14 @@
  * speaks NATS with a node's transport key (as a compromised machine or a
  * hostile server could) and makes envelopes no honest node would send.
  *
- *   cf_inject forge FEDERATION ORIGIN KEYFILE|random OUT   a directive signed by KEYFILE's
- *                                                          identity (or a fresh key) claiming
- * ORIGIN cf_inject publish URL NKEYFILE SUBJECT FILE            publish FILE's bytes cf_inject
- * capture URL NKEYFILE SUBJECT OUT SECONDS     save the first message on SUBJECT
+ * cf_inject forge KIND FEDERATION ORIGIN KEYFILE|random OUT [ARG]
+ *     writes a message signed by KEYFILE's identity (or a fresh key) that
+ *     claims ORIGIN. KIND: directive; tasking (ARG: the assignee);
+ *     incident (ARG: the owner; an update of ARG-1 at revision 2).
+ * cf_inject publish URL NKEYFILE SUBJECT FILE
+ *     publishes FILE's bytes.
+ * cf_inject capture URL NKEYFILE SUBJECT OUT SECONDS
+ *     saves the first message on SUBJECT.
  *
  * Exit 0 on success, 1 on failure (with a message), 2 on bad usage.
  */
@@ -20,8 +24,11 @@
 #include <string.h>
 
 static int
-forge(const char *federation, const char *origin, const char *keyfile, const char *out)
+forge(const char *kind, const char *federation, const char *origin, const char *keyfile,
+      const char *out, const char *arg)
 {
+    char incident_id[64];
+    const char *assignees[1] = {arg};
     cf_identity *id = NULL;
     cf_body b;
     cf_buf body, wire;
@@ -34,15 +41,38 @@ forge(const char *federation, const char *origin, const char *keyfile, const cha
         return 1;
     }
     memset(&b, 0, sizeof(b));
-    b.type = CF_MSG_DIRECTIVE;
     b.header.federation = federation;
     b.header.origin = origin;
     b.header.seq = 1000000; /* far above anything real: it must still be refused */
     b.header.created_ms = cf_clock_now_ms();
-    b.u.directive.number = "FORGED-1";
-    b.u.directive.version = 1;
-    b.u.directive.kind = 3;
-    b.u.directive.title = "Disconnect all banks from the Internet now";
+    if (strcmp(kind, "directive") == 0) {
+        b.type = CF_MSG_DIRECTIVE;
+        b.u.directive.number = "FORGED-1";
+        b.u.directive.version = 1;
+        b.u.directive.kind = 3;
+        b.u.directive.title = "Disconnect all banks from the Internet now";
+    } else if (strcmp(kind, "tasking") == 0 && arg) {
+        b.type = CF_MSG_TASKING;
+        b.u.tasking.id = "forged-t1";
+        b.u.tasking.issuer = origin;
+        b.u.tasking.assignees.v = assignees;
+        b.u.tasking.assignees.n = 1;
+        b.u.tasking.kind = 1;
+        b.u.tasking.instructions = "Hand over your logs";
+    } else if (strcmp(kind, "incident") == 0 && arg) {
+        snprintf(incident_id, sizeof(incident_id), "%s-1", arg);
+        b.type = CF_MSG_INCIDENT;
+        b.u.incident.id = incident_id;
+        b.u.incident.owner = arg;
+        b.u.incident.revision = 2;
+        b.u.incident.title = "Nothing happened";
+        b.u.incident.status = 5;
+        b.u.incident.tlp = 1;
+    } else {
+        cf_identity_free(id);
+        fprintf(stderr, "cf_inject: unknown kind %s (or missing ARG)\n", kind);
+        return 2;
+    }
     cf_buf_init(&body);
     cf_buf_init(&wire);
     st = cf_body_encode(&b, NULL, &body);
@@ -116,8 +146,8 @@ main(int argc, char **argv)
 
     if (sodium_init() < 0)
         return 1;
-    if (argc == 6 && strcmp(argv[1], "forge") == 0)
-        return forge(argv[2], argv[3], argv[4], argv[5]);
+    if ((argc == 7 || argc == 8) && strcmp(argv[1], "forge") == 0)
+        return forge(argv[2], argv[3], argv[4], argv[5], argv[6], argc == 8 ? argv[7] : NULL);
     if (argc == 6 && strcmp(argv[1], "publish") == 0) {
         uint8_t *data = NULL;
         size_t len = 0;

@@ -116,9 +116,9 @@ expect_out "in scope 10, received 10, acknowledged 10" "the table sums it up"
 expect_out "lahore-it +constituent +[0-9T:.-]+Z +[0-9T:.-]+Z +acknowledged" "and lists when"
 
 # --- forged and unauthorized envelopes forced onto the bus --------------------------------
-"$CERTFED_INJECT" forge pk council random "$WORK/forged.env" || bad "forge a directive"
-"$CERTFED_INJECT" forge pk punjab "$FED/nodes/punjab/keys/identity.key" "$WORK/provincial.env" ||
-    bad "forge a provincial directive"
+"$CERTFED_INJECT" forge directive pk council random "$WORK/forged.env" || bad "forge a directive"
+"$CERTFED_INJECT" forge directive pk punjab "$FED/nodes/punjab/keys/identity.key" \
+    "$WORK/provincial.env" || bad "forge a provincial directive"
 # with the Council's transport key, as a compromised server or machine could
 for env in forged provincial; do
     "$CERTFED_INJECT" publish "$URL" "$FED/nodes/council/keys/transport.nk" \
@@ -134,6 +134,24 @@ for node in council ncert banking telecom energy punjab sindh kp balochistan sta
     expect "$node did not store FORGED-1" \
         sh -c "! '$CERTFED_BIN' directive list --json --config '$FED/nodes/$node/node.conf' | grep -q FORGED"
 done
+
+# a sectoral CERT tasking its parent, and NCERT "updating" punjab's incident,
+# forced onto the bus with their own transport keys and real signatures
+"$CERTFED_INJECT" forge tasking pk banking "$FED/nodes/banking/keys/identity.key" \
+    "$WORK/up-tasking.env" ncert || bad "forge a tasking of the parent"
+"$CERTFED_INJECT" publish "$URL" "$FED/nodes/banking/keys/transport.nk" \
+    certfed.council.ncert.in.tasking "$WORK/up-tasking.env" || bad "publish the tasking"
+"$CERTFED_INJECT" forge incident pk ncert "$FED/nodes/ncert/keys/identity.key" \
+    "$WORK/not-owner.env" punjab || bad "forge an update by a non-owner"
+"$CERTFED_INJECT" publish "$URL" "$FED/nodes/ncert/keys/transport.nk" \
+    certfed.council.in.incident "$WORK/not-owner.env" || bad "publish the update"
+eventually 15 "NCERT rejects the tasking from its child (2nd unauthorized)" \
+    has ncert '"unauthorized":2' status
+eventually 15 "the Council rejects the non-owner update (2nd unauthorized)" \
+    has council '"unauthorized":2' status
+expect "NCERT stored no forged tasking" sh -c "! '$CERTFED_BIN' task list --json --config '$FED/nodes/ncert/node.conf' | grep -q forged-t1"
+expect "the Council keeps punjab-1 contained at revision 2, not closed by NCERT" \
+    has council '"revision":2,"title":"Phishingwaveagainstbankcustomers".*"status":"contained"' incident show punjab-1
 
 # --- a node restarts with everything it had, and applies nothing twice -------------------
 wait "$capture" || bad "the capture client saw punjab-1 on NCERT's inbox"
