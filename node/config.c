@@ -122,6 +122,16 @@ on_entry(void *user, const char *section, const char *name, const char *value)
             c->max_envelope = (size_t)v;
         return !ls->failed;
     }
+    if (strcmp(section, "limits") == 0 && strcmp(name, "store_mib") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || *end || value[0] == '-' || v < 1 || v > 1024ull * 1024)
+            fail(ls, "[limits] store_mib '%s' must be a number of MiB from 1 to 1048576", value);
+        else
+            c->store_bytes = (size_t)v << 20;
+        return !ls->failed;
+    }
     fail(ls, "unknown key '%s' in [%s]", name, section);
     return 0;
 }
@@ -187,6 +197,7 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
         goto out;
     }
     ls.c->max_envelope = CF_DEFAULT_MAX_ENVELOPE;
+    ls.c->store_bytes = (size_t)CF_DEFAULT_STORE_MIB << 20;
     rc = long_line((const char *)text, len);
     if (rc > 0) {
         fail(&ls, "line %d: line too long (at most %d characters)", rc, MAX_LINE);

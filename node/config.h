@@ -9,6 +9,11 @@
 
 #include "federation/federation.h"
 
+/* The store's size limit unless [limits] store_mib says otherwise. A full
+ * store refuses new work and keeps everything it has; restart the node with
+ * a larger store_mib to go on. */
+#define CF_DEFAULT_STORE_MIB 4096
+
 typedef struct cf_node_config {
     char *path;            /* the config file */
     char *id;              /* [node] id */
@@ -22,6 +27,7 @@ typedef struct cf_node_config {
     char *control;         /* [node] control: the control socket */
     char *nats_url;        /* [nats] url */
     size_t max_envelope;   /* [limits] max_envelope */
+    size_t store_bytes;    /* [limits] store_mib: the most the LMDB store may grow to */
 } cf_node_config;
 
 /**

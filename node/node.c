@@ -683,7 +683,7 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
     if (n->keys->rejected_certs)
         cf_log(CF_LOG_WARN, "%zu certificate(s) of %s left out (first: %s)",
                n->keys->rejected_certs, n->cfg->certs, cf_status_str(n->keys->first_rejection));
-    st = cf_store_open(n->cfg->store, (size_t)4 << 30, &n->store, err, errlen);
+    st = cf_store_open(n->cfg->store, n->cfg->store_bytes, &n->store, err, errlen);
     if (st != CF_OK)
         goto fail;
     st = cf_txn_begin(n->store, false, &t);

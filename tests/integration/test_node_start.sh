@@ -113,4 +113,34 @@ kill "$lone"
 wait "$lone"
 expect "punjab stops cleanly on SIGTERM" test $? -eq 0
 lone=""
+
+# --- a full store refuses new work with a clear error and loses nothing -----------------
+S="$FED/nodes/sindh"
+sed -i 's/^max_envelope = .*/&\nstore_mib = 1/' "$S/node.conf"
+"$CERTFEDD_BIN" --config "$S/node.conf" --nats-url "$URL" >"$WORK/sindh.log" 2>&1 &
+lone=$!
+eventually 15 "sindh answers" has sindh '"node":"sindh"' status
+big=$(head -c 45000 /dev/zero | tr '\0' x)
+full=0
+for i in $(seq 60); do
+    cli sindh incident report --title "filler $i" --description "$big"
+    if [ "$rc" -ne 0 ]; then full=$i; break; fi
+done
+expect "a 1 MiB store fills up" test "$full" -gt 1
+expect_err "^certfed: incident report: the store is full; nothing was created" "says the store is full"
+kept=$(q sindh incident list | grep -o '"id":"sindh-[0-9]*"' | wc -l)
+expect "everything reported before is still there ($kept)" test "$kept" -eq $((full - 1))
+kill "$lone"
+wait "$lone"
+lone=""
+sed -i 's/^store_mib = 1$/store_mib = 64/' "$S/node.conf"
+"$CERTFEDD_BIN" --config "$S/node.conf" --nats-url "$URL" >>"$WORK/sindh.log" 2>&1 &
+lone=$!
+eventually 15 "sindh answers with a larger store" has sindh '"node":"sindh"' status
+cli sindh incident report --title "after growing the store"
+expect_rc 0 "a larger store takes new work again"
+expect "and still has the old incidents" test "$(q sindh incident list | grep -o '"id":"sindh-[0-9]*"' | wc -l)" -eq "$full"
+kill "$lone"
+wait "$lone"
+lone=""
 finish
