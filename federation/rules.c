@@ -46,9 +46,14 @@ cf_rule_originate(const cf_topology *t, const cf_body *b, const char **why)
         const cf_incident *i = &b->u.incident;
         if (!i->id || !i->id[0] || i->revision < 1)
             return malformed(why, "an incident needs an id and a revision from 1");
-        /* only the owner node reports and updates an incident */
+        /* only the owner node reports and updates an incident, and an
+         * incident's id names its owner ("<owner>-<n>"), so no node can
+         * report or update under another's id */
         if (!i->owner || strcmp(i->owner, o->id) != 0)
             return refuse(why, "only the incident's owner node may report or update it");
+        size_t olen = strlen(o->id);
+        if (strncmp(i->id, o->id, olen) != 0 || i->id[olen] != '-' || !i->id[olen + 1])
+            return refuse(why, "an incident's id must start with its owner's id");
         return CF_OK;
     }
     case CF_MSG_TASKING: {

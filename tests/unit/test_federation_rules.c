@@ -170,10 +170,19 @@ test_originate_incident(const cf_topology *t)
     const char *why;
     cf_body b;
 
+    b = incident("punjab", "punjab", "punjab-1", 1, 2);
+    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_OK);
+    b = incident("punjab", "punjab", "punjab-1", 7, 2); /* an update by the owner */
+    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_OK);
+    /* an incident's id names its owner: nobody reports under another's id */
+    b = incident("punjab", "punjab", "banking-1", 4000000, 2);
+    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_E_UNAUTHORIZED);
     b = incident("punjab", "punjab", "inc-1", 1, 2);
-    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_OK);
-    b = incident("punjab", "punjab", "inc-1", 7, 2); /* an update by the owner */
-    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_OK);
+    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_E_UNAUTHORIZED);
+    b = incident("punjab", "punjab", "punjab-", 1, 2);
+    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_E_UNAUTHORIZED);
+    b = incident("punjab", "punjab", "punjabx-1", 1, 2);
+    CHECK_RULE(cf_rule_originate(t, &b, &why), CF_E_UNAUTHORIZED);
     /* an update by a node that does not own it */
     b = incident("ncert", "punjab", "inc-1", 2, 2);
     CHECK_RULE(cf_rule_originate(t, &b, &why), CF_E_UNAUTHORIZED);
