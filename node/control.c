@@ -16,21 +16,34 @@
 #include <unistd.h>
 
 #define MAX_REQUEST (1024 * 1024)
+#define MAX_CLIENTS 64          /* connections at once; more are closed at once */
+#define CLIENT_TIMEOUT_MS 10000 /* to send a whole request */
+
+typedef struct client client;
 
 struct cf_control {
     cf_node *node;
     uv_pipe_t server;
     char *path;
+    client *clients; /* every open connection, so closing can reach them */
+    size_t n_clients;
+    bool closing;
+    int open_handles; /* the server and every client's two handles */
     void (*done)(void *);
     void *done_ctx;
 };
 
-typedef struct client {
+struct client {
     uv_pipe_t pipe;
+    uv_timer_t timer;
     cf_control *c;
+    client *prev, *next;
     cf_buf in;
     bool answered;
-} client;
+    int handles;
+};
+
+static void control_maybe_done(cf_control *c);
 
 typedef struct answer {
     uv_write_t req;
@@ -42,9 +55,36 @@ static void
 client_closed(uv_handle_t *h)
 {
     client *cl = h->data;
+    cf_control *c = cl->c;
 
+    if (--cl->handles > 0)
+        return;
+    if (cl->prev)
+        cl->prev->next = cl->next;
+    else
+        c->clients = cl->next;
+    if (cl->next)
+        cl->next->prev = cl->prev;
+    c->n_clients--;
     cf_buf_clear(&cl->in);
     free(cl);
+    c->open_handles--;
+    control_maybe_done(c);
+}
+
+static void
+client_close(client *cl)
+{
+    if (uv_is_closing((uv_handle_t *)&cl->pipe))
+        return;
+    uv_close((uv_handle_t *)&cl->timer, client_closed);
+    uv_close((uv_handle_t *)&cl->pipe, client_closed);
+}
+
+static void
+client_timeout(uv_timer_t *t)
+{
+    client_close(t->data);
 }
 
 static void
@@ -53,7 +93,7 @@ answer_written(uv_write_t *w, int status)
     answer *a = (answer *)w;
 
     (void)status;
-    uv_close((uv_handle_t *)&a->cl->pipe, client_closed);
+    client_close(a->cl);
     free(a->text);
     free(a);
 }
@@ -69,10 +109,11 @@ send_answer(client *cl, cJSON *resp)
     cJSON_Delete(resp);
     cl->answered = true;
     uv_read_stop((uv_stream_t *)&cl->pipe);
+    uv_timer_stop(&cl->timer);
     if (!text || !a) {
         free(text);
         free(a);
-        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        client_close(cl);
         return;
     }
     len = strlen(text);
@@ -80,7 +121,7 @@ send_answer(client *cl, cJSON *resp)
     if (!line) {
         free(text);
         free(a);
-        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        client_close(cl);
         return;
     }
     line[len] = '\n';
@@ -91,7 +132,7 @@ send_answer(client *cl, cJSON *resp)
     if (uv_write(&a->req, (uv_stream_t *)&cl->pipe, &buf, 1, answer_written) != 0) {
         free(line);
         free(a);
-        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        client_close(cl);
     }
 }
 
@@ -133,10 +174,10 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         }
     }
     free(buf->base);
-    if (cl->answered)
+    if (cl->answered || cl->c->closing)
         return;
     if (nread < 0 && nread != UV_EOF) {
-        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+        client_close(cl);
         return;
     }
     nl = cl->in.len ? memchr(cl->in.data, '\n', cl->in.len) : NULL;
@@ -160,18 +201,29 @@ on_connection(uv_stream_t *server, int status)
     cf_control *c = server->data;
     client *cl;
 
-    if (status < 0)
+    if (status < 0 || c->closing)
         return;
     cl = calloc(1, sizeof(*cl));
     if (!cl)
         return;
     cf_buf_init(&cl->in);
     cl->c = c;
+    cl->handles = 2;
     uv_pipe_init(server->loop, &cl->pipe, 0);
+    uv_timer_init(server->loop, &cl->timer);
     cl->pipe.data = cl;
-    if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0 ||
-        uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, on_read) != 0)
-        uv_close((uv_handle_t *)&cl->pipe, client_closed);
+    cl->timer.data = cl;
+    cl->next = c->clients;
+    if (c->clients)
+        c->clients->prev = cl;
+    c->clients = cl;
+    c->n_clients++;
+    c->open_handles++;
+    /* a slow or idle client is cut off; so is one too many */
+    if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0 || c->n_clients > MAX_CLIENTS ||
+        uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, on_read) != 0 ||
+        uv_timer_start(&cl->timer, client_timeout, CLIENT_TIMEOUT_MS, 0) != 0)
+        client_close(cl);
 }
 
 cf_status
@@ -195,6 +247,7 @@ cf_control_start(cf_node *n, const char *path, cf_control **out, char *err, size
     c->node = n;
     uv_pipe_init(n->loop, &c->server, 0);
     c->server.data = c;
+    c->open_handles = 1;
     /* a socket left by a node that did not stop cleanly: remove it, unless
      * another node answers on it */
     struct stat sb;
@@ -234,17 +287,27 @@ fail:
     return CF_E_IO;
 }
 
+/* Free the control once the server and every client have closed. */
 static void
-server_closed(uv_handle_t *h)
+control_maybe_done(cf_control *c)
 {
-    cf_control *c = h->data;
+    if (!c->closing || c->open_handles > 0)
+        return;
     void (*done)(void *) = c->done;
     void *ctx = c->done_ctx;
-
     free(c->path);
     free(c);
     if (done)
         done(ctx);
+}
+
+static void
+server_closed(uv_handle_t *h)
+{
+    cf_control *c = h->data;
+
+    c->open_handles--;
+    control_maybe_done(c);
 }
 
 void
@@ -252,7 +315,11 @@ cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx)
 {
     c->done = done;
     c->done_ctx = ctx;
+    c->closing = true;
     if (c->path)
         unlink(c->path);
+    /* every open connection goes too: nothing may point at us afterwards */
+    for (client *cl = c->clients; cl; cl = cl->next)
+        client_close(cl);
     uv_close((uv_handle_t *)&c->server, server_closed);
 }
