@@ -164,9 +164,6 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON *o = cJSON_CreateObject(), *c, *rej, *by_type, *tables;
     cf_store_stats ss;
     char t[32];
-    static const char *const table_names[CF_TABLE_COUNT] = {
-        "log",   "ids",         "marks",      "meta", "incidents", "revisions", "holders",
-        "tasks", "task_states", "directives", "acks", "outbox",    "certs",     "revoked"};
 
     (void)args;
     cJSON_AddStringToObject(o, "node", n->cfg->id);
@@ -209,7 +206,7 @@ cmd_status(cf_node *n, const cJSON *args)
         cJSON_AddNumberToObject(s, "map_size", (double)ss.map_size);
         tables = cJSON_AddObjectToObject(s, "entries");
         for (int i = 0; i < CF_TABLE_COUNT; i++)
-            cJSON_AddNumberToObject(tables, table_names[i], (double)ss.entries[i]);
+            cJSON_AddNumberToObject(tables, cf_table_name((cf_table)i), (double)ss.entries[i]);
         cJSON_AddNumberToObject(o, "outbox", (double)ss.entries[CF_T_OUTBOX]);
     }
     return ok(o);

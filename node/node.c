@@ -191,7 +191,10 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, effects *f
     if (st == CF_OK)
         st = cf_state_meta_put(t, "head", m->env.id, CF_ID_LEN);
     cf_logkey_make(n->cfg->id, b->header.seq, &key);
-    if (st == CF_OK && b->type != CF_MSG_ACK && recipients.n > 0)
+    /* everything that must arrive waits in the outbox for its receipts; a
+     * receipt itself does not (a resend of the message brings it again) */
+    bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
+    if (st == CF_OK && !is_receipt && recipients.n > 0)
         st = cf_state_outbox_put(t, &key, &subjects, &recipients,
                                  b->header.created_ms + resend_delay(1));
     for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
@@ -283,6 +286,32 @@ store_error(cf_status st)
     return st == CF_E_IO || st == CF_E_FULL || st == CF_E_NOMEM;
 }
 
+/* Publish (after the commit) the receipt this node already sent for m. */
+static cf_status
+resend_receipt(cf_node *n, cf_txn *t, const cf_message *m, effects *fx)
+{
+    const cf_topo_node *origin = cf_topology_find(n->topo, m->body.header.origin);
+    cf_buf key, wire, subj;
+    cf_status st;
+
+    if (!origin)
+        return CF_OK;
+    cf_buf_init(&key);
+    cf_buf_init(&wire);
+    cf_buf_init(&subj);
+    st = cf_txn_get(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, &key);
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_LOG, key.data, key.len, &wire);
+    if (st == CF_OK)
+        st = cf_subject_inbox(origin->path, CF_MSG_ACK, &subj);
+    if (st == CF_OK)
+        st = effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+    cf_buf_clear(&key);
+    cf_buf_clear(&wire);
+    cf_buf_clear(&subj);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
 /*
  * One envelope from the bus. Returns CF_OK when it was accepted (or ignored
  * as not for us, *ignored set), a rejection reason otherwise; a store error
@@ -360,15 +389,23 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         *ignored = true;
         return CF_OK;
     }
+    /* everything but a receipt gets a receipt */
+    bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
     st = cf_state_check(t, n->cfg->id, m, why);
     if (st == CF_OK)
         st = cf_state_record(t, m, lm->data, lm->len);
+    if (st == CF_E_DUPLICATE && receipted) {
+        /* the origin sends again because our receipt never reached it:
+         * send the same receipt again, and nothing else happens */
+        cf_status rs = resend_receipt(n, t, m, fx);
+        return store_error(rs) ? rs : CF_E_DUPLICATE;
+    }
     if (st == CF_OK)
         st = cf_state_apply(t, n->cfg->id, m, now_ms);
     if (st != CF_OK)
         return st;
     /* acknowledge what was stored: a signed receipt to the origin */
-    if (b->type != CF_MSG_ACK) {
+    if (receipted) {
         cf_body ack;
         memset(&ack, 0, sizeof(ack));
         ack.type = CF_MSG_ACK;
@@ -377,6 +414,11 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         ack.u.ack.state = 1; /* received */
         ack.u.ack.at_ms = now_ms;
         st = originate_in(n, t, &ack, b->header.origin, fx, NULL, why);
+        if (st != CF_OK)
+            return st;
+        cf_logkey rk;
+        cf_logkey_make(n->cfg->id, n->pending_seq, &rk);
+        st = cf_txn_put(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, rk.k, rk.len, false);
         if (st != CF_OK)
             return st;
     }

@@ -27,7 +27,14 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_OUTBOX] = "outbox",
     [CF_T_CERTS] = "certs",
     [CF_T_REVOKED] = "revoked",
+    [CF_T_RECEIPTS] = "receipts",
 };
+
+const char *
+cf_table_name(cf_table t)
+{
+    return table_names[t];
+}
 
 struct cf_store {
     MDB_env *env;

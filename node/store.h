@@ -28,9 +28,13 @@ typedef enum cf_table {
     CF_T_OUTBOX,      /* (origin, seq) -> subjects and pending recipients */
     CF_T_CERTS,       /* (identity key, serial) -> certificate bytes */
     CF_T_REVOKED,     /* identity key -> revocation bytes */
+    CF_T_RECEIPTS,    /* id of a received message -> (origin, seq) of our receipt */
 } cf_table;
 
-#define CF_TABLE_COUNT (CF_T_REVOKED + 1)
+#define CF_TABLE_COUNT (CF_T_RECEIPTS + 1)
+
+/** The table's name in the store ("log", "outbox", ...). */
+const char *cf_table_name(cf_table t);
 
 typedef struct cf_store cf_store;
 typedef struct cf_txn cf_txn;

@@ -100,13 +100,24 @@ eventually 20 "punjab's outbox drains once both acked... NCERT's ack" \
     has punjab '"node":"ncert"' incident show punjab-1
 
 # --- the server goes away mid-run and comes back --------------------------------------------
+cli council directive issue --number 2026-100 --title "Patch now" --province punjab
+expect_rc 0 "the Council issues a directive to punjab"
+eventually 15 "punjab has the directive" has punjab '"number":"2026-100"' directive list
 kill "$nats"
 wait "$nats" 2>/dev/null
 eventually 15 "punjab notices the link is down" has punjab '"connected":false' status
 cli punjab incident report --title "Reported during the outage" --severity high
 expect_rc 0 "a report during an outage is accepted"
+cli punjab ack 2026-100 --analyst "night shift"
+expect_rc 0 "an operator's ack during an outage is accepted"
+expect "the ack waits in punjab's outbox" has punjab '"outbox":[1-9]' status
 start_nats "$PORT"
 eventually 30 "NCERT receives the report made during the outage" has ncert '"id":"punjab-2"' incident list
+# in scope: punjab and lahore-it (a constituent in punjab), which is not running
+eventually 30 "the Council receives the ack made during the outage" \
+    has council '"node":"punjab","role":"provincial","received":"[^"]*","state":"acknowledged"' \
+    directive status 2026-100
+eventually 30 "punjab's outbox drains once receipts are back" has punjab '"outbox":0' status
 
 for pidfile in "$WORK"/ncert.pid "$WORK"/council.pid; do kill "$(cat "$pidfile")" && rm "$pidfile"; done
 kill "$lone"
