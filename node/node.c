@@ -324,17 +324,25 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     cf_envelope env;
     cf_message *m = NULL;
     const cf_cert *signer = NULL;
-    cf_status st = cf_envelope_verify(lm->data, lm->len, &n->limits, &env);
+    cf_status st;
 
     *ignored = false;
     *why = NULL;
+    /* Cheap checks first: the size, then whether we know the signer at all
+     * (decoding the outer envelope only), and only then the signature, so
+     * junk from unknown keys costs no Ed25519 verification. */
+    if (lm->len > n->limits.max_envelope)
+        return CF_E_OVERSIZE;
+    st = cf_envelope_parse_stored(lm->data, lm->len, &env);
+    if (st != CF_OK)
+        return CF_E_MALFORMED;
+    bool known = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
+    cf_envelope_clear(&env);
+    if (!known)
+        return CF_E_UNKNOWN_SIGNER;
+    st = cf_envelope_verify(lm->data, lm->len, &n->limits, &env);
     if (st != CF_OK)
         return st;
-    /* an unknown signer costs no body decoding */
-    if (!cf_trust_find_key(n->keys->trust, env.signer)) {
-        cf_envelope_clear(&env);
-        return CF_E_UNKNOWN_SIGNER;
-    }
     st = cf_message_decode(&env, &n->limits, &m);
     if (st != CF_OK) {
         cf_envelope_clear(&env);
@@ -389,6 +397,25 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         *ignored = true;
         return CF_OK;
     }
+    /* The Council gets an incident from below NCERT only by escalation: a
+     * node that sends it one straight, under the threshold, skips NCERT's
+     * filter (later revisions of an escalated incident are welcome). */
+    if (b->type == CF_MSG_INCIDENT && n->me->role == CF_ROLE_COUNCIL &&
+        b->u.incident.severity < CF_SEVERITY_ESCALATE) {
+        const cf_topo_node *o = cf_topology_find(n->topo, b->header.origin);
+        bool child = o && o->parent_idx == (size_t)(n->me - n->topo->nodes);
+        if (!child) {
+            cf_message *known_inc = NULL;
+            st = cf_state_incident_latest(t, b->u.incident.id, &known_inc);
+            cf_message_free(known_inc);
+            if (st == CF_E_NOT_FOUND) {
+                *why = "an incident under the escalation threshold that did not come by NCERT";
+                return CF_E_UNAUTHORIZED;
+            }
+            if (st != CF_OK)
+                return st;
+        }
+    }
     /* everything but a receipt gets a receipt */
     bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
     st = cf_state_check(t, n->cfg->id, m, why);
@@ -422,8 +449,28 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         if (st != CF_OK)
             return st;
     }
-    /* pass incidents of the subtree up (NCERT: only the severe ones) */
-    if (cf_rule_forward_up(n->topo, n->cfg->id, b)) {
+    /* pass incidents of the subtree up (NCERT: only the severe ones, and
+     * then every later revision of them too, so the Council sees a severe
+     * incident resolved or downgraded) */
+    bool forward = cf_rule_forward_up(n->topo, n->cfg->id, b);
+    if (b->type == CF_MSG_INCIDENT && n->me->parent_idx != SIZE_MAX) {
+        cf_buf fk, fv;
+        cf_buf_init(&fk);
+        cf_buf_init(&fv);
+        st = cf_buf_printf(&fk, "forwarded:%s", b->u.incident.id);
+        if (st == CF_OK && !forward) {
+            st = cf_state_meta_get(t, (const char *)fk.data, &fv);
+            forward = st == CF_OK;
+            st = st == CF_E_NOT_FOUND ? CF_OK : st;
+        } else if (st == CF_OK) {
+            st = cf_state_meta_put(t, (const char *)fk.data, "1", 1);
+        }
+        cf_buf_clear(&fk);
+        cf_buf_clear(&fv);
+        if (st != CF_OK)
+            return st;
+    }
+    if (forward) {
         const cf_topo_node *parent = &n->topo->nodes[n->me->parent_idx];
         cf_strlist subjects = {NULL, 0}, recipients = {NULL, 0};
         cf_buf subj;

@@ -46,6 +46,10 @@ expect "the reporter keeps its copy" has punjab '"id":"punjab-1"' incident list
 cli punjab incident update punjab-1 --status contained --note "domain taken down"
 expect_rc 0 "the owner updates its incident"
 eventually 15 "the Council sees revision 2" has council '"revision":2' incident show punjab-1
+cli punjab incident update punjab-1 --severity low --status resolved --note "false alarm"
+expect_rc 0 "the owner downgrades its incident"
+eventually 15 "the Council sees the downgrade of an incident it was escalated" \
+    has council '"revision":3.*"severity":"low","tlp":"amber","status":"resolved"' incident show punjab-1
 cli ncert incident update punjab-1 --status closed
 expect_rc 1 "NCERT may not update punjab's incident"
 expect_err "^certfed: refused: .*only its owner node may update it" "the refusal says why"
@@ -150,8 +154,17 @@ eventually 15 "NCERT rejects the tasking from its child (2nd unauthorized)" \
 eventually 15 "the Council rejects the non-owner update (2nd unauthorized)" \
     has council '"unauthorized":2' status
 expect "NCERT stored no forged tasking" sh -c "! '$CERTFED_BIN' task list --json --config '$FED/nodes/ncert/node.conf' | grep -q forged-t1"
-expect "the Council keeps punjab-1 contained at revision 2, not closed by NCERT" \
-    has council '"revision":2,"title":"Phishingwaveagainstbankcustomers".*"status":"contained"' incident show punjab-1
+expect "the Council keeps punjab-1 resolved at revision 3, not closed by NCERT" \
+    has council '"revision":3,"title":"Phishingwaveagainstbankcustomers".*"status":"resolved"' incident show punjab-1
+
+# a constituent sending a low-severity incident straight to the Council skips
+# NCERT's filter: refused
+"$CERTFED_INJECT" forge incident pk lahore-it "$FED/nodes/lahore-it/keys/identity.key" \
+    "$WORK/direct.env" lahore-it || bad "forge a direct report"
+"$CERTFED_INJECT" publish "$URL" "$FED/nodes/lahore-it/keys/transport.nk" \
+    certfed.council.in.incident "$WORK/direct.env" || bad "publish the direct report"
+eventually 15 "the Council refuses a low incident that did not come by NCERT" \
+    has council '"unauthorized":3' status
 
 # --- a node restarts with everything it had, and applies nothing twice -------------------
 wait "$capture" || bad "the capture client saw punjab-1 on NCERT's inbox"
@@ -178,7 +191,7 @@ eventually 15 "NCERT sends its stored receipt again for the duplicate" \
 expect "NCERT's own sequence did not move for it (no new message)" has ncert "\"seq\":$(q ncert status | grep -o '"seq":[0-9]*' | cut -d: -f2)" status
 expect "the replay changed nothing" test "$(q ncert incident show punjab-1)" = "$before"
 cli ncert incident list
-expect_out "punjab-1 +2 " "NCERT lists punjab-1 once, at revision 2"
+expect_out "punjab-1 +3 " "NCERT lists punjab-1 once, at revision 3"
 expect "punjab-1 appears once" test "$(printf '%s\n' "$out" | grep -c punjab-1)" = 1
 
 fed_stop
