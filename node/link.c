@@ -37,7 +37,8 @@ struct cf_link {
     /* shared with nats.c's threads, under mu */
     uv_mutex_t mu;
     cf_link_msg *head, *tail;
-    size_t queued;
+    size_t queued, queued_bytes;
+    size_t subs_done;  /* subscriptions nats.c has finished with */
     int state_changes; /* connection events not yet seen by the loop */
     bool nats_closed;  /* nats.c's closed callback ran: no more callbacks */
     atomic_bool connected;
@@ -47,6 +48,7 @@ struct cf_link {
     void (*done)(void *);
     void *done_ctx;
     bool closing;
+    size_t live_subs; /* subscriptions with a completion callback pending */
     int handles_open;
 };
 
@@ -77,7 +79,8 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
     (void)nc;
     (void)sub;
     uv_mutex_lock(&l->mu);
-    if (l->queued < l->opt.max_queue && len >= 0)
+    if (l->queued < l->opt.max_queue && len >= 0 &&
+        l->queued_bytes + (size_t)len <= l->opt.max_queue_bytes)
         m = malloc(sizeof(*m) + (size_t)len + slen + 1);
     if (m) {
         m->next = NULL;
@@ -91,6 +94,7 @@ on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
             l->head = m;
         l->tail = m;
         l->queued++;
+        l->queued_bytes += (size_t)len;
     } else {
         atomic_fetch_add(&l->dropped, 1);
     }
@@ -111,7 +115,19 @@ state_changed(cf_link *l, bool up)
     uv_mutex_unlock(&l->mu);
 }
 
-/* nats.c thread: the last callback nats.c makes for a connection. */
+/* nats.c thread: a subscription's delivery is over; no more on_msg for it. */
+static void
+on_sub_complete(void *arg)
+{
+    cf_link *l = arg;
+
+    uv_mutex_lock(&l->mu);
+    l->subs_done++;
+    uv_async_send(&l->wake);
+    uv_mutex_unlock(&l->mu);
+}
+
+/* nats.c thread: the last connection callback nats.c makes. */
 static void
 on_closed(natsConnection *nc, void *arg)
 {
@@ -162,10 +178,11 @@ on_wake(uv_async_t *h)
     changes = l->state_changes;
     l->state_changes = 0;
     pending = l->head != NULL;
-    bool closed = l->nats_closed;
+    /* free only when nats.c will call us no more: the connection closed and
+     * every subscription's delivery finished */
+    bool closed = l->nats_closed && l->subs_done >= l->live_subs;
     uv_mutex_unlock(&l->mu);
     if (l->done || l->closing) {
-        /* closing: deliver nothing more; free once nats.c is done with us */
         if (closed)
             finish_close(l);
         return;
@@ -265,9 +282,14 @@ try_connect(cf_link *l)
 
     for (size_t i = 0; s == NATS_OK && i < l->n_subs; i++) {
         s = natsConnection_Subscribe(&l->subs[i], l->nc, l->subjects[i], on_msg, l);
-        /* our queue is the buffer that matters; let nats.c hold plenty */
         if (s == NATS_OK)
-            s = natsSubscription_SetPendingLimits(l->subs[i], 1000000, 512 * 1024 * 1024);
+            s = natsSubscription_SetOnCompleteCB(l->subs[i], on_sub_complete, l);
+        if (s == NATS_OK)
+            l->live_subs++;
+        /* nats.c holds what our queue has no room for yet, within bounds;
+         * past them it drops and we count a slow consumer (catch-up's job) */
+        if (s == NATS_OK)
+            s = natsSubscription_SetPendingLimits(l->subs[i], 100000, 64 * 1024 * 1024);
     }
     if (s != NATS_OK && l->nc) {
         for (size_t i = 0; i < l->n_subs; i++) {
@@ -276,6 +298,7 @@ try_connect(cf_link *l)
         }
         natsConnection_Destroy(l->nc);
         l->nc = NULL;
+        l->live_subs = 0;
     }
     return s;
 }
@@ -285,6 +308,11 @@ on_retry(uv_timer_t *t)
 {
     cf_link *l = t->data;
 
+    if (l->closing) {
+        /* nats.c never reported the close done: do not hang the stop */
+        finish_close(l);
+        return;
+    }
     if (try_connect(l) == NATS_OK) {
         uv_timer_stop(&l->retry);
         state_changed(l, true);
@@ -335,16 +363,30 @@ cf_link_publish(cf_link *l, const char *subject, const uint8_t *data, size_t len
 }
 
 cf_link_msg *
-cf_link_take(cf_link *l)
+cf_link_take(cf_link *l, size_t max)
 {
-    cf_link_msg *m;
+    cf_link_msg *first, *last = NULL, *m;
+    size_t n = 0;
 
     uv_mutex_lock(&l->mu);
-    m = l->head;
-    l->head = l->tail = NULL;
-    l->queued = 0;
+    first = l->head;
+    for (m = l->head; m && n < max; m = m->next) {
+        last = m;
+        n++;
+        l->queued_bytes -= m->len;
+    }
+    l->head = m;
+    if (!m)
+        l->tail = NULL;
+    l->queued -= n;
+    if (last)
+        last->next = NULL;
+    /* what is left waits for the next loop turn, so timers and the control
+     * socket get their turn between batches */
+    if (l->head)
+        uv_async_send(&l->wake);
     uv_mutex_unlock(&l->mu);
-    return m;
+    return n ? first : NULL;
 }
 
 uint64_t
@@ -362,7 +404,7 @@ handle_closed(uv_handle_t *h)
 
     if (--l->handles_open > 0)
         return;
-    cf_link_msg *m = cf_link_take(l);
+    cf_link_msg *m = cf_link_take(l, SIZE_MAX);
     while (m) {
         cf_link_msg *next = m->next;
         free(m);
@@ -396,6 +438,8 @@ finish_close(cf_link *l)
 {
     if (l->handles_open != 2 || uv_is_closing((uv_handle_t *)&l->wake))
         return;
+    for (size_t i = 0; i < l->n_subs; i++)
+        natsSubscription_Destroy(l->subs[i]);
     natsConnection_Destroy(l->nc);
     l->nc = NULL;
     natsOptions_Destroy(l->nopts);
@@ -410,13 +454,19 @@ flush_done(uv_work_t *w, int status)
     cf_link *l = w->data;
 
     (void)status;
-    for (size_t i = 0; i < l->n_subs; i++)
-        natsSubscription_Destroy(l->subs[i]);
     l->closing = true;
-    if (l->nc)
+    /* unsubscribe: each subscription's completion callback follows its
+     * last delivery; the subscriptions are destroyed in finish_close */
+    for (size_t i = 0; i < l->n_subs; i++)
+        if (l->subs[i])
+            natsSubscription_Unsubscribe(l->subs[i]);
+    if (l->nc) {
         natsConnection_Close(l->nc); /* on_closed wakes us to finish */
-    else
+        uv_timer_stop(&l->retry);
+        uv_timer_start(&l->retry, on_retry, 10000, 0); /* but never wait forever */
+    } else {
         finish_close(l);
+    }
 }
 
 void

@@ -35,6 +35,7 @@ typedef struct cf_link_options {
     const char *name;         /* shown by the server: the node id */
     const cf_nkey *transport; /* borrowed; must outlive the link */
     size_t max_queue;         /* messages queued for the loop before drops */
+    size_t max_queue_bytes;   /* bytes queued for the loop before drops */
     int retry_ms;             /* between attempts while the server is down */
 } cf_link_options;
 
@@ -53,8 +54,9 @@ bool cf_link_connected(const cf_link *l);
 /** Publish (buffered by nats.c). @return CF_OK, CF_E_UNREACHABLE (not connected), CF_E_IO */
 CF_MUST_CHECK cf_status cf_link_publish(cf_link *l, const char *subject, const uint8_t *data,
                                         size_t len);
-/** Take every queued message, oldest first; free each with free(). */
-cf_link_msg *cf_link_take(cf_link *l);
+/** Take up to max queued messages, oldest first; free each with free(). If
+ * more remain, the loop is woken again for them. */
+cf_link_msg *cf_link_take(cf_link *l, size_t max);
 /** Messages dropped because the queue was full, or by nats.c as a slow consumer. */
 uint64_t cf_link_dropped(const cf_link *l);
 /** The server URL and a short state for status output. */

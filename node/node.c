@@ -499,7 +499,7 @@ static void
 on_messages(void *ctx)
 {
     cf_node *n = ctx;
-    cf_link_msg *msgs = cf_link_take(n->link), *lm;
+    cf_link_msg *msgs = cf_link_take(n->link, CF_BATCH_MAX), *lm;
     effects fx = {NULL, NULL};
     cf_txn *t = NULL;
     int64_t now_ms = cf_clock_now_ms();
@@ -803,7 +803,8 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
         goto fail;
     }
 
-    cf_link_options lo = {n->cfg->nats_url, n->cfg->id, n->keys->transport, 200000, 2000};
+    cf_link_options lo = {n->cfg->nats_url, n->cfg->id,         n->keys->transport,
+                          200000,           CF_QUEUE_BYTES_MAX, 2000};
     cf_link_callbacks cb = {on_messages, on_link_state};
     st = cf_link_new(loop, &lo, &cb, n, &n->link);
     /* our inbox, and the broadcasts of every ancestor */

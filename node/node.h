@@ -26,6 +26,12 @@ typedef struct cf_control cf_control;
 #define CF_RESEND_FIRST_MS 1000
 #define CF_RESEND_MAX_MS 60000
 
+/* Receiving: at most this many envelopes per loop turn (one transaction),
+ * and at most this many bytes waiting for the loop; beyond, nats.c holds
+ * them, and beyond its own bounds they are dropped and counted. */
+#define CF_BATCH_MAX 1000
+#define CF_QUEUE_BYTES_MAX (64 * 1024 * 1024)
+
 typedef struct cf_counters {
     uint64_t received;   /* envelopes taken from the bus */
     uint64_t accepted;   /* verified, allowed and stored */
