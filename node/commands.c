@@ -128,7 +128,7 @@ refused(cf_status st, const char *what, const char *why)
     if (st == CF_E_LIMIT)
         return fail(st, "%s: a field is too long or a list too large", what);
     if (st == CF_E_FULL)
-        return fail(st, "%s: the store is full; nothing was created", what);
+        return fail(st, "%s: %s; nothing was created", what, why ? why : "the store is full");
     return fail(st, "%s failed: %s", what, cf_status_str(st));
 }
 
@@ -208,6 +208,8 @@ cmd_status(cf_node *n, const cJSON *args)
         for (int i = 0; i < CF_TABLE_COUNT; i++)
             cJSON_AddNumberToObject(tables, cf_table_name((cf_table)i), (double)ss.entries[i]);
         cJSON_AddNumberToObject(o, "outbox", (double)ss.entries[CF_T_OUTBOX]);
+        cJSON_AddNumberToObject(o, "outbox_max", (double)n->cfg->outbox_max);
+        cJSON_AddBoolToObject(o, "outbox_full", ss.entries[CF_T_OUTBOX] >= n->cfg->outbox_max);
     }
     return ok(o);
 }
@@ -634,6 +636,22 @@ cmd_directive_issue(cf_node *n, const cJSON *args)
         snprintf(number, sizeof(number), "D-%llu", (unsigned long long)num);
     }
     d->number = number;
+    /* a number and version name one directive: a second one would be
+     * hidden behind the first everywhere */
+    if (st == CF_OK) {
+        cf_txn *t = NULL;
+        cf_message *old = NULL;
+        if (cf_txn_begin(n->store, false, &t) == CF_OK &&
+            cf_state_directive(t, number, &old) == CF_OK &&
+            old->body.u.directive.version >= d->version) {
+            err = fail(CF_E_EXISTS, "directive %s version %u exists; issue version %u to change it",
+                       number, old->body.u.directive.version, old->body.u.directive.version + 1);
+        }
+        cf_message_free(old);
+        cf_txn_abort(t);
+        if (err)
+            goto out;
+    }
     if (st == CF_OK)
         st = cf_node_originate(n, &b, NULL, mid, &why);
     if (st != CF_OK) {

@@ -122,6 +122,16 @@ on_entry(void *user, const char *section, const char *name, const char *value)
             c->max_envelope = (size_t)v;
         return !ls->failed;
     }
+    if (strcmp(section, "limits") == 0 && strcmp(name, "outbox_max") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || *end || value[0] == '-' || v < 1 || v > 100000000ull)
+            fail(ls, "[limits] outbox_max '%s' must be a number from 1 to 100000000", value);
+        else
+            c->outbox_max = (size_t)v;
+        return !ls->failed;
+    }
     if (strcmp(section, "limits") == 0 && strcmp(name, "store_mib") == 0) {
         char *end;
         errno = 0;
@@ -198,6 +208,7 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
     }
     ls.c->max_envelope = CF_DEFAULT_MAX_ENVELOPE;
     ls.c->store_bytes = (size_t)CF_DEFAULT_STORE_MIB << 20;
+    ls.c->outbox_max = CF_DEFAULT_OUTBOX_MAX;
     rc = long_line((const char *)text, len);
     if (rc > 0) {
         fail(&ls, "line %d: line too long (at most %d characters)", rc, MAX_LINE);

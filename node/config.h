@@ -13,6 +13,9 @@
  * store refuses new work and keeps everything it has; restart the node with
  * a larger store_mib to go on. */
 #define CF_DEFAULT_STORE_MIB 4096
+/* The most messages the outbox holds waiting for receipts; past it new
+ * local work is refused (an alarm in the log and in status). */
+#define CF_DEFAULT_OUTBOX_MAX 100000
 
 typedef struct cf_node_config {
     char *path;            /* the config file */
@@ -28,6 +31,7 @@ typedef struct cf_node_config {
     char *nats_url;        /* [nats] url */
     size_t max_envelope;   /* [limits] max_envelope */
     size_t store_bytes;    /* [limits] store_mib: the most the LMDB store may grow to */
+    size_t outbox_max;     /* [limits] outbox_max: messages waiting for receipts */
 } cf_node_config;
 
 /**

@@ -139,6 +139,13 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
 
 static int64_t resend_delay(uint32_t attempts);
 
+/* Is the outbox at its cap? (LMDB keeps the count: no scan.) */
+static bool
+outbox_full(const cf_node *n, cf_txn *t)
+{
+    return cf_txn_count(t, CF_T_OUTBOX) >= n->cfg->outbox_max;
+}
+
 /* ---- originating ----------------------------------------------------------- */
 
 /*
@@ -166,6 +173,17 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, effects *f
     st = cf_rule_originate(n->topo, b, why);
     if (st != CF_OK)
         return st;
+    /* the outbox never grows without bound: past its cap, new work (but
+     * not a receipt, which never waits in it) is refused, loudly */
+    if (b->type != CF_MSG_ACK && outbox_full(n, t)) {
+        if (why)
+            *why = "the outbox is full: recipients have not acknowledged earlier messages";
+        cf_log(CF_LOG_ERROR,
+               "ALARM outbox full (%zu messages waiting for receipts): refusing "
+               "new work until recipients catch up",
+               n->cfg->outbox_max);
+        return CF_E_FULL;
+    }
     cf_buf_init(&body);
     cf_buf_init(&wire);
     st = cf_body_encode(b, &n->limits, &body);
@@ -605,6 +623,29 @@ typedef struct flush_ctx {
     size_t n_keys;
 } flush_ctx;
 
+/* Note an entry to reschedule (after `attempts` sends) or to forget. */
+static cf_status
+remember_sent(flush_ctx *c, const cf_logkey *key, uint32_t attempts, bool forget)
+{
+    cf_logkey *k = realloc(c->keys, (c->n_keys + 1) * sizeof(*k));
+    uint32_t *a = k ? realloc(c->attempts, (c->n_keys + 1) * sizeof(*a)) : NULL;
+    bool *f = a ? realloc(c->forget, (c->n_keys + 1) * sizeof(*f)) : NULL;
+
+    if (k)
+        c->keys = k;
+    if (a)
+        c->attempts = a;
+    if (f)
+        c->forget = f;
+    if (!k || !a || !f)
+        return CF_E_NOMEM;
+    c->keys[c->n_keys] = *key;
+    c->attempts[c->n_keys] = attempts;
+    c->forget[c->n_keys] = forget;
+    c->n_keys++;
+    return CF_OK;
+}
+
 static cf_status
 flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
 {
@@ -616,6 +657,19 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
     st = cf_txn_get(c->t, CF_T_LOG, key->k, key->len, &c->wire);
     if (st != CF_OK)
         return CF_OK; /* nothing to send for it */
+    /* an expired message is refused by every receiver: stop sending it */
+    cf_envelope env;
+    cf_message *m = NULL;
+    bool expired = false;
+    if (cf_envelope_parse_stored(c->wire.data, c->wire.len, &env) == CF_OK) {
+        if (cf_message_decode(&env, NULL, &m) == CF_OK)
+            expired = m->body.header.expires_ms && m->body.header.expires_ms <= c->now_ms;
+        else
+            cf_envelope_clear(&env);
+        cf_message_free(m);
+    }
+    if (expired)
+        return remember_sent(c, key, 0, true);
     /* A broadcast that some recipients have not acked goes again only to
      * them, in their inboxes: the others already have it. */
     bool targeted = e->pending.n > 0 && e->attempts > 0 && !c->all;
@@ -649,22 +703,7 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
         c->sent++;
         c->n->counters.published++;
     }
-    cf_logkey *k = realloc(c->keys, (c->n_keys + 1) * sizeof(*k));
-    uint32_t *a = k ? realloc(c->attempts, (c->n_keys + 1) * sizeof(*a)) : NULL;
-    bool *f = a ? realloc(c->forget, (c->n_keys + 1) * sizeof(*f)) : NULL;
-    if (k)
-        c->keys = k;
-    if (a)
-        c->attempts = a;
-    if (f)
-        c->forget = f;
-    if (!k || !a || !f)
-        return CF_E_NOMEM;
-    c->keys[c->n_keys] = *key;
-    c->attempts[c->n_keys] = e->attempts + 1;
-    c->forget[c->n_keys] = e->pending.n == 0;
-    c->n_keys++;
-    return CF_OK;
+    return remember_sent(c, key, e->attempts + 1, e->pending.n == 0);
 }
 
 static void

@@ -30,6 +30,7 @@ typedef struct cf_control cf_control;
  * and at most this many bytes waiting for the loop; beyond, nats.c holds
  * them, and beyond its own bounds they are dropped and counted. */
 #define CF_BATCH_MAX 1000
+
 #define CF_QUEUE_BYTES_MAX (64 * 1024 * 1024)
 
 typedef struct cf_counters {

@@ -211,6 +211,14 @@ cf_txn_get(cf_txn *t, cf_table table, const void *key, size_t klen, cf_buf *out)
     return cf_buf_append(out, v.mv_data, v.mv_size);
 }
 
+size_t
+cf_txn_count(cf_txn *t, cf_table table)
+{
+    MDB_stat st;
+
+    return mdb_stat(t->txn, t->s->dbi[table], &st) == 0 ? st.ms_entries : 0;
+}
+
 cf_status
 cf_txn_del(cf_txn *t, cf_table table, const void *key, size_t klen)
 {

@@ -80,6 +80,8 @@ CF_MUST_CHECK cf_status cf_txn_put(cf_txn *t, cf_table table, const void *key, s
  */
 CF_MUST_CHECK cf_status cf_txn_get(cf_txn *t, cf_table table, const void *key, size_t klen,
                                    cf_buf *out);
+/** The number of entries of a table as this transaction sees them. */
+size_t cf_txn_count(cf_txn *t, cf_table table);
 /** @return CF_OK, CF_E_NOT_FOUND, CF_E_IO */
 CF_MUST_CHECK cf_status cf_txn_del(cf_txn *t, cf_table table, const void *key, size_t klen);
 

@@ -53,8 +53,11 @@ cli_status(int argc, char **argv)
         printf("messages    %.0f received, %.0f accepted, %.0f not for this node, %.0f rejected\n",
                num(k, "received"), num(k, "accepted"), num(k, "ignored"), num(k, "rejected_total"));
         cJSON_ArrayForEach(x, rej) printf("  rejected  %-18s %.0f\n", x->string, x->valuedouble);
-        printf("sent        %.0f originated, %.0f published; outbox %.0f waiting\n",
-               num(k, "originated"), num(k, "published"), num(r, "outbox"));
+        printf("sent        %.0f originated, %.0f published; outbox %.0f waiting (of %.0f)%s\n",
+               num(k, "originated"), num(k, "published"), num(r, "outbox"), num(r, "outbox_max"),
+               cJSON_IsTrue(cJSON_GetObjectItem(r, "outbox_full"))
+                   ? "  ALARM: OUTBOX FULL, new work is refused"
+                   : "");
         printf("store       %.1f MiB used of %.0f MiB\n", num(st, "used_bytes") / 1048576.0,
                num(st, "map_size") / 1048576.0);
     }

@@ -86,6 +86,9 @@ expect_rc 1 "a provincial CERT may not issue a directive"
 expect_err "^certfed: refused: only the Council issues national directives" "the refusal says why"
 cli council directive issue --number 2026-007 --title "Patch the mail gateways" --sector banking
 expect_rc 0 "the Council issues a directive to the banking sector"
+cli council directive issue --number 2026-007 --title "Something else"
+expect_rc 1 "the same number and version cannot be issued twice"
+expect_err "directive 2026-007 version 1 exists; issue version 2" "says which version to issue"
 eventually 15 "banking receives the sector directive" has banking '"number":"2026-007"' directive list
 eventually 15 "state-bank (in banking's sector) receives it" has state-bank '"number":"2026-007"' directive list
 eventually 15 "both sector receipts are back" has council '"in_scope":2,"received":2' directive status 2026-007

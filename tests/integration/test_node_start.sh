@@ -119,10 +119,42 @@ eventually 30 "the Council receives the ack made during the outage" \
     directive status 2026-100
 eventually 30 "punjab's outbox drains once receipts are back" has punjab '"outbox":0' status
 
+# lahore-it (in scope, never started) keeps 2026-100 in the Council's outbox;
+# a directive that expires leaves it once expired, received or not
+expect "the Council waits for lahore-it's receipt of 2026-100" has council '"outbox":1,' status
+expires=$(($(date +%s%3N) + 3000))
+cli council directive issue --number 2026-101 --title "Short-lived" --province punjab \
+    --expires "$expires"
+expect_rc 0 "the Council issues a directive that expires in 3 s"
+expect "it waits in the outbox too" has council '"outbox":2,' status
+eventually 20 "the expired directive leaves the Council's outbox" has council '"outbox":1,' status
+
 for pidfile in "$WORK"/ncert.pid "$WORK"/council.pid; do kill "$(cat "$pidfile")" && rm "$pidfile"; done
 kill "$lone"
 wait "$lone"
 expect "punjab stops cleanly on SIGTERM" test $? -eq 0
+lone=""
+
+# --- a full outbox refuses new work with a clear error and an alarm ------------------------
+B="$FED/nodes/balochistan"
+sed -i 's/^max_envelope = .*/&\noutbox_max = 2/' "$B/node.conf"
+"$CERTFEDD_BIN" --config "$B/node.conf" --nats-url "nats://127.0.0.1:1" >"$WORK/baloch.log" 2>&1 &
+lone=$!
+eventually 15 "balochistan answers, offline" has balochistan '"connected":false' status
+cli balochistan incident report --title "first"
+expect_rc 0 "first report waits in the outbox"
+cli balochistan incident report --title "second"
+expect_rc 0 "second report waits in the outbox"
+cli balochistan incident report --title "third"
+expect_rc 1 "a third report finds the outbox full"
+expect_err "^certfed: incident report: the outbox is full: .*nothing was created" "says so"
+expect "status shows the alarm" has balochistan '"outbox":2,"outbox_max":2,"outbox_full":true' status
+cli balochistan status
+expect_out "ALARM: OUTBOX FULL" "and the text status says it plainly"
+expect "the log has the alarm" grep -q "ALARM outbox full" "$WORK/baloch.log"
+expect "nothing was lost" test "$(q balochistan incident list | grep -o '"id":"balochistan-[0-9]*"' | wc -l)" -eq 2
+kill "$lone"
+wait "$lone"
 lone=""
 
 # --- a full store refuses new work with a clear error and loses nothing -----------------
