@@ -87,8 +87,7 @@ CF_MUST_CHECK cf_status cf_strlist_add(cf_strlist *l, const char *s);
  * @return CF_OK, CF_E_UNAUTHORIZED, CF_E_MALFORMED (a body missing what its
  *         type needs, e.g. a tasking with no assignee)
  */
-CF_MUST_CHECK cf_status cf_rule_originate(const cf_topology *t, const cf_body *b,
-                                          const char **why);
+CF_MUST_CHECK cf_status cf_rule_originate(const cf_topology *t, const cf_body *b, const char **why);
 
 /**
  * May node self accept this body, which cf_rule_originate allowed? Incidents
@@ -133,7 +132,6 @@ CF_MUST_CHECK cf_status cf_subject_inbox(const char *path, int type, cf_buf *out
 CF_MUST_CHECK cf_status cf_subject_down(const char *path, int type, cf_buf *out);
 
 /* ---- transport permissions ------------------------------------------------ */
-
 
 /**
  * The subjects a node's transport key may publish to and subscribe to: it

@@ -293,8 +293,7 @@ void cf_envelope_clear(cf_envelope *env);
  * bytes from the network.
  * @return CF_OK, CF_E_MALFORMED, CF_E_NOMEM
  */
-CF_MUST_CHECK cf_status cf_envelope_parse_stored(const uint8_t *wire, size_t len,
-                                                 cf_envelope *out);
+CF_MUST_CHECK cf_status cf_envelope_parse_stored(const uint8_t *wire, size_t len, cf_envelope *out);
 
 /** The message id of a body: BLAKE2b-256 of the domain-separated bytes. */
 void cf_message_id(cf_msg_type type, const uint8_t *body, size_t body_len, uint8_t out[CF_ID_LEN]);
