@@ -312,3 +312,47 @@ out:
     cf_buf_clear(&in);
     return rc;
 }
+
+int
+cli_run_sub(int argc, char **argv, const cli_sub *subs, size_t n_subs, const char *usage)
+{
+    const char *word = argc > 1 ? argv[1] : "";
+    const cli_sub *sub = NULL;
+    cli_common c;
+    cJSON *args, *r = NULL;
+    int rc;
+
+    if (strcmp(word, "--help") == 0) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < n_subs; i++)
+        if (strcmp(word, subs[i].name) == 0)
+            sub = &subs[i];
+    if (!sub)
+        return cli_usage(usage, "unknown or missing subcommand of %s", argv[0]);
+    args = cJSON_CreateObject();
+    rc = cli_parse(argc - 1, argv + 1, sub->opts, sub->n_opts, usage, args, &c);
+    if (rc == CLI_OK && c.n_positional != (sub->pos_key ? 1 : 0))
+        rc = cli_usage(usage,
+                       sub->pos_key ? "%s %s takes one argument (%s)"
+                                    : "%s %s takes no arguments, only options%.0s",
+                       argv[0], sub->name, sub->pos_key ? sub->pos_key : "");
+    if (rc == CLI_OK && sub->required && !cJSON_GetObjectItemCaseSensitive(args, sub->required))
+        rc = cli_usage(usage, "%s %s needs its %s", argv[0], sub->name, sub->required);
+    if (rc != CLI_OK) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (sub->pos_key)
+        cJSON_AddStringToObject(args, sub->pos_key, c.positional[0]);
+    rc = cli_request(&c, sub->cmd, args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    if (c.json)
+        cli_show_json(r);
+    else
+        sub->print(r);
+    cJSON_Delete(r);
+    return CLI_OK;
+}

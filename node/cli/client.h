@@ -50,6 +50,25 @@ int cli_parse(int argc, char **argv, const cli_opt *specs, size_t n_specs, const
  */
 int cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_result);
 
+/* One subcommand of a node command ("incident report"): its request, its
+ * options, the name of its one positional argument (or NULL), the options
+ * it cannot do without, and how to print its result as text. */
+typedef struct cli_sub {
+    const char *name;
+    const char *cmd;
+    const cli_opt *opts;
+    size_t n_opts;
+    const char *pos_key;  /* the args key of the positional argument, or NULL */
+    const char *required; /* an args key that must be given, or NULL */
+    void (*print)(const cJSON *result);
+} cli_sub;
+
+/**
+ * Run "GROUP SUB [options]": pick SUB from subs, parse, check, send, and
+ * print the result (as JSON with --json). argv[0] is the group's word.
+ */
+int cli_run_sub(int argc, char **argv, const cli_sub *subs, size_t n_subs, const char *usage);
+
 /** Print a result as JSON (for --json). */
 void cli_show_json(const cJSON *result);
 /** A string member or "" (for printing). */

@@ -81,58 +81,24 @@ print_list(const cJSON *r)
                cli_s(d, "severity"), cli_s(d, "issued"), cli_s(d, "title"));
 }
 
+static void
+print_issued(const cJSON *r)
+{
+    printf("directive %s v%.0f signed, stored and sent to every node in scope\n",
+           cli_s(r, "number"), cJSON_GetObjectItem(r, "version")->valuedouble);
+}
+
 int
 cli_directive(int argc, char **argv)
 {
-    const char *sub = argc > 1 ? argv[1] : "";
-    const cli_opt *opts = NULL;
-    size_t n_opts = 0;
-    const char *cmd;
-    int want_pos = 0;
-    cli_common c;
-    cJSON *args, *r = NULL;
-    int rc;
+    static const cli_sub subs[] = {
+        {"issue", "directive.issue", issue_opts, CF_ARRAY_LEN(issue_opts), NULL, "title",
+         print_issued},
+        {"list", "directive.list", NULL, 0, NULL, NULL, print_list},
+        {"status", "directive.status", NULL, 0, "number", NULL, print_status},
+    };
 
-    if (strcmp(sub, "issue") == 0) {
-        opts = issue_opts, n_opts = CF_ARRAY_LEN(issue_opts), cmd = "directive.issue";
-    } else if (strcmp(sub, "list") == 0) {
-        cmd = "directive.list";
-    } else if (strcmp(sub, "status") == 0) {
-        cmd = "directive.status";
-        want_pos = 1;
-    } else if (strcmp(sub, "--help") == 0) {
-        fputs(usage_text, stdout);
-        return CLI_OK;
-    } else {
-        return cli_usage(usage_text, "directive needs issue, list or status");
-    }
-    args = cJSON_CreateObject();
-    rc = cli_parse(argc - 1, argv + 1, opts, n_opts, usage_text, args, &c);
-    if (rc == CLI_OK && c.n_positional != want_pos)
-        rc = cli_usage(usage_text,
-                       want_pos ? "directive %s takes one directive number"
-                                : "directive %s takes no arguments, only options",
-                       sub);
-    if (rc != CLI_OK) {
-        cJSON_Delete(args);
-        return rc < 0 ? CLI_OK : rc;
-    }
-    if (want_pos)
-        cJSON_AddStringToObject(args, "number", c.positional[0]);
-    rc = cli_request(&c, cmd, args, &r);
-    if (rc != CLI_OK)
-        return rc;
-    if (c.json)
-        cli_show_json(r);
-    else if (strcmp(sub, "list") == 0)
-        print_list(r);
-    else if (strcmp(sub, "status") == 0)
-        print_status(r);
-    else
-        printf("directive %s v%.0f signed, stored and sent to every node in scope\n",
-               cli_s(r, "number"), cJSON_GetObjectItem(r, "version")->valuedouble);
-    cJSON_Delete(r);
-    return CLI_OK;
+    return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), usage_text);
 }
 
 int

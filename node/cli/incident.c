@@ -89,62 +89,27 @@ print_show(const cJSON *r)
         printf("  %-14s since %s\n", cli_s(x, "node"), cli_s(x, "since"));
 }
 
+static void
+print_done(const cJSON *r)
+{
+    printf("incident %s revision %.0f signed and stored%s\n", cli_s(r, "id"),
+           cJSON_GetObjectItem(r, "revision")->valuedouble,
+           cJSON_IsFalse(cJSON_GetObjectItem(r, "sent"))
+               ? "; the node is offline: it is sent when the link returns"
+               : "");
+}
+
 int
 cli_incident(int argc, char **argv)
 {
-    const char *sub = argc > 1 ? argv[1] : "";
-    const cli_opt *opts = NULL;
-    size_t n_opts = 0;
-    const char *cmd;
-    int want_pos = 0;
-    cli_common c;
-    cJSON *args, *r = NULL;
-    int rc;
+    static const cli_sub subs[] = {
+        {"report", "incident.report", report_opts, CF_ARRAY_LEN(report_opts), NULL, "title",
+         print_done},
+        {"update", "incident.update", update_opts, CF_ARRAY_LEN(update_opts), "id", NULL,
+         print_done},
+        {"list", "incident.list", list_opts, CF_ARRAY_LEN(list_opts), NULL, NULL, print_list},
+        {"show", "incident.show", NULL, 0, "id", NULL, print_show},
+    };
 
-    if (strcmp(sub, "report") == 0) {
-        opts = report_opts, n_opts = CF_ARRAY_LEN(report_opts), cmd = "incident.report";
-    } else if (strcmp(sub, "update") == 0) {
-        opts = update_opts, n_opts = CF_ARRAY_LEN(update_opts), cmd = "incident.update";
-        want_pos = 1;
-    } else if (strcmp(sub, "list") == 0) {
-        opts = list_opts, n_opts = CF_ARRAY_LEN(list_opts), cmd = "incident.list";
-    } else if (strcmp(sub, "show") == 0) {
-        cmd = "incident.show";
-        want_pos = 1;
-    } else if (strcmp(sub, "--help") == 0) {
-        fputs(usage_text, stdout);
-        return CLI_OK;
-    } else {
-        return cli_usage(usage_text, "incident needs report, update, list or show");
-    }
-    args = cJSON_CreateObject();
-    rc = cli_parse(argc - 1, argv + 1, opts, n_opts, usage_text, args, &c);
-    if (rc == CLI_OK && c.n_positional != want_pos)
-        rc = cli_usage(usage_text,
-                       want_pos ? "incident %s takes one incident id"
-                                : "incident %s takes no arguments, only options",
-                       sub);
-    if (rc != CLI_OK) {
-        cJSON_Delete(args);
-        return rc < 0 ? CLI_OK : rc;
-    }
-    if (want_pos)
-        cJSON_AddStringToObject(args, "id", c.positional[0]);
-    rc = cli_request(&c, cmd, args, &r);
-    if (rc != CLI_OK)
-        return rc;
-    if (c.json)
-        cli_show_json(r);
-    else if (strcmp(sub, "list") == 0)
-        print_list(r);
-    else if (strcmp(sub, "show") == 0)
-        print_show(r);
-    else
-        printf("incident %s revision %.0f signed and stored%s\n", cli_s(r, "id"),
-               cJSON_GetObjectItem(r, "revision")->valuedouble,
-               cJSON_IsFalse(cJSON_GetObjectItem(r, "sent"))
-                   ? "; the node is offline: it is sent when the link returns"
-                   : "");
-    cJSON_Delete(r);
-    return CLI_OK;
+    return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), usage_text);
 }

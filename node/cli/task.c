@@ -53,59 +53,28 @@ print_list(const cJSON *r)
     }
 }
 
+static void
+print_assigned(const cJSON *r)
+{
+    printf("tasking %s signed and stored\n", cli_s(r, "id"));
+}
+
+static void
+print_updated(const cJSON *r)
+{
+    printf("tasking %s: %s, signed and stored\n", cli_s(r, "id"), cli_s(r, "state"));
+}
+
 int
 cli_task(int argc, char **argv)
 {
-    const char *sub = argc > 1 ? argv[1] : "";
-    const cli_opt *opts = NULL;
-    size_t n_opts = 0;
-    const char *cmd;
-    int want_pos = 0;
-    cli_common c;
-    cJSON *args, *r = NULL;
-    int rc;
+    static const cli_sub subs[] = {
+        {"assign", "task.assign", assign_opts, CF_ARRAY_LEN(assign_opts), NULL, "assignees",
+         print_assigned},
+        {"update", "task.update", update_opts, CF_ARRAY_LEN(update_opts), "id", "state",
+         print_updated},
+        {"list", "task.list", NULL, 0, NULL, NULL, print_list},
+    };
 
-    if (strcmp(sub, "assign") == 0) {
-        opts = assign_opts, n_opts = CF_ARRAY_LEN(assign_opts), cmd = "task.assign";
-    } else if (strcmp(sub, "update") == 0) {
-        opts = update_opts, n_opts = CF_ARRAY_LEN(update_opts), cmd = "task.update";
-        want_pos = 1;
-    } else if (strcmp(sub, "list") == 0) {
-        cmd = "task.list";
-    } else if (strcmp(sub, "--help") == 0) {
-        fputs(usage_text, stdout);
-        return CLI_OK;
-    } else {
-        return cli_usage(usage_text, "task needs assign, update or list");
-    }
-    args = cJSON_CreateObject();
-    rc = cli_parse(argc - 1, argv + 1, opts, n_opts, usage_text, args, &c);
-    if (rc == CLI_OK && c.n_positional != want_pos)
-        rc = cli_usage(usage_text,
-                       want_pos ? "task %s takes one tasking id"
-                                : "task %s takes no arguments, only options",
-                       sub);
-    if (rc == CLI_OK && strcmp(sub, "assign") == 0 && !cJSON_GetObjectItem(args, "assignees"))
-        rc = cli_usage(usage_text, "task assign needs --to");
-    if (rc == CLI_OK && strcmp(sub, "update") == 0 && !cJSON_GetObjectItem(args, "state"))
-        rc = cli_usage(usage_text, "task update needs --state");
-    if (rc != CLI_OK) {
-        cJSON_Delete(args);
-        return rc < 0 ? CLI_OK : rc;
-    }
-    if (want_pos)
-        cJSON_AddStringToObject(args, "id", c.positional[0]);
-    rc = cli_request(&c, cmd, args, &r);
-    if (rc != CLI_OK)
-        return rc;
-    if (c.json)
-        cli_show_json(r);
-    else if (strcmp(sub, "list") == 0)
-        print_list(r);
-    else if (strcmp(sub, "assign") == 0)
-        printf("tasking %s signed and stored\n", cli_s(r, "id"));
-    else
-        printf("tasking %s: %s, signed and stored\n", cli_s(r, "id"), cli_s(r, "state"));
-    cJSON_Delete(r);
-    return CLI_OK;
+    return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), usage_text);
 }
