@@ -22,8 +22,6 @@
 typedef struct effect {
     struct effect *next;
     char *subject;
-    bool relay;        /* a forward: its outbox entry goes once it is sent */
-    cf_logkey relayed; /* that entry's key */
     size_t len;
     uint8_t data[];
 } effect;
@@ -41,7 +39,6 @@ effects_add(effects *fx, const char *subject, const uint8_t *data, size_t len)
     if (!e)
         return CF_E_NOMEM;
     e->next = NULL;
-    e->relay = false;
     e->len = len;
     memcpy(e->data, data, len);
     e->subject = (char *)e->data + len;
@@ -70,22 +67,11 @@ effects_clear(effects *fx)
 static void
 publish_effects(cf_node *n, effects *fx)
 {
-    cf_txn *t = NULL;
-
     for (effect *e = fx->head; e; e = e->next) {
-        if (cf_link_publish(n->link, e->subject, e->data, e->len) != CF_OK)
-            continue; /* not connected: the outbox holds what must go */
-        n->counters.published++;
-        /* a forward waits for no ack of its own: once sent it is done */
-        if (e->relay && (t || cf_txn_begin(n->store, true, &t) == CF_OK) &&
-            cf_state_outbox_del(t, &e->relayed) != CF_OK) {
-            cf_txn_abort(t);
-            t = NULL;
-        }
+        if (cf_link_publish(n->link, e->subject, e->data, e->len) == CF_OK)
+            n->counters.published++;
+        /* not connected: the outbox holds what must reach its recipients */
     }
-    if (t && cf_txn_commit(t) != CF_OK)
-        cf_log(CF_LOG_WARN, "could not clear sent forwards from the outbox; they are sent "
-                            "again on the next reconnect and count as duplicates there");
     effects_clear(fx);
 }
 
@@ -304,11 +290,34 @@ store_error(cf_status st)
     return st == CF_E_IO || st == CF_E_FULL || st == CF_E_NOMEM;
 }
 
-/* Publish (after the commit) the receipt this node already sent for m. */
+/*
+ * Messages come up the tree only (incidents), so one that did not come
+ * from our own child was forwarded to us by the child on the way to its
+ * origin: that relay waits for our receipt too. NULL when origin is our
+ * child (or not below us).
+ */
+static const cf_topo_node *
+relaying_child(const cf_node *n, const char *origin)
+{
+    const cf_topo_node *o = cf_topology_find(n->topo, origin);
+    size_t me = (size_t)(n->me - n->topo->nodes);
+
+    if (!o || o->parent_idx == me || !cf_topology_is_ancestor(n->topo, n->me, o))
+        return NULL;
+    while (o->parent_idx != SIZE_MAX && o->parent_idx != me)
+        o = &n->topo->nodes[o->parent_idx];
+    return o->parent_idx == me ? o : NULL;
+}
+
+/* Publish (after the commit) our stored receipt for m to its origin, or
+ * only to the relay that forwarded it. */
 static cf_status
-resend_receipt(cf_node *n, cf_txn *t, const cf_message *m, effects *fx)
+publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, effects *fx)
 {
     const cf_topo_node *origin = cf_topology_find(n->topo, m->body.header.origin);
+    /* only incidents are forwarded up the tree */
+    const cf_topo_node *relay =
+        m->body.type == CF_MSG_INCIDENT ? relaying_child(n, m->body.header.origin) : NULL;
     cf_buf key, wire, subj;
     cf_status st;
 
@@ -320,14 +329,42 @@ resend_receipt(cf_node *n, cf_txn *t, const cf_message *m, effects *fx)
     st = cf_txn_get(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, &key);
     if (st == CF_OK)
         st = cf_txn_get(t, CF_T_LOG, key.data, key.len, &wire);
-    if (st == CF_OK)
+    if (st == CF_OK && to_origin)
         st = cf_subject_inbox(origin->path, CF_MSG_ACK, &subj);
-    if (st == CF_OK)
+    if (st == CF_OK && to_origin)
+        st = effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+    subj.len = 0;
+    if (st == CF_OK && relay)
+        st = cf_subject_inbox(relay->path, CF_MSG_ACK, &subj);
+    if (st == CF_OK && relay)
         st = effects_add(fx, (const char *)subj.data, wire.data, wire.len);
     cf_buf_clear(&key);
     cf_buf_clear(&wire);
     cf_buf_clear(&subj);
     return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+/*
+ * A receipt for a message we forwarded: the acked message is in our log,
+ * comes from below us, and the receipt from above us. It clears our relay
+ * outbox entry; it is not a receipt for something we originated.
+ */
+static bool
+is_relay_receipt(cf_node *n, cf_txn *t, const cf_message *m)
+{
+    const cf_topo_node *acker = cf_topology_find(n->topo, m->body.header.origin);
+    cf_message *orig = NULL;
+    bool yes = false;
+
+    if (m->body.type != CF_MSG_ACK || m->body.u.ack.state != 1 || !acker ||
+        !cf_topology_is_ancestor(n->topo, acker, n->me))
+        return false;
+    if (cf_state_load_id(t, m->body.u.ack.message_id, &orig) == CF_OK) {
+        const cf_topo_node *o = cf_topology_find(n->topo, orig->body.header.origin);
+        yes = o && cf_topology_is_ancestor(n->topo, n->me, o);
+    }
+    cf_message_free(orig);
+    return yes;
 }
 
 /*
@@ -436,13 +473,13 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     }
     /* everything but a receipt gets a receipt */
     bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
-    st = cf_state_check(t, n->cfg->id, m, why);
+    st = is_relay_receipt(n, t, m) ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
     if (st == CF_OK)
         st = cf_state_record(t, m, lm->data, lm->len);
     if (st == CF_E_DUPLICATE && receipted) {
         /* the origin sends again because our receipt never reached it:
          * send the same receipt again, and nothing else happens */
-        cf_status rs = resend_receipt(n, t, m, fx);
+        cf_status rs = publish_receipt(n, t, m, true, fx);
         return store_error(rs) ? rs : CF_E_DUPLICATE;
     }
     if (st == CF_OK)
@@ -464,6 +501,9 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         cf_logkey rk;
         cf_logkey_make(n->cfg->id, n->pending_seq, &rk);
         st = cf_txn_put(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, rk.k, rk.len, false);
+        /* the relay that forwarded it waits for this receipt as well */
+        if (st == CF_OK)
+            st = publish_receipt(n, t, m, false, fx);
         if (st != CF_OK)
             return st;
     }
@@ -498,15 +538,14 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         if (st == CF_OK)
             st = cf_strlist_add(&subjects, (const char *)subj.data);
         cf_logkey_make(b->header.origin, b->header.seq, &key);
-        /* kept until sent: a relay waits for no ack of its own */
+        /* kept and resent until the parent's receipt comes back to us */
         if (st == CF_OK)
-            st = cf_state_outbox_put(t, &key, &subjects, &recipients, 0);
+            st = cf_strlist_add(&recipients, parent->id);
+        if (st == CF_OK)
+            st = cf_state_outbox_put(t, &key, &subjects, &recipients, now_ms + resend_delay(1));
         if (st == CF_OK)
             st = effects_add(fx, (const char *)subj.data, lm->data, lm->len);
-        if (st == CF_OK) {
-            fx->tail->relay = true;
-            fx->tail->relayed = key;
-        }
+        cf_strlist_clear(&recipients);
         cf_strlist_clear(&subjects);
         cf_buf_clear(&subj);
     }
@@ -617,7 +656,8 @@ typedef struct flush_ctx {
     int64_t now_ms;
     cf_buf wire;
     size_t sent;
-    cf_logkey *keys; /* entries sent: forwards to forget, others to reschedule */
+    cf_logkey *keys; /* entries sent: to reschedule, or (expired, or without
+                      * recipients, as forwards made by older versions) to forget */
     uint32_t *attempts;
     bool *forget;
     size_t n_keys;

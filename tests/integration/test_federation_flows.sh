@@ -54,6 +54,22 @@ cli ncert incident update punjab-1 --status closed
 expect_rc 1 "NCERT may not update punjab's incident"
 expect_err "^certfed: refused: .*only its owner node may update it" "the refusal says why"
 
+# an escalation survives the Council being down: NCERT keeps the forward
+# until the Council's receipt comes back to it
+kill -TERM "$(cat "$FED/run/council.pid")"
+eventually 15 "the Council stops" sh -c "! kill -0 $(cat "$FED/run/council.pid") 2>/dev/null"
+cli punjab incident report --title "Ransomware at the provincial treasury" --severity severe
+expect_rc 0 "punjab reports a severe incident while the Council is down"
+eventually 15 "NCERT holds punjab-2" has ncert '"id":"punjab-2"' incident list
+expect "NCERT keeps the forward in its outbox" has ncert '"outbox":1,' status
+"$CERTFEDD_BIN" --config "$FED/nodes/council/node.conf" --nats-url "$URL" \
+    </dev/null >>"$FED/logs/council.log" 2>&1 &
+echo $! >"$FED/run/council.pid"
+eventually 60 "the Council gets punjab-2 once it is back" has council '"id":"punjab-2"' incident list
+eventually 15 "the Council's receipt clears NCERT's forward" has ncert '"outbox":0,' status
+eventually 15 "punjab learns the Council holds punjab-2" \
+    has punjab '"node":"council"' incident show punjab-2
+
 # --- taskings go down; statuses come back ------------------------------------------
 cli ncert task assign --to banking,state-bank --kind block --instructions "block evil.example" \
     --incident punjab-1 --due +2h
@@ -195,7 +211,7 @@ expect "NCERT's own sequence did not move for it (no new message)" has ncert "\"
 expect "the replay changed nothing" test "$(q ncert incident show punjab-1)" = "$before"
 cli ncert incident list
 expect_out "punjab-1 +3 " "NCERT lists punjab-1 once, at revision 3"
-expect "punjab-1 appears once" test "$(printf '%s\n' "$out" | grep -c punjab-1)" = 1
+expect "punjab-1 appears once" test "$(printf '%s\n' "$out" | grep -c 'punjab-1 ')" = 1
 
 fed_stop
 expect "no certfedd of this test is left" sh -c "! pgrep -f '[c]ertfedd --config $FED/' >/dev/null"
