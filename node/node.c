@@ -389,8 +389,14 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     if (lm->len > n->limits.max_envelope)
         return CF_E_OVERSIZE;
     st = cf_envelope_parse_stored(lm->data, lm->len, &env);
-    if (st != CF_OK)
-        return CF_E_MALFORMED;
+    if (st != CF_OK) {
+        /* the precise reason (unsigned, wrong type, ...): found before any
+         * signature check, so it costs no verification either */
+        st = cf_envelope_verify(lm->data, lm->len, &n->limits, &env);
+        if (st == CF_OK)
+            cf_envelope_clear(&env);
+        return st == CF_OK ? CF_E_MALFORMED : st;
+    }
     bool known = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
     cf_envelope_clear(&env);
     if (!known)
