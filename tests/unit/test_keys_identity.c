@@ -4,6 +4,7 @@
  * sealing, NATS nkeys against published test vectors, public key files.
  */
 #include "check.h"
+#include "harness/harness.h"
 #include "keys/keys.h"
 
 #include <dirent.h>
@@ -41,45 +42,14 @@ static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static char *
 make_tmpdir(void)
 {
-    const char *base = getenv("TMPDIR");
-    char *dir;
-    size_t n;
-
-    if (!base || !base[0])
-        base = "/tmp";
-    n = strlen(base) + 32;
-    dir = malloc(n);
-    if (!dir)
-        return NULL;
-    snprintf(dir, n, "%s/test_keys_identity.XXXXXX", base);
-    if (!mkdtemp(dir)) {
-        free(dir);
-        return NULL;
-    }
-    return dir;
+    return h_tmpdir("keys-identity");
 }
 
 /* Remove a flat temporary directory and everything in it. */
 static void
 remove_tmpdir(char *dir)
 {
-    DIR *d;
-    struct dirent *e;
-
-    if (!dir)
-        return;
-    d = opendir(dir);
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = cf_path_join(dir, e->d_name);
-        if (p)
-            unlink(p);
-        free(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
+    h_rmtree(dir);
     free(dir);
 }
 

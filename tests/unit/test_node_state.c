@@ -4,12 +4,12 @@
  * tables and queries; the store-side checks; the outbox; meta. Temporary dirs only.
  */
 #include "check.h"
+#include "harness/harness.h"
 #include "federation/federation.h"
 #include "node/state.h"
 #include "node/store.h"
 
 #include <cjson/cJSON.h>
-#include <ftw.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,16 +32,6 @@ die(const char *what)
 
 /* ---- a store in a temporary directory ------------------------------------- */
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 typedef struct fixture {
     char *dir;
     cf_store *s;
@@ -51,19 +41,11 @@ typedef struct fixture {
 static void
 fx_open(fixture *f, const char *tag)
 {
-    const char *base = getenv("TMPDIR");
     char err[256] = "";
-    size_t n;
 
-    if (!base || !base[0])
-        base = "/tmp";
-    n = strlen(base) + strlen(tag) + 32;
-    f->dir = malloc(n);
+    f->dir = h_tmpdir(tag);
     if (!f->dir)
-        die("malloc");
-    snprintf(f->dir, n, "%s/certfed-%s-XXXXXX", base, tag);
-    if (!mkdtemp(f->dir))
-        die("mkdtemp");
+        die("h_tmpdir");
     if (cf_store_open(f->dir, MAP_SIZE, &f->s, err, sizeof(err)) != CF_OK) {
         fprintf(stderr, "%s\n", err);
         die("cf_store_open");
@@ -79,7 +61,7 @@ fx_close(fixture *f)
     if (f->t)
         CHECK_ST(cf_txn_commit(f->t), CF_OK);
     cf_store_close(f->s);
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    h_rmtree(f->dir);
     free(f->dir);
     memset(f, 0, sizeof(*f));
 }

@@ -4,9 +4,9 @@
  * prefix scans with early stop, a full map, stats. One temporary dir per test.
  */
 #include "check.h"
+#include "harness/harness.h"
 #include "node/store.h"
 
-#include <ftw.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,39 +22,17 @@
 static char *
 tmpdir_new(const char *tag)
 {
-    const char *base = getenv("TMPDIR");
-    char *path;
-    size_t n;
+    char *path = h_tmpdir(tag);
 
-    if (!base || !base[0])
-        base = "/tmp";
-    n = strlen(base) + strlen(tag) + 32;
-    path = malloc(n);
     if (!path)
         abort();
-    snprintf(path, n, "%s/certfed-%s-XXXXXX", base, tag);
-    if (!mkdtemp(path)) {
-        perror("mkdtemp");
-        abort();
-    }
     return path;
-}
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
 }
 
 static void
 tmpdir_free(char *dir)
 {
-    if (dir && dir[0] && strcmp(dir, "/") != 0)
-        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    h_rmtree(dir);
     free(dir);
 }
 
@@ -62,12 +40,10 @@ tmpdir_free(char *dir)
 static char *
 join(const char *dir, const char *name)
 {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
+    char *p = cf_path_join(dir, name);
 
     if (!p)
         abort();
-    snprintf(p, n, "%s/%s", dir, name);
     return p;
 }
 
