@@ -132,6 +132,30 @@ refused(cf_status st, const char *what, const char *why)
     return fail(st, "%s failed: %s", what, cf_status_str(st));
 }
 
+/* A message looked up by a name (incident id, tasking id, directive number). */
+typedef cf_status (*lookup_fn)(cf_txn *t, const char *name, cf_message **out);
+
+/*
+ * Read one message in its own read transaction. On failure *err is the
+ * answer to give ("no incident X on this node", ...) and NULL is returned.
+ */
+static cf_message *
+read_one(cf_node *n, lookup_fn lookup, const char *what, const char *name, cJSON **err)
+{
+    cf_message *m = NULL;
+    cf_txn *t = NULL;
+    cf_status st = cf_txn_begin(n->store, false, &t);
+
+    if (st == CF_OK)
+        st = lookup(t, name, &m);
+    cf_txn_abort(t);
+    if (st == CF_E_NOT_FOUND)
+        *err = fail(st, "no %s %s on this node", what, name);
+    else if (st != CF_OK)
+        *err = fail(st, "cannot read %s %s: %s", what, name, cf_status_str(st));
+    return st == CF_OK ? m : NULL;
+}
+
 /* The next number of a per-node counter ("incidents", "tasks"), in its own txn. */
 static cf_status
 next_counter(cf_node *n, const char *name, uint64_t *out)
@@ -351,7 +375,6 @@ cmd_incident_update(cf_node *n, const cJSON *args)
 {
     const char *id = arg_str(args, "id"), *why = NULL;
     cf_message *cur = NULL;
-    cf_txn *t = NULL;
     uint8_t mid[CF_ID_LEN];
     char hex[2 * CF_ID_LEN + 1];
     cf_body b;
@@ -359,14 +382,11 @@ cmd_incident_update(cf_node *n, const cJSON *args)
 
     if (!id)
         return fail(CF_E_INVALID_ARG, "which incident? (id)");
-    st = cf_txn_begin(n->store, false, &t);
-    if (st == CF_OK)
-        st = cf_state_incident_latest(t, id, &cur);
-    cf_txn_abort(t);
-    if (st == CF_E_NOT_FOUND)
-        return fail(st, "no incident %s on this node", id);
-    if (st != CF_OK)
-        return fail(st, "cannot read incident %s: %s", id, cf_status_str(st));
+    cJSON *err = NULL;
+    cur = read_one(n, cf_state_incident_latest, "incident", id, &err);
+    if (!cur)
+        return err;
+    st = CF_OK;
     /* start from the latest revision; the body's strings stay in cur */
     b = cur->body;
     memset(&b.header, 0, sizeof(b.header));
@@ -515,7 +535,6 @@ cmd_task_update(cf_node *n, const cJSON *args)
 {
     const char *id = arg_str(args, "id"), *why = NULL;
     cf_message *task = NULL;
-    cf_txn *t = NULL;
     uint8_t mid[CF_ID_LEN];
     char hex[2 * CF_ID_LEN + 1];
     cf_body b;
@@ -533,14 +552,10 @@ cmd_task_update(cf_node *n, const cJSON *args)
     if (b.u.task_status.state < 2)
         return fail(CF_E_INVALID_ARG,
                     "state must be accepted, in-progress, done or declined (with a reason)");
-    st = cf_txn_begin(n->store, false, &t);
-    if (st == CF_OK)
-        st = cf_state_task(t, id, &task);
-    cf_txn_abort(t);
-    if (st == CF_E_NOT_FOUND)
-        return fail(st, "no tasking %s on this node", id);
-    if (st != CF_OK)
-        return fail(st, "cannot read tasking %s: %s", id, cf_status_str(st));
+    cJSON *err = NULL;
+    task = read_one(n, cf_state_task, "tasking", id, &err);
+    if (!task)
+        return err;
     bool mine = false;
     for (size_t i = 0; i < task->body.u.tasking.assignees.n; i++)
         mine |= strcmp(task->body.u.tasking.assignees.v[i], n->cfg->id) == 0;
@@ -693,7 +708,6 @@ cmd_ack(cf_node *n, const cJSON *args)
 {
     const char *number = arg_str(args, "number"), *why = NULL;
     cf_message *d = NULL;
-    cf_txn *t = NULL;
     uint8_t mid[CF_ID_LEN];
     char hex[2 * CF_ID_LEN + 1];
     cf_body b;
@@ -707,14 +721,10 @@ cmd_ack(cf_node *n, const cJSON *args)
     if (b.u.ack.state < 2)
         return fail(CF_E_INVALID_ARG,
                     "state must be acknowledged, accepted, declined or completed");
-    st = cf_txn_begin(n->store, false, &t);
-    if (st == CF_OK)
-        st = cf_state_directive(t, number, &d);
-    cf_txn_abort(t);
-    if (st == CF_E_NOT_FOUND)
-        return fail(st, "no directive %s on this node", number);
-    if (st != CF_OK)
-        return fail(st, "cannot read directive %s: %s", number, cf_status_str(st));
+    cJSON *err = NULL;
+    d = read_one(n, cf_state_directive, "directive", number, &err);
+    if (!d)
+        return err;
     memcpy(b.u.ack.message_id, d->env.id, CF_ID_LEN);
     b.u.ack.node = n->cfg->id;
     b.u.ack.analyst = arg_str(args, "analyst");
