@@ -14,6 +14,8 @@
  *   directives  number:version4        -> id32
  *   acks        id32 node              -> received-ms8 state1 state-ms8
  *   outbox      origin:seq8            -> lines "S subject" and "R recipient"
+ *   evidence    origin:seq8 id32       -> an envelope that forked origin's stream
+ *   quarantine  origin                 -> ms8 reason (why its messages are refused)
  * Everything runs inside the caller's transaction, on the loop thread.
  */
 #include "node/state.h"
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 const char *const cf_severity_names[6] = {"baseline", "low",    "medium",
                                           "high",     "severe", "emergency"};
@@ -144,6 +148,65 @@ key2(cf_buf *k, const char *a, const void *b, size_t blen)
 
 /* ---- record ----------------------------------------------------------- */
 
+/* The id of the stored envelope at key into id; CF_E_NOT_FOUND if none. */
+static cf_status
+stored_id(cf_txn *t, const cf_logkey *key, uint8_t id[CF_ID_LEN])
+{
+    cf_buf v;
+    cf_envelope env;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
+    if (st == CF_OK)
+        st = cf_envelope_parse_stored(v.data, v.len, &env);
+    if (st == CF_OK) {
+        memcpy(id, env.id, CF_ID_LEN);
+        cf_envelope_clear(&env);
+    }
+    cf_buf_clear(&v);
+    return st;
+}
+
+/*
+ * Does m fit the links of its origin's hash chain that we hold: the
+ * envelope before it is the one m names, and the one after it (when m
+ * fills a gap) names m? A mismatch means the origin signed two histories.
+ * mark/has_mark: the origin's high-water mark (seq8 id32).
+ */
+static cf_status
+chain_check(cf_txn *t, const cf_message *m, const uint8_t *mark, bool has_mark)
+{
+    const cf_header *h = &m->body.header;
+    uint8_t id[CF_ID_LEN];
+    cf_logkey key;
+    cf_message *next = NULL;
+    cf_status st;
+
+    if (h->seq > 1) {
+        if (has_mark && cf_get_u64(mark) == h->seq - 1) {
+            memcpy(id, mark + 8, CF_ID_LEN);
+            st = CF_OK;
+        } else {
+            cf_logkey_make(h->origin, h->seq - 1, &key);
+            st = stored_id(t, &key, id);
+        }
+        if (st == CF_OK && (!h->has_prev_hash || sodium_memcmp(id, h->prev_hash, CF_ID_LEN) != 0))
+            return CF_E_FORK;
+        if (st != CF_OK && st != CF_E_NOT_FOUND)
+            return st;
+    }
+    if (!has_mark || cf_get_u64(mark) <= h->seq)
+        return CF_OK;
+    cf_logkey_make(h->origin, h->seq + 1, &key);
+    st = cf_state_load(t, &key, &next);
+    if (st == CF_OK && (!next->body.header.has_prev_hash ||
+                        sodium_memcmp(next->body.header.prev_hash, m->env.id, CF_ID_LEN) != 0))
+        st = CF_E_FORK;
+    cf_message_free(next);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
 cf_status
 cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
 {
@@ -152,6 +215,7 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
     cf_buf v;
     cf_status st;
     uint8_t mark[8 + CF_ID_LEN];
+    bool has_mark;
 
     cf_buf_init(&v);
     cf_logkey_make(h->origin, h->seq, &key);
@@ -162,6 +226,15 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
     }
     if (st != CF_E_NOT_FOUND)
         goto out;
+    st = cf_txn_get(t, CF_T_MARKS, h->origin, strlen(h->origin), &v);
+    has_mark = st == CF_OK && v.len == sizeof(mark);
+    if (has_mark)
+        memcpy(mark, v.data, sizeof(mark));
+    if (st != CF_OK && st != CF_E_NOT_FOUND)
+        goto out;
+    st = chain_check(t, m, mark, has_mark);
+    if (st != CF_OK)
+        goto out;
     st = cf_txn_put(t, CF_T_LOG, key.k, key.len, wire, len, true);
     if (st == CF_E_EXISTS) {
         st = CF_E_FORK; /* same origin and seq, other bytes */
@@ -171,9 +244,7 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
         st = cf_txn_put(t, CF_T_IDS, m->env.id, CF_ID_LEN, key.k, key.len, true);
     if (st != CF_OK)
         goto out;
-    st = cf_txn_get(t, CF_T_MARKS, h->origin, strlen(h->origin), &v);
-    if (st == CF_E_NOT_FOUND ||
-        (st == CF_OK && v.len == sizeof(mark) && cf_get_u64(v.data) < h->seq)) {
+    if (!has_mark || cf_get_u64(mark) < h->seq) {
         cf_put_u64(mark, h->seq);
         memcpy(mark + 8, m->env.id, CF_ID_LEN);
         st = cf_txn_put(t, CF_T_MARKS, h->origin, strlen(h->origin), mark, sizeof(mark), false);
@@ -181,6 +252,96 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
 out:
     cf_buf_clear(&v);
     return st;
+}
+
+/* ---- forks: evidence and quarantine ------------------------------------------- */
+
+cf_status
+cf_state_evidence_put(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
+{
+    uint8_t k[CF_LOGKEY_MAX + CF_ID_LEN];
+    cf_logkey key;
+
+    cf_logkey_make(m->body.header.origin, m->body.header.seq, &key);
+    memcpy(k, key.k, key.len);
+    memcpy(k + key.len, m->env.id, CF_ID_LEN);
+    return cf_txn_put(t, CF_T_EVIDENCE, k, key.len + CF_ID_LEN, wire, len, false);
+}
+
+cf_status
+cf_state_quarantine(cf_txn *t, const char *origin, int64_t now_ms, const char *reason)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_QUARANTINE, origin, strlen(origin), &v);
+    if (st == CF_E_NOT_FOUND) {
+        uint8_t ms[8];
+        cf_put_u64(ms, (uint64_t)now_ms);
+        v.len = 0;
+        st = cf_buf_append(&v, ms, sizeof(ms));
+        if (st == CF_OK)
+            st = cf_buf_append_str(&v, reason);
+        if (st == CF_OK)
+            st = cf_txn_put(t, CF_T_QUARANTINE, origin, strlen(origin), v.data, v.len, false);
+    }
+    cf_buf_clear(&v);
+    return st;
+}
+
+cf_status
+cf_state_quarantined(cf_txn *t, const char *origin, bool *yes)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_QUARANTINE, origin, strlen(origin), &v);
+    *yes = st == CF_OK;
+    cf_buf_clear(&v);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+typedef struct marks_ctx {
+    cf_mark_cb cb;
+    void *ctx;
+} marks_ctx;
+
+static cf_status
+mark_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void *arg)
+{
+    marks_ctx *c = arg;
+    char origin[33];
+
+    if (klen == 0 || klen >= sizeof(origin) || vlen != 8 + CF_ID_LEN)
+        return CF_OK;
+    memcpy(origin, k, klen);
+    origin[klen] = 0;
+    return c->cb(origin, cf_get_u64(v), v + 8, c->ctx);
+}
+
+cf_status
+cf_state_marks_scan(cf_txn *t, cf_mark_cb cb, void *ctx)
+{
+    marks_ctx c = {cb, ctx};
+
+    return cf_txn_scan(t, CF_T_MARKS, NULL, 0, mark_visit, &c);
+}
+
+cf_status
+cf_state_mark(cf_txn *t, const char *origin, uint64_t *seq)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    *seq = 0;
+    st = cf_txn_get(t, CF_T_MARKS, origin, strlen(origin), &v);
+    if (st == CF_OK && v.len == 8 + CF_ID_LEN)
+        *seq = cf_get_u64(v.data);
+    cf_buf_clear(&v);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
 cf_status

@@ -26,9 +26,11 @@ void cf_logkey_make(const char *origin, uint64_t seq, cf_logkey *out);
 
 /**
  * Record an accepted envelope in the log, the id index and the origin's
- * high-water mark.
+ * high-water mark, after checking it against the origin's hash chain as far
+ * as we hold it.
  * @return CF_OK, CF_E_DUPLICATE (this very envelope is already here),
- *         CF_E_FORK (another envelope holds this origin and sequence),
+ *         CF_E_FORK (another envelope holds this origin and sequence, or
+ *         the previous or next envelope we hold does not chain with it),
  *         store errors
  */
 CF_MUST_CHECK cf_status cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire,
@@ -46,6 +48,25 @@ CF_MUST_CHECK cf_status cf_state_check(cf_txn *t, const char *self, const cf_mes
 /** Apply a recorded message's effect on the materialized tables. */
 CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const char *self, const cf_message *m,
                                        int64_t now_ms);
+
+/* ---- forks ----------------------------------------------------------------- */
+
+/** Keep an envelope that forks its origin's stream, as proof. */
+CF_MUST_CHECK cf_status cf_state_evidence_put(cf_txn *t, const cf_message *m, const uint8_t *wire,
+                                              size_t len);
+/** Refuse origin's messages from now on (kept if already quarantined). */
+CF_MUST_CHECK cf_status cf_state_quarantine(cf_txn *t, const char *origin, int64_t now_ms,
+                                            const char *reason);
+CF_MUST_CHECK cf_status cf_state_quarantined(cf_txn *t, const char *origin, bool *yes);
+
+/* ---- high-water marks --------------------------------------------------------- */
+
+typedef cf_status (*cf_mark_cb)(const char *origin, uint64_t seq, const uint8_t head[CF_ID_LEN],
+                                void *ctx);
+/** Visit each origin's highest sequence seen and that envelope's id. */
+CF_MUST_CHECK cf_status cf_state_marks_scan(cf_txn *t, cf_mark_cb cb, void *ctx);
+/** The highest sequence of origin seen (0 if none). */
+CF_MUST_CHECK cf_status cf_state_mark(cf_txn *t, const char *origin, uint64_t *seq);
 
 /** Decode a stored envelope by its log key or its id. Free with cf_message_free. */
 CF_MUST_CHECK cf_status cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out);

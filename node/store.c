@@ -28,6 +28,8 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_CERTS] = "certs",
     [CF_T_REVOKED] = "revoked",
     [CF_T_RECEIPTS] = "receipts",
+    [CF_T_EVIDENCE] = "evidence",
+    [CF_T_QUARANTINE] = "quarantine",
 };
 
 const char *
@@ -230,14 +232,21 @@ cf_txn_del(cf_txn *t, cf_table table, const void *key, size_t klen)
 cf_status
 cf_txn_scan(cf_txn *t, cf_table table, const void *prefix, size_t plen, cf_scan_cb cb, void *ctx)
 {
+    return cf_txn_scan_from(t, table, prefix, plen, prefix, plen, cb, ctx);
+}
+
+cf_status
+cf_txn_scan_from(cf_txn *t, cf_table table, const void *prefix, size_t plen, const void *start,
+                 size_t slen, cf_scan_cb cb, void *ctx)
+{
     MDB_cursor *cur;
-    MDB_val k = {plen, (void *)prefix}, v;
+    MDB_val k = {slen, (void *)start}, v;
     cf_status st = CF_OK;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[table], &cur);
 
     if (rc != 0)
         return from_mdb(rc);
-    rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    rc = slen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
         if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0))
             break;

@@ -29,9 +29,11 @@ typedef enum cf_table {
     CF_T_CERTS,       /* (identity key, serial) -> certificate bytes */
     CF_T_REVOKED,     /* identity key -> revocation bytes */
     CF_T_RECEIPTS,    /* id of a received message -> (origin, seq) of our receipt */
+    CF_T_EVIDENCE,    /* (origin, seq, id) -> an envelope that forks origin's stream */
+    CF_T_QUARANTINE,  /* origin -> since when and why its messages are refused */
 } cf_table;
 
-#define CF_TABLE_COUNT (CF_T_RECEIPTS + 1)
+#define CF_TABLE_COUNT (CF_T_QUARANTINE + 1)
 
 /** The table's name in the store ("log", "outbox", ...). */
 const char *cf_table_name(cf_table t);
@@ -96,6 +98,11 @@ typedef cf_status (*cf_scan_cb)(const uint8_t *key, size_t klen, const uint8_t *
 /** Visit the entries of a table whose keys start with prefix (all with plen 0). */
 CF_MUST_CHECK cf_status cf_txn_scan(cf_txn *t, cf_table table, const void *prefix, size_t plen,
                                     cf_scan_cb cb, void *ctx);
+
+/** Like cf_txn_scan, but starting at the first key >= start (which should
+ * begin with prefix). */
+CF_MUST_CHECK cf_status cf_txn_scan_from(cf_txn *t, cf_table table, const void *prefix, size_t plen,
+                                         const void *start, size_t slen, cf_scan_cb cb, void *ctx);
 
 /* ---- small helpers for composite keys ---------------------------------- */
 

@@ -38,11 +38,14 @@ typedef struct fixture {
     cf_txn *t; /* a write transaction */
 } fixture;
 
+static size_t n_chain; /* the chain links made so far (below) */
+
 static void
 fx_open(fixture *f, const char *tag)
 {
     char err[256] = "";
 
+    n_chain = 0; /* a new store: a new federation's history */
     f->dir = h_tmpdir(tag);
     if (!f->dir)
         die("h_tmpdir");
@@ -88,10 +91,37 @@ open_wire(const cf_buf *wire)
     return m;
 }
 
-static void
-tmsg_make(const cf_body *b, tmsg *out)
+/* Each origin's hash chain, as its node keeps it: the first message made
+ * for (origin, seq) is the one the message made for seq + 1 names. */
+#define CHAIN_MAX 256
+
+static struct chain_link {
+    const char *origin;
+    uint64_t seq;
+    uint8_t id[CF_ID_LEN];
+} chain[CHAIN_MAX];
+
+static const struct chain_link *
+chain_find(const char *origin, uint64_t seq)
 {
+    for (size_t i = 0; i < n_chain; i++)
+        if (chain[i].seq == seq && strcmp(chain[i].origin, origin) == 0)
+            return &chain[i];
+    return NULL;
+}
+
+static void
+tmsg_make(const cf_body *b_in, tmsg *out)
+{
+    cf_body copy = *b_in, *b = &copy;
+    const struct chain_link *prev =
+        b->header.seq > 1 ? chain_find(b->header.origin, b->header.seq - 1) : NULL;
     cf_buf body;
+
+    if (prev && !b->header.has_prev_hash) {
+        b->header.has_prev_hash = true;
+        memcpy(b->header.prev_hash, prev->id, CF_ID_LEN);
+    }
 
     cf_buf_init(&body);
     cf_buf_init(&out->wire);
@@ -101,6 +131,12 @@ tmsg_make(const cf_body *b, tmsg *out)
         die("cf_envelope_seal");
     cf_buf_clear(&body);
     out->m = open_wire(&out->wire);
+    if (b->header.seq && !chain_find(b->header.origin, b->header.seq) && n_chain < CHAIN_MAX) {
+        chain[n_chain].origin = b->header.origin;
+        chain[n_chain].seq = b->header.seq;
+        memcpy(chain[n_chain].id, out->m->env.id, CF_ID_LEN);
+        n_chain++;
+    }
 }
 
 static void
@@ -403,8 +439,8 @@ test_record(void)
           memcmp(v.data + 8, first.m->env.id, CF_ID_LEN) == 0);
 
     /* seq 3 before seq 2: the mark is the highest, with its id */
-    incident(&s3, "banking", 3, (inc_spec){"INC-3", 1, 1, 1, 1, NULL, NULL, NULL});
     incident(&s2, "banking", 2, (inc_spec){"INC-2", 1, 1, 1, 1, NULL, NULL, NULL});
+    incident(&s3, "banking", 3, (inc_spec){"INC-3", 1, 1, 1, 1, NULL, NULL, NULL});
     CHECK_ST(cf_state_record(f.t, s3.m, s3.wire.data, s3.wire.len), CF_OK);
     CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len), CF_OK);
     CHECK_ST(cf_txn_get(f.t, CF_T_MARKS, "banking", 7, &v), CF_OK);
@@ -442,6 +478,106 @@ test_record(void)
 }
 
 /* ---- incidents ----------------------------------------------------------------------- */
+
+/* Each origin's hash chain: a receiver holding part of a stream checks
+ * every link it can see, and keeps and quarantines what breaks one. */
+typedef struct mark_seen {
+    char origins[256];
+    uint64_t banking_seq;
+} mark_seen;
+
+static cf_status
+note_mark(const char *origin, uint64_t seq, const uint8_t head[CF_ID_LEN], void *ctx)
+{
+    mark_seen *ms = ctx;
+
+    (void)head;
+    if (ms->origins[0])
+        strcat(ms->origins, ",");
+    strcat(ms->origins, origin);
+    if (strcmp(origin, "banking") == 0)
+        ms->banking_seq = seq;
+    return CF_OK;
+}
+
+static void
+test_chain(void)
+{
+    fixture f;
+    tmsg a, b, c, d, b_other, d_bad;
+    cf_body x;
+    cf_buf v;
+    bool q = true;
+    uint64_t seq = 9;
+    mark_seen ms = {"", 0};
+
+    fx_open(&f, "state-chain");
+    cf_buf_init(&v);
+    incident(&a, "banking", 1, (inc_spec){"banking-1", 1, 1, 1, 1, NULL, NULL, "one"});
+    incident(&b, "banking", 2, (inc_spec){"banking-2", 1, 1, 1, 1, NULL, NULL, "two"});
+    incident(&c, "banking", 3, (inc_spec){"banking-3", 1, 1, 1, 1, NULL, NULL, "three"});
+    /* another seq 2 that names seq 1 correctly: only seq 3 shows it is not
+     * the one banking built on */
+    incident(&b_other, "banking", 2, (inc_spec){"banking-2", 1, 1, 1, 1, NULL, NULL, "other"});
+    /* seq 4 naming something that is not seq 3 */
+    header(&x, CF_MSG_INCIDENT, "banking", 4);
+    x.u.incident.id = "banking-4";
+    x.u.incident.revision = 1;
+    x.u.incident.owner = "banking";
+    x.u.incident.title = "t";
+    x.header.has_prev_hash = true;
+    memset(x.header.prev_hash, 0x5a, CF_ID_LEN);
+    tmsg_make(&x, &d_bad);
+    incident(&d, "banking", 4, (inc_spec){"banking-4", 1, 1, 1, 1, NULL, NULL, "four"});
+    CHECK(b.m->body.header.has_prev_hash &&
+          memcmp(b.m->body.header.prev_hash, a.m->env.id, CF_ID_LEN) == 0);
+
+    /* a receiver that has 1 and 3: the gap is filled only by the real 2 */
+    CHECK_ST(cf_state_record(f.t, a.m, a.wire.data, a.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, c.m, c.wire.data, c.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, b_other.m, b_other.wire.data, b_other.wire.len), CF_E_FORK);
+    CHECK_ST(cf_state_record(f.t, b.m, b.wire.data, b.wire.len), CF_OK);
+    /* the next one must name the last one */
+    CHECK_ST(cf_state_record(f.t, d_bad.m, d_bad.wire.data, d_bad.wire.len), CF_E_FORK);
+    CHECK_ST(cf_state_record(f.t, d.m, d.wire.data, d.wire.len), CF_OK);
+    /* nothing of the rejected ones is in the log */
+    CHECK_ST(cf_state_load_id(f.t, b_other.m->env.id, &(cf_message *){NULL}), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_load_id(f.t, d_bad.m->env.id, &(cf_message *){NULL}), CF_E_NOT_FOUND);
+
+    /* evidence and quarantine */
+    CHECK_ST(cf_state_quarantined(f.t, "banking", &q), CF_OK);
+    CHECK(!q);
+    CHECK_ST(cf_state_evidence_put(f.t, b_other.m, b_other.wire.data, b_other.wire.len), CF_OK);
+    CHECK_ST(cf_state_quarantine(f.t, "banking", T0, "forked at 2"), CF_OK);
+    CHECK_ST(cf_state_quarantine(f.t, "banking", T0 + 5, "again"), CF_OK);
+    CHECK_ST(cf_state_quarantined(f.t, "banking", &q), CF_OK);
+    CHECK(q);
+    CHECK_ST(cf_state_quarantined(f.t, "telecom", &q), CF_OK);
+    CHECK(!q);
+    /* the first reason stays */
+    CHECK_ST(cf_txn_get(f.t, CF_T_QUARANTINE, "banking", 7, &v), CF_OK);
+    CHECK(v.len == 8 + strlen("forked at 2") && cf_get_u64(v.data) == (uint64_t)T0 &&
+          memcmp(v.data + 8, "forked at 2", v.len - 8) == 0);
+    CHECK(cf_txn_count(f.t, CF_T_EVIDENCE) == 1);
+
+    /* marks */
+    CHECK_ST(cf_state_marks_scan(f.t, note_mark, &ms), CF_OK);
+    CHECK_STR(ms.origins, "banking");
+    CHECK(ms.banking_seq == 4);
+    CHECK_ST(cf_state_mark(f.t, "banking", &seq), CF_OK);
+    CHECK(seq == 4);
+    CHECK_ST(cf_state_mark(f.t, "nobody", &seq), CF_OK);
+    CHECK(seq == 0);
+
+    cf_buf_clear(&v);
+    tmsg_free(&a);
+    tmsg_free(&b);
+    tmsg_free(&c);
+    tmsg_free(&d);
+    tmsg_free(&b_other);
+    tmsg_free(&d_bad);
+    fx_close(&f);
+}
 
 static void
 test_incident_revisions(void)
@@ -505,8 +641,8 @@ test_incident_revisions(void)
     }
 
     /* revision 2 arriving before revision 1 */
-    incident(&i2r2, "telecom", 2, (inc_spec){"INC-2", 2, 1, 2, 3, "telecom", NULL, NULL});
     incident(&i2r1, "telecom", 1, (inc_spec){"INC-2", 1, 1, 2, 1, "telecom", NULL, NULL});
+    incident(&i2r2, "telecom", 2, (inc_spec){"INC-2", 2, 1, 2, 3, "telecom", NULL, NULL});
     CHECK_ST(deliver(f.t, "ncert", &i2r2, T0 + 50000), CF_OK);
     CHECK_ST(deliver(f.t, "ncert", &i2r1, T0 + 60000), CF_OK);
     CHECK_ST(cf_state_incident(f.t, "INC-2", &o), CF_OK);
@@ -520,7 +656,7 @@ test_incident_revisions(void)
     }
 
     /* an id that starts like another one is another incident */
-    incident(&i10, "banking", 3, (inc_spec){"INC-10", 1, 0, 1, 1, NULL, NULL, NULL});
+    incident(&i10, "banking", 5, (inc_spec){"INC-10", 1, 0, 1, 1, NULL, NULL, NULL});
     CHECK_ST(deliver(f.t, "ncert", &i10, T0 + 70000), CF_OK);
     CHECK_ST(cf_state_incident(f.t, "INC-1", &o), CF_OK);
     if (o) {
@@ -677,8 +813,8 @@ test_acks(void)
     CHECK_ST(deliver(f.t, "ncert", &tk, T0), CF_OK);
     ack(&ab, "banking", 1, tk.m->env.id, 1, T0 + 11000);
     CHECK_ST(deliver_checked(f.t, "ncert", &ab, T0 + 12000), CF_OK);
-    task_status(&st, "telecom", 2, "T-1", 2, NULL, NULL); /* accepted */
     ack(&at, "telecom", 1, tk.m->env.id, 1, T0 + 13000);  /* sent first, arrives last */
+    task_status(&st, "telecom", 2, "T-1", 2, NULL, NULL); /* accepted */
     CHECK_ST(deliver_checked(f.t, "ncert", &st, T0 + 14000), CF_OK);
     CHECK_ST(deliver_checked(f.t, "ncert", &at, T0 + 15000), CF_OK);
     CHECK_ST(cf_state_tasks(f.t, "ncert", &o), CF_OK);
@@ -732,10 +868,10 @@ test_acks(void)
     fx_open(&f, "state-acks-dir");
     directive(&d, "council", 3, "2026-001", 1, NULL, 0, (cf_strv){NULL, 0}, (cf_strv){NULL, 0});
     CHECK_ST(deliver(f.t, "council", &d, T0), CF_OK);
+    ack(&ar, "banking", 3, d.m->env.id, 1, T0 + 20000);
     ack(&ad, "banking", 4, d.m->env.id, 2, T0 + 21000);
     CHECK_ST(deliver_checked(f.t, "council", &ad, T0 + 22000), CF_OK);
     /* its automatic receipt, sent before and arriving after, changes nothing */
-    ack(&ar, "banking", 3, d.m->env.id, 1, T0 + 20000);
     CHECK_ST(deliver_checked(f.t, "council", &ar, T0 + 23000), CF_OK);
     CHECK_ST(cf_state_directive_status(f.t, topo, "2026-001", &o), CF_OK);
     if (o) {
@@ -801,15 +937,16 @@ test_taskings(void)
     CHECK_ST(cf_state_task(f.t, "T-404", &m), CF_E_NOT_FOUND);
 
     /* banking: accepted (seq 5), done (seq 6) */
+    /* (made in banking's order, so that they chain; delivered out of it) */
+    ack(&ackdone, "banking", 3, tk.m->env.id, 1, T0 + 3000);
+    task_status(&s4, "banking", 4, "T-1", 3, NULL, "half way");
     task_status(&s5, "banking", 5, "T-1", 2, NULL, NULL);
     task_status(&s6, "banking", 6, "T-1", 4, NULL, "all clear");
     CHECK_ST(deliver_checked(f.t, "ncert", &s5, T0), CF_OK);
     CHECK_ST(deliver_checked(f.t, "ncert", &s6, T0), CF_OK);
     /* a lower seq arriving late: recorded, but it does not overwrite */
-    task_status(&s4, "banking", 4, "T-1", 3, NULL, "half way");
     CHECK_ST(deliver_checked(f.t, "ncert", &s4, T0), CF_OK);
     /* nor does banking's late automatic receipt */
-    ack(&ackdone, "banking", 3, tk.m->env.id, 1, T0 + 3000);
     CHECK_ST(deliver_checked(f.t, "ncert", &ackdone, T0), CF_OK);
     CHECK_ST(cf_state_tasks(f.t, "ncert", &o), CF_OK);
     if (o) {
@@ -1287,6 +1424,7 @@ main(void)
     crypto_sign_keypair(pk, sk);
     test_logkey();
     test_record();
+    test_chain();
     test_incident_revisions();
     test_incident_filters();
     test_acks();
