@@ -150,7 +150,9 @@ char *cf_path_join(const char *dir, const char *name);
 
 /** strdup that returns NULL for NULL. */
 char *cf_strdup(const char *s);
-/** True if s is a valid node id: [a-z0-9-]{1,32}. */
+/* The longest node id. */
+#define CF_NODE_ID_MAX 32
+/** True if s is a valid node id: [a-z0-9-]{1,CF_NODE_ID_MAX}. */
 bool cf_id_valid(const char *s);
 
 #endif

@@ -100,6 +100,18 @@ CF_MUST_CHECK cf_status cf_rule_originate(const cf_topology *t, const cf_body *b
 CF_MUST_CHECK cf_status cf_rule_receive(const cf_topology *t, const char *self, const cf_body *b,
                                         const char **why);
 
+/**
+ * May a node hand node `to` a copy of this stored message (catch-up)? Only
+ * if `to` would have been sent it: its own messages; incidents of its
+ * subtree (the Council: those of its children, and from further down only
+ * escalated ones); taskings it is assigned; directives that apply to it;
+ * task statuses and acks answering `to` (answered: the node the status or
+ * ack answers, the task's issuer or the acked message's origin, when the
+ * caller knows it; NULL otherwise, and then none is handed out).
+ */
+bool cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b,
+                      const char *answered);
+
 /** Does a directive apply to node (its roles, sectors and provinces)? */
 bool cf_rule_directive_applies(const cf_topology *t, const cf_topo_node *node,
                                const cf_directive *d);

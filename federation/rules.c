@@ -171,6 +171,39 @@ cf_rule_directive_applies(const cf_topology *t, const cf_topo_node *node, const 
 }
 
 bool
+cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b, const char *answered)
+{
+    const cf_topo_node *me = cf_topology_find(t, to);
+    const cf_topo_node *o = cf_topology_find(t, b->header.origin);
+
+    if (!me || !o)
+        return false;
+    if (me == o)
+        return true;
+    switch (b->type) {
+    case CF_MSG_INCIDENT:
+        if (!cf_topology_is_ancestor(t, me, o))
+            return false;
+        /* above NCERT only what NCERT escalates */
+        return me->role != CF_ROLE_COUNCIL || o->parent_idx == (size_t)(me - t->nodes) ||
+               b->u.incident.severity >= CF_SEVERITY_ESCALATE;
+    case CF_MSG_TASKING:
+        return strv_has(b->u.tasking.assignees, to);
+    case CF_MSG_DIRECTIVE:
+        return cf_rule_directive_applies(t, me, &b->u.directive);
+    case CF_MSG_TASK_STATUS:
+    case CF_MSG_ACK:
+        return answered && strcmp(answered, to) == 0;
+    case CF_MSG_MEMBER_CERT:
+    case CF_MSG_REVOCATION:
+    case CF_MSG_CATCHUP_REQUEST:
+    case CF_MSG_CATCHUP_BATCH:
+        return false;
+    }
+    return false;
+}
+
+bool
 cf_rule_forward_up(const cf_topology *t, const char *self, const cf_body *b)
 {
     const cf_topo_node *me = cf_topology_find(t, self);

@@ -180,7 +180,111 @@ next_counter(cf_node *n, const char *name, uint64_t *out)
     return st;
 }
 
+static cf_status
+incident_exists(cf_node *n, const char *id, bool *yes)
+{
+    cf_txn *t = NULL;
+    cf_message *m = NULL;
+    cf_status st = cf_txn_begin(n->store, false, &t);
+
+    if (st != CF_OK)
+        return st;
+    st = cf_state_incident_latest(t, id, &m);
+    cf_message_free(m);
+    cf_txn_abort(t);
+    *yes = st == CF_OK;
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
 /* ---- status and peers --------------------------------------------------------- */
+
+/* Outbox entries still waiting for each peer (a forward waits for the parent). */
+typedef struct peer_depth {
+    cf_node *n;
+    size_t *depth; /* per n->peers */
+} peer_depth;
+
+static cf_status
+count_pending(const cf_logkey *key, const cf_outbox_entry *e, void *ctx)
+{
+    peer_depth *d = ctx;
+
+    (void)key;
+    for (size_t i = 0; i < d->n->n_peers; i++)
+        for (size_t k = 0; k < e->pending.n; k++)
+            if (strcmp(e->pending.v[k], d->n->peers[i].id) == 0)
+                d->depth[i]++;
+    return CF_OK;
+}
+
+/* Per neighbour: the link as far as we can tell, last contact, what waits
+ * for it, and how far catch-up with it has come. */
+static cJSON *
+peer_states(cf_node *n, int64_t now_ms)
+{
+    cJSON *a = cJSON_CreateArray();
+    size_t *depth = calloc(n->n_peers ? n->n_peers : 1, sizeof(*depth));
+    peer_depth d = {n, depth};
+    cf_txn *t = NULL;
+    char ts[32];
+
+    if (depth && cf_txn_begin(n->store, false, &t) == CF_OK) {
+        if (cf_state_outbox_scan(t, count_pending, &d) != CF_OK)
+            memset(depth, 0, n->n_peers * sizeof(*depth));
+        cf_txn_abort(t);
+    }
+    for (size_t i = 0; i < n->n_peers; i++) {
+        const cf_peer_sync *p = &n->peers[i];
+        const cf_topo_node *x = cf_topology_find(n->topo, p->id);
+        int64_t contact = x && (size_t)(x - n->topo->nodes) < n->n_last_contact
+                              ? n->last_contact[x - n->topo->nodes]
+                              : 0;
+        const char *state = !cf_link_connected(n->link)                                 ? "down"
+                            : p->waiting && now_ms - p->asked_ms >= CF_CATCHUP_RETRY_MS ? "silent"
+                            : p->answered_ms || contact                                 ? "up"
+                                                                                        : "unknown";
+        cJSON *o = cJSON_CreateObject(), *c;
+        cJSON_AddStringToObject(o, "node", p->id);
+        cJSON_AddStringToObject(o, "relation",
+                                x && x->parent_idx == (size_t)(n->me - n->topo->nodes) ? "child"
+                                                                                       : "parent");
+        cJSON_AddStringToObject(o, "link", state);
+        cf_format_ms(contact > p->answered_ms ? contact : p->answered_ms, ts);
+        cJSON_AddStringToObject(o, "last_contact", ts);
+        cJSON_AddNumberToObject(o, "outbox", depth ? (double)depth[i] : 0);
+        c = cJSON_AddObjectToObject(o, "catchup");
+        cf_format_ms(p->asked_ms, ts);
+        cJSON_AddStringToObject(c, "asked", ts);
+        cf_format_ms(p->answered_ms, ts);
+        cJSON_AddStringToObject(c, "answered", ts);
+        cJSON_AddBoolToObject(c, "waiting", p->waiting);
+        cJSON_AddBoolToObject(c, "more", p->more);
+        cJSON_AddNumberToObject(c, "batches", (double)p->batches);
+        cJSON_AddNumberToObject(c, "received", (double)p->envelopes);
+        cJSON_AddNumberToObject(c, "served", (double)p->served);
+        cJSON_AddItemToArray(a, o);
+    }
+    free(depth);
+    return a;
+}
+
+static cf_status
+add_quarantined(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void *ctx)
+{
+    cJSON *o = cJSON_CreateObject();
+    char since[32];
+    char *id = strndup((const char *)k, klen);
+
+    cJSON_AddStringToObject(o, "node", id ? id : "");
+    free(id);
+    cf_format_ms(vlen >= 8 ? (int64_t)cf_get_u64(v) : 0, since);
+    cJSON_AddStringToObject(o, "since", since);
+    char *why = vlen > 8 ? strndup((const char *)v + 8, vlen - 8) : NULL;
+    cJSON_AddStringToObject(o, "reason", why ? why : "");
+    free(why);
+    cJSON_AddItemToArray(ctx, o);
+    return CF_OK;
+}
 
 static cJSON *
 cmd_status(cf_node *n, const cJSON *args)
@@ -201,6 +305,7 @@ cmd_status(cf_node *n, const cJSON *args)
     cf_format_ms(n->started_ms, t);
     cJSON_AddStringToObject(o, "started", t);
     cJSON_AddNumberToObject(o, "seq", (double)n->seq);
+    cJSON_AddBoolToObject(o, "starting", n->learning);
     cJSON_AddNumberToObject(o, "certificates", (double)cf_trust_count(n->keys->trust));
     c = cJSON_AddObjectToObject(o, "counters");
     cJSON_AddNumberToObject(c, "received", (double)n->counters.received);
@@ -209,6 +314,9 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddNumberToObject(c, "originated", (double)n->counters.originated);
     cJSON_AddNumberToObject(c, "published", (double)n->counters.published);
     cJSON_AddNumberToObject(c, "dropped", (double)cf_link_dropped(n->link));
+    cJSON_AddNumberToObject(c, "caught_up", (double)n->counters.caught_up);
+    cJSON_AddNumberToObject(c, "forks", (double)n->counters.forks);
+    cJSON_AddNumberToObject(c, "deferred_dropped", (double)n->counters.deferred_dropped);
     uint64_t total = 0;
     rej = cJSON_AddObjectToObject(c, "rejected");
     for (int i = 1; i < CF_STATUS_COUNT; i++) {
@@ -234,7 +342,16 @@ cmd_status(cf_node *n, const cJSON *args)
         cJSON_AddNumberToObject(o, "outbox", (double)ss.entries[CF_T_OUTBOX]);
         cJSON_AddNumberToObject(o, "outbox_max", (double)n->cfg->outbox_max);
         cJSON_AddBoolToObject(o, "outbox_full", ss.entries[CF_T_OUTBOX] >= n->cfg->outbox_max);
+        cJSON_AddNumberToObject(o, "evidence", (double)ss.entries[CF_T_EVIDENCE]);
     }
+    cJSON *qa = cJSON_AddArrayToObject(o, "quarantined");
+    cf_txn *rt = NULL;
+    if (cf_txn_begin(n->store, false, &rt) == CF_OK) {
+        if (cf_txn_scan(rt, CF_T_QUARANTINE, NULL, 0, add_quarantined, qa) != CF_OK)
+            cf_log(CF_LOG_WARN, "status: cannot read the quarantine table");
+        cf_txn_abort(rt);
+    }
+    cJSON_AddItemToObject(o, "peers", peer_states(n, cf_clock_now_ms()));
     return ok(o);
 }
 
@@ -352,9 +469,18 @@ cmd_incident_report(cf_node *n, const cJSON *args)
     }
     i->related.v = related;
     i->related.n = n_related;
-    st = next_counter(n, "incidents", &num);
-    if (st == CF_OK) {
+    /* a fresh id: the counter, past any id already used (a store restored
+     * from a backup takes its later incidents back from its peers) */
+    for (bool taken = true; taken;) {
+        st = next_counter(n, "incidents", &num);
+        if (st != CF_OK)
+            break;
         snprintf(id, sizeof(id), "%s-%llu", n->cfg->id, (unsigned long long)num);
+        st = incident_exists(n, id, &taken);
+        if (st != CF_OK)
+            break;
+    }
+    if (st == CF_OK) {
         i->id = id;
         st = cf_node_originate(n, &b, NULL, mid, &why);
     }
@@ -742,6 +868,21 @@ cmd_ack(cf_node *n, const cJSON *args)
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
+
+bool
+cf_node_ready_for(cf_node *n, const cJSON *req)
+{
+    static const char *const writes[] = {"incident.report", "incident.update", "task.assign",
+                                         "task.update",     "directive.issue", "ack"};
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+
+    if (!n->learning || !cJSON_IsString(cmd))
+        return true;
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+        if (strcmp(cmd->valuestring, writes[i]) == 0)
+            return false;
+    return true;
+}
 
 cJSON *
 cf_node_handle(cf_node *n, const cJSON *req)

@@ -39,6 +39,7 @@ struct client {
     cf_control *c;
     client *prev, *next;
     cf_buf in;
+    cJSON *held; /* a write request waiting for the node to finish starting */
     bool answered;
     int handles;
 };
@@ -67,6 +68,7 @@ client_closed(uv_handle_t *h)
         cl->next->prev = cl->prev;
     c->n_clients--;
     cf_buf_clear(&cl->in);
+    cJSON_Delete(cl->held);
     free(cl);
     c->open_handles--;
     control_maybe_done(c);
@@ -190,9 +192,29 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         send_answer(cl, error_answer("the request is not a JSON object"));
         return;
     }
+    if (!cf_node_ready_for(cl->c->node, req)) {
+        /* answered by cf_control_resume, well before the client's timeout */
+        uv_read_stop((uv_stream_t *)&cl->pipe);
+        cl->held = req;
+        return;
+    }
     cJSON *resp = cf_node_handle(cl->c->node, req);
     cJSON_Delete(req);
     send_answer(cl, resp);
+}
+
+void
+cf_control_resume(cf_control *c)
+{
+    for (client *cl = c->clients; cl; cl = cl->next) {
+        if (!cl->held || cl->answered || uv_is_closing((uv_handle_t *)&cl->pipe))
+            continue;
+        cJSON *req = cl->held;
+        cl->held = NULL;
+        cJSON *resp = cf_node_handle(c->node, req);
+        cJSON_Delete(req);
+        send_answer(cl, resp);
+    }
 }
 
 static void

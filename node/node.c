@@ -10,31 +10,20 @@
  * the way are signed and logged in the same transaction and published only
  * after it commits. Everything runs on the loop thread.
  */
-#include "node/node.h"
+#include "node/internal.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Something to publish once the transaction that made it has committed. */
-typedef struct effect {
-    struct effect *next;
-    char *subject;
-    size_t len;
-    uint8_t data[];
-} effect;
-
-typedef struct effects {
-    effect *head, *tail;
-} effects;
-
-static cf_status
-effects_add(effects *fx, const char *subject, const uint8_t *data, size_t len)
+cf_status
+cf_effects_add(cf_effects *fx, const char *subject, const uint8_t *data, size_t len)
 {
     size_t slen = strlen(subject);
-    effect *e = malloc(sizeof(*e) + len + slen + 1);
+    cf_effect *e = malloc(sizeof(*e) + len + slen + 1);
 
     if (!e)
         return CF_E_NOMEM;
@@ -51,28 +40,28 @@ effects_add(effects *fx, const char *subject, const uint8_t *data, size_t len)
     return CF_OK;
 }
 
-static void
-effects_clear(effects *fx)
+void
+cf_effects_clear(cf_effects *fx)
 {
-    effect *e = fx->head;
+    cf_effect *e = fx->head;
 
     while (e) {
-        effect *next = e->next;
+        cf_effect *next = e->next;
         free(e);
         e = next;
     }
     fx->head = fx->tail = NULL;
 }
 
-static void
-publish_effects(cf_node *n, effects *fx)
+void
+cf_effects_publish(cf_node *n, cf_effects *fx)
 {
-    for (effect *e = fx->head; e; e = e->next) {
+    for (cf_effect *e = fx->head; e; e = e->next) {
         if (cf_link_publish(n->link, e->subject, e->data, e->len) == CF_OK)
             n->counters.published++;
         /* not connected: the outbox holds what must reach its recipients */
     }
-    effects_clear(fx);
+    cf_effects_clear(fx);
 }
 
 static void
@@ -120,7 +109,7 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
     n->me = me;
     n->last_contact = lc;
     n->n_last_contact = t->n;
-    return CF_OK;
+    return cf_catchup_peers_rebuild(n);
 }
 
 static int64_t resend_delay(uint32_t attempts);
@@ -140,7 +129,7 @@ outbox_full(const cf_node *n, cf_txn *t)
  * they ack (acks themselves are not: a lost ack is answered by a resend).
  */
 static cf_status
-originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, effects *fx,
+originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects *fx,
              uint8_t out_id[CF_ID_LEN], const char **why)
 {
     cf_strlist subjects = {NULL, 0}, recipients = {NULL, 0};
@@ -202,7 +191,7 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, effects *f
         st = cf_state_outbox_put(t, &key, &subjects, &recipients,
                                  b->header.created_ms + resend_delay(1));
     for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
-        st = effects_add(fx, subjects.v[i], wire.data, wire.len);
+        st = cf_effects_add(fx, subjects.v[i], wire.data, wire.len);
     if (st == CF_OK) {
         n->pending_seq = b->header.seq;
         memcpy(n->pending_head, m->env.id, CF_ID_LEN);
@@ -234,7 +223,7 @@ cf_status
 cf_node_originate(cf_node *n, cf_body *b, const char *reply_to, uint8_t out_id[CF_ID_LEN],
                   const char **why)
 {
-    effects fx = {NULL, NULL};
+    cf_effects fx = {NULL, NULL};
     cf_txn *t = NULL;
     cf_status st = cf_txn_begin(n->store, true, &t);
 
@@ -247,9 +236,9 @@ cf_node_originate(cf_node *n, cf_body *b, const char *reply_to, uint8_t out_id[C
         cf_txn_abort(t);
     txn_done(n, st == CF_OK);
     if (st == CF_OK)
-        publish_effects(n, &fx);
+        cf_effects_publish(n, &fx);
     else
-        effects_clear(&fx);
+        cf_effects_clear(&fx);
     return st;
 }
 
@@ -312,7 +301,7 @@ relaying_child(const cf_node *n, const char *origin)
 /* Publish (after the commit) our stored receipt for m to its origin, or
  * only to the relay that forwarded it. */
 static cf_status
-publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, effects *fx)
+publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, cf_effects *fx)
 {
     const cf_topo_node *origin = cf_topology_find(n->topo, m->body.header.origin);
     /* only incidents are forwarded up the tree */
@@ -332,12 +321,12 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, effe
     if (st == CF_OK && to_origin)
         st = cf_subject_inbox(origin->path, CF_MSG_ACK, &subj);
     if (st == CF_OK && to_origin)
-        st = effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+        st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
     subj.len = 0;
     if (st == CF_OK && relay)
         st = cf_subject_inbox(relay->path, CF_MSG_ACK, &subj);
     if (st == CF_OK && relay)
-        st = effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+        st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
     cf_buf_clear(&key);
     cf_buf_clear(&wire);
     cf_buf_clear(&subj);
@@ -368,13 +357,44 @@ is_relay_receipt(cf_node *n, cf_txn *t, const cf_message *m)
 }
 
 /*
+ * Two envelopes for one place in an origin's stream: the origin (or
+ * whoever holds its key) signed two histories. Keep the newcomer beside
+ * the stored one as proof, refuse the origin from now on, and say so
+ * loudly. The evidence is committed with the batch.
+ */
+static cf_status
+fork_found(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len,
+           int64_t now_ms, const char **why)
+{
+    const cf_header *h = &m->body.header;
+    char reason[160];
+    cf_status st;
+
+    snprintf(reason, sizeof(reason),
+             "two different envelopes signed for sequence %" PRIu64 " or its chain", h->seq);
+    st = cf_state_evidence_put(t, m, wire, len);
+    if (st == CF_OK)
+        st = cf_state_quarantine(t, h->origin, now_ms, reason);
+    if (st != CF_OK)
+        return st;
+    n->counters.forks++;
+    cf_log(CF_LOG_ERROR,
+           "ALARM fork: %s signed %s; both envelopes are kept as evidence and %s is "
+           "quarantined (its messages are refused until an operator releases it)",
+           h->origin, reason, h->origin);
+    *why = "it forks its origin's hash chain";
+    return CF_E_FORK;
+}
+
+/*
  * One envelope from the bus. Returns CF_OK when it was accepted (or ignored
  * as not for us, *ignored set), a rejection reason otherwise; a store error
  * means the whole transaction must be abandoned.
  */
 static cf_status
-process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effects *fx,
-            bool *ignored, bool *trust_changed, const char **why, cf_message **out_m)
+process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *via, int64_t now_ms,
+            cf_effects *fx, bool *ignored, bool *trust_changed, const char **why,
+            cf_message **out_m)
 {
     cf_envelope env;
     cf_message *m = NULL;
@@ -386,13 +406,13 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     /* Cheap checks first: the size, then whether we know the signer at all
      * (decoding the outer envelope only), and only then the signature, so
      * junk from unknown keys costs no Ed25519 verification. */
-    if (lm->len > n->limits.max_envelope)
+    if (len > n->limits.max_envelope)
         return CF_E_OVERSIZE;
-    st = cf_envelope_parse_stored(lm->data, lm->len, &env);
+    st = cf_envelope_parse_stored(data, len, &env);
     if (st != CF_OK) {
         /* the precise reason (unsigned, wrong type, ...): found before any
          * signature check, so it costs no verification either */
-        st = cf_envelope_verify(lm->data, lm->len, &n->limits, &env);
+        st = cf_envelope_verify(data, len, &n->limits, &env);
         if (st == CF_OK)
             cf_envelope_clear(&env);
         return st == CF_OK ? CF_E_MALFORMED : st;
@@ -401,7 +421,7 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     cf_envelope_clear(&env);
     if (!known)
         return CF_E_UNKNOWN_SIGNER;
-    st = cf_envelope_verify(lm->data, lm->len, &n->limits, &env);
+    st = cf_envelope_verify(data, len, &n->limits, &env);
     if (st != CF_OK)
         return st;
     st = cf_message_decode(&env, &n->limits, &m);
@@ -426,11 +446,16 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     switch (b->type) {
     case CF_MSG_MEMBER_CERT:
     case CF_MSG_REVOCATION:
-        return learn_document(n, t, m, lm->data, lm->len, now_ms, trust_changed);
+        return learn_document(n, t, m, data, len, now_ms, trust_changed);
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
-        *why = "catch-up is not part of this build yet";
-        return CF_E_UNSUPPORTED;
+        if (via) {
+            *why = "a catch-up message inside a catch-up batch";
+            return CF_E_MALFORMED;
+        }
+        if (b->type == CF_MSG_CATCHUP_REQUEST)
+            return cf_catchup_answer(n, t, m, now_ms, fx, why);
+        return cf_catchup_take(n, t, m, now_ms, fx, trust_changed, why);
     case CF_MSG_INCIDENT:
     case CF_MSG_TASKING:
     case CF_MSG_TASK_STATUS:
@@ -442,6 +467,9 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         *why = "a message needs a sequence number";
         return CF_E_MALFORMED;
     }
+    /* our own messages come back only by catch-up, after a restore */
+    if (via && strcmp(b->header.origin, n->cfg->id) == 0)
+        return cf_catchup_adopt_own(n, t, m, data, len, now_ms, via);
     st = cf_rule_originate(n->topo, b, why);
     if (st == CF_OK && strcmp(b->header.origin, n->cfg->id) == 0) {
         /* nothing of ours is ever addressed to us; one that is was made with
@@ -477,11 +505,22 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
                 return st;
         }
     }
+    /* an origin caught signing two histories is heard no more */
+    bool quarantined = false;
+    st = cf_state_quarantined(t, b->header.origin, &quarantined);
+    if (st != CF_OK)
+        return st;
+    if (quarantined) {
+        *why = "its origin is quarantined after signing two different histories";
+        return CF_E_FORK;
+    }
     /* everything but a receipt gets a receipt */
     bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
     st = is_relay_receipt(n, t, m) ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
     if (st == CF_OK)
-        st = cf_state_record(t, m, lm->data, lm->len);
+        st = cf_state_record(t, m, data, len);
+    if (st == CF_E_FORK)
+        return fork_found(n, t, m, data, len, now_ms, why);
     if (st == CF_E_DUPLICATE && receipted) {
         /* the origin sends again because our receipt never reached it:
          * send the same receipt again, and nothing else happens */
@@ -550,7 +589,7 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
         if (st == CF_OK)
             st = cf_state_outbox_put(t, &key, &subjects, &recipients, now_ms + resend_delay(1));
         if (st == CF_OK)
-            st = effects_add(fx, (const char *)subj.data, lm->data, lm->len);
+            st = cf_effects_add(fx, (const char *)subj.data, data, len);
         cf_strlist_clear(&recipients);
         cf_strlist_clear(&subjects);
         cf_buf_clear(&subj);
@@ -558,59 +597,134 @@ process_one(cf_node *n, cf_txn *t, const cf_link_msg *lm, int64_t now_ms, effect
     return st;
 }
 
+cf_status
+cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *subject,
+                const char *via, int64_t now_ms, cf_effects *fx, bool *trust_changed)
+{
+    cf_message *m = NULL;
+    const char *why = NULL;
+    bool ignored = false;
+    cf_status st;
+
+    n->counters.received++;
+    if (via)
+        n->counters.caught_up++;
+    st = process_one(n, t, data, len, via, now_ms, fx, &ignored, trust_changed, &why, &m);
+    if (st == CF_OK) {
+        if (ignored) {
+            n->counters.ignored++;
+        } else {
+            n->counters.accepted++;
+            n->counters.accepted_by_type[m->body.type]++;
+        }
+        /* a relayed copy says nothing of its origin's reachability */
+        if (!via)
+            note_contact(n, m->body.header.origin, now_ms);
+    } else if (store_error(st)) {
+        cf_log(CF_LOG_ERROR,
+               "store error while receiving on %s: %s; the batch is abandoned "
+               "and will be resent by its origins",
+               subject, cf_status_str(st));
+    } else {
+        n->counters.rejected[st]++;
+        cf_log(st == CF_E_DUPLICATE ? CF_LOG_INFO : CF_LOG_WARN,
+               "rejected %s from %s on %s: %s%s%s", m ? cf_msg_type_name(m->body.type) : "envelope",
+               m ? m->body.header.origin : "?", subject, cf_status_str(st), why ? ": " : "",
+               why ? why : "");
+        st = CF_OK;
+    }
+    cf_message_free(m);
+    return st;
+}
+
+/* Is this (not yet verified) envelope a catch-up message? */
+static bool
+is_catchup(const cf_link_msg *lm)
+{
+    cf_envelope env;
+    bool yes;
+
+    if (cf_envelope_parse_stored(lm->data, lm->len, &env) != CF_OK)
+        return true; /* junk: rejected as such, never held */
+    yes = env.type == CF_MSG_CATCHUP_REQUEST || env.type == CF_MSG_CATCHUP_BATCH;
+    cf_envelope_clear(&env);
+    return yes;
+}
+
+/*
+ * While a node confirms its own sequence at start it must not sign
+ * anything, receipts included: what would need one waits in memory (up to
+ * CF_DEFERRED_MAX; beyond, it is dropped and its origin sends it again).
+ * Returns the messages to handle now.
+ */
+static cf_link_msg *
+hold_while_learning(cf_node *n, cf_link_msg *msgs)
+{
+    cf_link_msg *now = NULL, **now_tail = &now;
+
+    while (msgs) {
+        cf_link_msg *lm = msgs;
+        msgs = lm->next;
+        lm->next = NULL;
+        if (is_catchup(lm)) {
+            *now_tail = lm;
+            now_tail = &lm->next;
+        } else if (n->n_deferred >= CF_DEFERRED_MAX) {
+            n->counters.deferred_dropped++;
+            free(lm);
+        } else {
+            if (n->deferred_tail)
+                n->deferred_tail->next = lm;
+            else
+                n->deferred = lm;
+            n->deferred_tail = lm;
+            n->n_deferred++;
+        }
+    }
+    return now;
+}
+
 static void
 on_messages(void *ctx)
 {
     cf_node *n = ctx;
-    cf_link_msg *msgs = cf_link_take(n->link, CF_BATCH_MAX), *lm;
-    effects fx = {NULL, NULL};
+    cf_link_msg *msgs = NULL, *lm;
+    cf_effects fx = {NULL, NULL};
     cf_txn *t = NULL;
     int64_t now_ms = cf_clock_now_ms();
     bool trust_changed = false;
     size_t count = 0;
-    cf_status st;
+    cf_status st = CF_OK;
 
-    if (!msgs || n->stopping)
-        goto out;
+    if (n->stopping)
+        return;
+    /* what was held at start goes first, in the order it came */
+    if (!n->learning && n->deferred) {
+        msgs = n->deferred;
+        n->deferred_tail->next = cf_link_take(n->link, CF_BATCH_MAX);
+        n->deferred = n->deferred_tail = NULL;
+        n->n_deferred = 0;
+    } else {
+        msgs = cf_link_take(n->link, CF_BATCH_MAX);
+    }
+    if (n->learning)
+        msgs = hold_while_learning(n, msgs);
+    if (!msgs)
+        return;
     st = cf_txn_begin(n->store, true, &t);
     if (st != CF_OK) {
         cf_log(CF_LOG_ERROR, "cannot begin a store transaction: %s", cf_status_str(st));
         goto out;
     }
-    for (lm = msgs; lm; lm = lm->next) {
-        cf_message *m = NULL;
-        const char *why = NULL;
-        bool ignored = false;
+    for (lm = msgs; lm && st == CF_OK; lm = lm->next) {
         count++;
-        n->counters.received++;
-        st = process_one(n, t, lm, now_ms, &fx, &ignored, &trust_changed, &why, &m);
-        if (st == CF_OK) {
-            if (ignored) {
-                n->counters.ignored++;
-            } else {
-                n->counters.accepted++;
-                n->counters.accepted_by_type[m->body.type]++;
-            }
-            note_contact(n, m->body.header.origin, now_ms);
-        } else if (store_error(st)) {
-            cf_message_free(m);
-            cf_log(CF_LOG_ERROR,
-                   "store error while receiving on %s: %s; the batch is abandoned "
-                   "and will be resent by its origins",
-                   lm->subject, cf_status_str(st));
-            cf_txn_abort(t);
-            t = NULL;
-            break;
-        } else {
-            n->counters.rejected[st]++;
-            cf_log(st == CF_E_DUPLICATE ? CF_LOG_INFO : CF_LOG_WARN,
-                   "rejected %s from %s on %s: %s%s%s",
-                   m ? cf_msg_type_name(m->body.type) : "envelope", m ? m->body.header.origin : "?",
-                   lm->subject, cf_status_str(st), why ? ": " : "", why ? why : "");
-        }
-        cf_message_free(m);
+        st = cf_node_receive(n, t, lm->data, lm->len, lm->subject, NULL, now_ms, &fx,
+                             &trust_changed);
     }
-    if (t) {
+    if (st != CF_OK) {
+        cf_txn_abort(t);
+        txn_done(n, false);
+    } else {
         st = cf_txn_commit(t);
         if (st != CF_OK)
             cf_log(CF_LOG_ERROR,
@@ -619,17 +733,17 @@ on_messages(void *ctx)
                    count, cf_status_str(st));
         txn_done(n, st == CF_OK);
         if (st == CF_OK)
-            publish_effects(n, &fx);
-    } else {
-        txn_done(n, false);
+            cf_effects_publish(n, &fx);
     }
     if (trust_changed) {
         char err[256];
         if (rebuild_topology(n, now_ms, err, sizeof(err)) != CF_OK)
             cf_log(CF_LOG_ERROR, "the hierarchy could not be rebuilt: %s", err);
     }
+    if (n->learning && n->learn_asked && n->learn_waiting == 0 && st == CF_OK)
+        cf_node_learning_done(n, "every peer answered");
 out:
-    effects_clear(&fx);
+    cf_effects_clear(&fx);
     while (msgs) {
         lm = msgs->next;
         free(msgs);
@@ -801,6 +915,66 @@ on_resend_timer(uv_timer_t *t)
         flush_outbox(n, false);
 }
 
+void
+cf_node_learning_done(cf_node *n, const char *how)
+{
+    if (!n->learning)
+        return;
+    n->learning = false;
+    if (n->learn_asked && n->learn_waiting == 0)
+        cf_log(CF_LOG_INFO, "own sequence confirmed with every peer (%s): %" PRIu64, how, n->seq);
+    else
+        cf_log(CF_LOG_WARN,
+               "own sequence not confirmed by %zu peer(s) (%s): continuing from %" PRIu64
+               " as the store says",
+               n->learn_asked ? n->learn_waiting : n->n_peers, how, n->seq);
+    if (n->control)
+        cf_control_resume(n->control);
+    if (n->deferred)
+        on_messages(n);
+    if (cf_link_connected(n->link)) {
+        flush_outbox(n, true);
+        cf_catchup_ask_all(n, false);
+    }
+}
+
+static void
+on_catchup_timer(uv_timer_t *h)
+{
+    cf_node *n = h->data;
+    int64_t now_ms = cf_clock_now_ms();
+
+    if (n->stopping)
+        return;
+    if (n->learning && now_ms - n->started_ms >= CF_LEARN_MAX_MS) {
+        cf_node_learning_done(n, "waited long enough");
+        return;
+    }
+    if (!cf_link_connected(n->link))
+        return;
+    if (!n->learning && now_ms - n->catchup_ms >= CF_CATCHUP_INTERVAL_MS) {
+        cf_catchup_ask_all(n, false);
+        return;
+    }
+    /* a request or its answer was lost (or, at start, the peer was not
+     * listening yet): ask again */
+    for (size_t i = 0; i < n->n_peers; i++) {
+        cf_peer_sync *p = &n->peers[i];
+        int64_t retry = n->learning ? CF_CATCHUP_TICK_MS : CF_CATCHUP_RETRY_MS;
+        if (p->waiting && now_ms - p->asked_ms >= retry) {
+            cf_effects fx = {NULL, NULL};
+            cf_txn *t = NULL;
+            cf_status st = cf_txn_begin(n->store, false, &t);
+            if (st == CF_OK)
+                st = cf_catchup_ask(n, t, p, n->learning, now_ms, &fx);
+            cf_txn_abort(t);
+            if (st == CF_OK)
+                cf_effects_publish(n, &fx);
+            cf_effects_clear(&fx);
+        }
+    }
+}
+
 static void
 on_link_state(void *ctx, bool connected)
 {
@@ -809,7 +983,10 @@ on_link_state(void *ctx, bool connected)
     n->link_since_ms = cf_clock_now_ms();
     if (connected) {
         cf_log(CF_LOG_INFO, "connected to NATS at %s", cf_link_url(n->link));
-        flush_outbox(n, true);
+        /* first our own stream, at start; then whatever we missed */
+        cf_catchup_ask_all(n, n->learning);
+        if (!n->learning)
+            flush_outbox(n, true);
     } else {
         cf_log(CF_LOG_WARN,
                "disconnected from NATS at %s; reconnecting, and storing what is "
@@ -888,6 +1065,11 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
         goto fail;
     }
 
+    /* nothing is signed until the peers have told us our latest messages */
+    n->learning = true;
+    uv_timer_init(loop, &n->catchup);
+    n->catchup.data = n;
+    uv_timer_start(&n->catchup, on_catchup_timer, CF_CATCHUP_TICK_MS, CF_CATCHUP_TICK_MS);
     cf_link_options lo = {n->cfg->nats_url, n->cfg->id,         n->keys->transport,
                           200000,           CF_QUEUE_BYTES_MAX, 2000};
     cf_link_callbacks cb = {on_messages, on_link_state};
@@ -949,6 +1131,7 @@ fail:
     cf_node_config_free(n->cfg);
     cf_topology_free(n->topo);
     free(n->last_contact);
+    cf_catchup_peers_free(n);
     free(n);
     return st;
 }
@@ -1026,6 +1209,12 @@ stop_step(cf_node *n)
     cf_node_config_free(n->cfg);
     cf_topology_free(n->topo);
     free(n->last_contact);
+    cf_catchup_peers_free(n);
+    while (n->deferred) {
+        cf_link_msg *next = n->deferred->next;
+        free(n->deferred);
+        n->deferred = next;
+    }
     free(n);
     if (done)
         done(ctx);
@@ -1059,6 +1248,10 @@ cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx)
     if (n->link) {
         n->closing++;
         cf_link_close(n->link, part_closed, n);
+    }
+    if (n->catchup.data) {
+        n->closing++;
+        uv_close((uv_handle_t *)&n->catchup, handle_closed);
     }
     if (n->sigterm.data) {
         n->closing += 3;

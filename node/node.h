@@ -33,15 +33,56 @@ typedef struct cf_control cf_control;
 
 #define CF_QUEUE_BYTES_MAX (64 * 1024 * 1024)
 
+/* Catch-up (anti-entropy) with the parent and the children: asked on every
+ * (re)connect and every CF_CATCHUP_INTERVAL_MS; a request unanswered for
+ * CF_CATCHUP_RETRY_MS is asked again. An answer carries at most
+ * CF_CATCHUP_BATCH envelopes, examines at most CF_CATCHUP_SCAN_MAX stored
+ * ones, and stays under half the envelope size limit. */
+#define CF_CATCHUP_INTERVAL_MS 30000
+#define CF_CATCHUP_RETRY_MS 10000
+#define CF_CATCHUP_TICK_MS 1000
+#define CF_CATCHUP_BATCH 500
+#define CF_CATCHUP_SCAN_MAX 20000
+
+/* At start a node asks its parent and children for its own latest messages
+ * before it signs anything new (a store restored from an old backup must
+ * not reuse a sequence number). It waits at most this long for them;
+ * meanwhile received messages wait and local write commands are held. */
+#define CF_LEARN_MAX_MS 3000
+#define CF_DEFERRED_MAX 200000
+
 typedef struct cf_counters {
-    uint64_t received;   /* envelopes taken from the bus */
-    uint64_t accepted;   /* verified, allowed and stored */
-    uint64_t ignored;    /* valid but not for this node (a directive out of scope) */
-    uint64_t originated; /* messages this node signed */
-    uint64_t published;  /* envelopes handed to NATS */
+    uint64_t received;         /* envelopes taken from the bus */
+    uint64_t accepted;         /* verified, allowed and stored */
+    uint64_t ignored;          /* valid but not for this node (a directive out of scope) */
+    uint64_t originated;       /* messages this node signed */
+    uint64_t published;        /* envelopes handed to NATS */
+    uint64_t forks;            /* envelopes that forked their origin's stream */
+    uint64_t caught_up;        /* envelopes that came in catch-up batches */
+    uint64_t deferred_dropped; /* held at start past CF_DEFERRED_MAX: resent by origins */
     uint64_t rejected[CF_STATUS_COUNT];
     uint64_t accepted_by_type[CF_MSG_TYPE_MAX + 1];
 } cf_counters;
+
+/* How far a node has caught up with one neighbour. */
+typedef struct cf_scan_mark {
+    char origin[CF_NODE_ID_MAX + 1];
+    uint64_t seq;
+} cf_scan_mark;
+
+typedef struct cf_peer_sync {
+    char id[CF_NODE_ID_MAX + 1];
+    int64_t asked_ms;            /* when the last request went */
+    int64_t answered_ms;         /* when the last batch came */
+    uint8_t request[CF_ID_LEN];  /* the last request's id */
+    bool waiting;                /* asked and not answered yet */
+    bool own_only;               /* the last request asked only for our own stream */
+    bool more;                   /* its last batch said more remain */
+    uint64_t batches, envelopes; /* received from it by catch-up */
+    uint64_t served;             /* envelopes it was sent by catch-up */
+    cf_scan_mark *scanned;       /* how far its answers looked, per origin */
+    size_t n_scanned;
+} cf_peer_sync;
 
 typedef struct cf_node_options {
     const char *config;
@@ -69,6 +110,16 @@ typedef struct cf_node {
     int64_t *last_contact; /* per topology node: when a message of it last arrived */
     size_t n_last_contact;
     int64_t link_since_ms; /* when the link last came up or went down */
+    cf_peer_sync *peers;   /* the parent and the children */
+    size_t n_peers;
+    uv_timer_t catchup;
+    int64_t catchup_ms; /* when catch-up was last asked of every peer */
+    /* at start: confirming our own sequence with the peers */
+    bool learning;
+    bool learn_asked;                      /* the own-stream requests went out */
+    size_t learn_waiting;                  /* peers asked that have not answered in full */
+    cf_link_msg *deferred, *deferred_tail; /* received while learning */
+    size_t n_deferred;
     bool stopping;
     void (*on_stopped)(void *ctx);
     void *stopped_ctx;
@@ -117,5 +168,10 @@ cJSON *cf_node_handle(cf_node *n, const cJSON *req);
 CF_MUST_CHECK cf_status cf_control_start(cf_node *n, const char *path, cf_control **out, char *err,
                                          size_t errlen);
 void cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx);
+/** Answer the write requests held while the node was starting. */
+void cf_control_resume(cf_control *c);
+/** May this request be answered now? Writes wait while the node learns its
+ * own sequence at start (at most CF_LEARN_MAX_MS). */
+bool cf_node_ready_for(cf_node *n, const cJSON *req);
 
 #endif

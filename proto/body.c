@@ -306,23 +306,23 @@ revocation_from(const Certfed__Revocation *p, const cf_limits *lim, cf_revocatio
     return CF_OK;
 }
 
+/* Plain copies of repeated HighWaterMarks, kept in priv->arrays[slot]. */
 static cf_status
-catchup_request_from(const Certfed__CatchupRequest *p, const cf_limits *lim, message_priv *priv,
-                     cf_catchup_request *o)
+marks_from(Certfed__HighWaterMark *const *pm, size_t n, const cf_limits *lim, message_priv *priv,
+           int slot, const cf_high_water_mark **out, size_t *out_n)
 {
     cf_high_water_mark *marks;
 
-    if (p->n_marks > lim->max_repeated)
+    if (n > lim->max_repeated)
         return CF_E_LIMIT;
-    o->max_batch = p->max_batch;
-    if (!p->n_marks)
+    if (!n)
         return CF_OK;
-    marks = calloc(p->n_marks, sizeof(*marks));
+    marks = calloc(n, sizeof(*marks));
     if (!marks)
         return CF_E_NOMEM;
-    priv->arrays[0] = marks;
-    for (size_t i = 0; i < p->n_marks; i++) {
-        const Certfed__HighWaterMark *x = p->marks[i];
+    priv->arrays[slot] = marks;
+    for (size_t i = 0; i < n; i++) {
+        const Certfed__HighWaterMark *x = pm[i];
         if (!cf_id_valid(x->origin))
             return CF_E_MALFORMED;
         marks[i].origin = x->origin;
@@ -331,9 +331,18 @@ catchup_request_from(const Certfed__CatchupRequest *p, const cf_limits *lim, mes
         if (!copy_key(&x->head, marks[i].head, false))
             return CF_E_MALFORMED;
     }
-    o->marks = marks;
-    o->n_marks = p->n_marks;
+    *out = marks;
+    *out_n = n;
     return CF_OK;
+}
+
+static cf_status
+catchup_request_from(const Certfed__CatchupRequest *p, const cf_limits *lim, message_priv *priv,
+                     cf_catchup_request *o)
+{
+    o->max_batch = p->max_batch;
+    o->own_only = p->own_only;
+    return marks_from(p->marks, p->n_marks, lim, priv, 0, &o->marks, &o->n_marks);
 }
 
 static cf_status
@@ -347,6 +356,9 @@ catchup_batch_from(const Certfed__CatchupBatch *p, const cf_limits *lim, message
     if (!copy_key(&p->request, o->request, true))
         return CF_E_MALFORMED;
     o->more = p->more;
+    cf_status st = marks_from(p->scanned, p->n_scanned, lim, priv, 1, &o->scanned, &o->n_scanned);
+    if (st != CF_OK)
+        return st;
     if (!p->n_envelopes)
         return CF_OK;
     envs = calloc(p->n_envelopes, sizeof(*envs));
@@ -764,41 +776,49 @@ encode_revocation(const cf_body *b, const cf_limits *lim, cf_buf *out)
     return pack_with_header(&p.base, &b->header, out);
 }
 
+/* Protobuf views of plain marks; free *marks and *markp after packing. */
+static cf_status
+marks_to(const cf_high_water_mark *src, size_t n, const cf_limits *lim,
+         Certfed__HighWaterMark **marks, Certfed__HighWaterMark ***markp)
+{
+    *marks = NULL;
+    *markp = NULL;
+    if (n > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (!n)
+        return CF_OK;
+    *marks = calloc(n, sizeof(**marks));
+    *markp = calloc(n, sizeof(**markp));
+    if (!*marks || !*markp)
+        return CF_E_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        if (!cf_id_valid(src[k].origin))
+            return CF_E_INVALID_ARG;
+        certfed__high_water_mark__init(&(*marks)[k]);
+        (*marks)[k].origin = S(src[k].origin);
+        (*marks)[k].seq = src[k].seq;
+        if (src[k].has_head)
+            (*marks)[k].head = bin(src[k].head, CF_ID_LEN);
+        (*markp)[k] = &(*marks)[k];
+    }
+    return CF_OK;
+}
+
 static cf_status
 encode_catchup_request(const cf_body *b, const cf_limits *lim, cf_buf *out)
 {
     const cf_catchup_request *r = &b->u.catchup_request;
     Certfed__CatchupRequest p = CERTFED__CATCHUP_REQUEST__INIT;
-    Certfed__HighWaterMark *marks = NULL, **markp = NULL;
-    cf_status st;
+    Certfed__HighWaterMark *marks, **markp;
+    cf_status st = marks_to(r->marks, r->n_marks, lim, &marks, &markp);
 
-    if (r->n_marks > lim->max_repeated)
-        return CF_E_LIMIT;
-    if (r->n_marks) {
-        marks = calloc(r->n_marks, sizeof(*marks));
-        markp = calloc(r->n_marks, sizeof(*markp));
-        if (!marks || !markp) {
-            st = CF_E_NOMEM;
-            goto out;
-        }
+    if (st == CF_OK) {
+        p.marks = markp;
+        p.n_marks = r->n_marks;
+        p.max_batch = r->max_batch;
+        p.own_only = r->own_only;
+        st = pack_with_header(&p.base, &b->header, out);
     }
-    for (size_t k = 0; k < r->n_marks; k++) {
-        if (!cf_id_valid(r->marks[k].origin)) {
-            st = CF_E_INVALID_ARG;
-            goto out;
-        }
-        certfed__high_water_mark__init(&marks[k]);
-        marks[k].origin = S(r->marks[k].origin);
-        marks[k].seq = r->marks[k].seq;
-        if (r->marks[k].has_head)
-            marks[k].head = bin(r->marks[k].head, CF_ID_LEN);
-        markp[k] = &marks[k];
-    }
-    p.marks = markp;
-    p.n_marks = r->n_marks;
-    p.max_batch = r->max_batch;
-    st = pack_with_header(&p.base, &b->header, out);
-out:
     free(marks);
     free(markp);
     return st;
@@ -810,23 +830,28 @@ encode_catchup_batch(const cf_body *b, const cf_limits *lim, cf_buf *out)
     const cf_catchup_batch *c = &b->u.catchup_batch;
     Certfed__CatchupBatch p = CERTFED__CATCHUP_BATCH__INIT;
     ProtobufCBinaryData *envs = NULL;
+    Certfed__HighWaterMark *marks, **markp;
     cf_status st;
 
     if (c->n_envelopes > lim->max_repeated)
         return CF_E_LIMIT;
-    if (c->n_envelopes) {
-        envs = calloc(c->n_envelopes, sizeof(*envs));
-        if (!envs)
-            return CF_E_NOMEM;
+    st = marks_to(c->scanned, c->n_scanned, lim, &marks, &markp);
+    if (st == CF_OK && c->n_envelopes && !(envs = calloc(c->n_envelopes, sizeof(*envs))))
+        st = CF_E_NOMEM;
+    if (st == CF_OK) {
+        for (size_t k = 0; k < c->n_envelopes; k++)
+            envs[k] = bin(c->envelopes[k].data, c->envelopes[k].len);
+        p.request = bin(c->request, CF_ID_LEN);
+        p.envelopes = envs;
+        p.n_envelopes = c->n_envelopes;
+        p.more = c->more;
+        p.scanned = markp;
+        p.n_scanned = c->n_scanned;
+        st = pack_with_header(&p.base, &b->header, out);
     }
-    for (size_t k = 0; k < c->n_envelopes; k++)
-        envs[k] = bin(c->envelopes[k].data, c->envelopes[k].len);
-    p.request = bin(c->request, CF_ID_LEN);
-    p.envelopes = envs;
-    p.n_envelopes = c->n_envelopes;
-    p.more = c->more;
-    st = pack_with_header(&p.base, &b->header, out);
     free(envs);
+    free(marks);
+    free(markp);
     return st;
 }
 

@@ -213,6 +213,7 @@ typedef struct cf_catchup_request {
     const cf_high_water_mark *marks;
     size_t n_marks;
     uint32_t max_batch;
+    bool own_only; /* only the requester's own envelopes */
 } cf_catchup_request;
 
 typedef struct cf_bytes {
@@ -225,6 +226,8 @@ typedef struct cf_catchup_batch {
     const cf_bytes *envelopes;
     size_t n_envelopes;
     bool more;
+    const cf_high_water_mark *scanned; /* (has_head unused) */
+    size_t n_scanned;
 } cf_catchup_batch;
 
 /* A body: its header and the type-specific part. */

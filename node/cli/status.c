@@ -9,7 +9,9 @@
 static const char status_usage[] =
     "usage: certfed status [--config NODE.CONF | --socket PATH] [--json]\n"
     "  the node's identity, NATS link, counters of received, accepted and\n"
-    "  rejected messages (by reason), outbox depth and store usage\n";
+    "  rejected messages (by reason), outbox depth, store usage, quarantined\n"
+    "  origins, and per peer (parent, children) the link, last contact, what\n"
+    "  waits for it in the outbox and how far catch-up with it has come\n";
 
 static const char peers_usage[] =
     "usage: certfed peers [--config NODE.CONF | --socket PATH] [--json]\n"
@@ -60,6 +62,26 @@ cli_status(int argc, char **argv)
                    : "");
         printf("store       %.1f MiB used of %.0f MiB\n", num(st, "used_bytes") / 1048576.0,
                num(st, "map_size") / 1048576.0);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(r, "starting")))
+            printf("starting    confirming its own sequence with its peers\n");
+        printf("catch-up    %.0f envelopes taken from peers; %.0f fork(s) seen\n",
+               num(k, "caught_up"), num(k, "forks"));
+        cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "quarantined"))
+            printf("  ALARM: %s QUARANTINED since %s: %s\n", cli_s(x, "node"), cli_s(x, "since"),
+                   cli_s(x, "reason"));
+        printf("%-14s %-8s %-8s %-26s %-7s %s\n", "PEER", "RELATION", "LINK", "LAST CONTACT",
+               "OUTBOX", "CATCH-UP");
+        cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "peers"))
+        {
+            const cJSON *cu = cJSON_GetObjectItem(x, "catchup");
+            const char *lc = cli_s(x, "last_contact");
+            printf("%-14s %-8s %-8s %-26s %-7.0f %.0f in, %.0f out%s\n", cli_s(x, "node"),
+                   cli_s(x, "relation"), cli_s(x, "link"), lc[0] ? lc : "-", num(x, "outbox"),
+                   num(cu, "received"), num(cu, "served"),
+                   cJSON_IsTrue(cJSON_GetObjectItem(cu, "waiting")) ? ", waiting for an answer"
+                   : cJSON_IsTrue(cJSON_GetObjectItem(cu, "more"))  ? ", more to come"
+                                                                    : "");
+        }
     }
     cJSON_Delete(r);
     return CLI_OK;

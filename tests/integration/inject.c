@@ -7,6 +7,7 @@
  *     writes a message signed by KEYFILE's identity (or a fresh key) that
  *     claims ORIGIN. KIND: directive; tasking (ARG: the assignee);
  *     incident (ARG: the owner; an update of ARG-1 at revision 2).
+ *     Its sequence number is 1000000, or $CERTFED_INJECT_SEQ.
  * cf_inject publish URL NKEYFILE SUBJECT FILE
  *     publishes FILE's bytes.
  * cf_inject capture URL NKEYFILE SUBJECT OUT SECONDS
@@ -44,6 +45,10 @@ forge(const char *kind, const char *federation, const char *origin, const char *
     b.header.federation = federation;
     b.header.origin = origin;
     b.header.seq = 1000000; /* far above anything real: it must still be refused */
+    /* or a sequence the origin has used: a second history (a fork) */
+    const char *seq = getenv("CERTFED_INJECT_SEQ");
+    if (seq && *seq)
+        b.header.seq = strtoull(seq, NULL, 10);
     b.header.created_ms = cf_clock_now_ms();
     if (strcmp(kind, "directive") == 0) {
         b.type = CF_MSG_DIRECTIVE;

@@ -1,0 +1,78 @@
+/*
+ * internal.h - what node.c (the receive pipeline) and catchup.c share. Not
+ * an API: loop thread only, like everything of a cf_node.
+ */
+#ifndef CF_NODE_INTERNAL_H
+#define CF_NODE_INTERNAL_H
+
+#include "node/node.h"
+
+/* Something to publish once the transaction that made it has committed. */
+typedef struct cf_effect {
+    struct cf_effect *next;
+    char *subject;
+    size_t len;
+    uint8_t data[];
+} cf_effect;
+
+typedef struct cf_effects {
+    cf_effect *head, *tail;
+} cf_effects;
+
+/** Add a publication (copied). @return CF_OK or CF_E_NOMEM */
+CF_MUST_CHECK cf_status cf_effects_add(cf_effects *fx, const char *subject, const uint8_t *data,
+                                       size_t len);
+void cf_effects_clear(cf_effects *fx);
+/** Publish (after the commit) and clear. */
+void cf_effects_publish(cf_node *n, cf_effects *fx);
+
+/*
+ * Take one envelope into the open transaction t: verify, check, record,
+ * apply, acknowledge, forward; count it and log a rejection. via names the
+ * peer whose catch-up batch carried it (NULL from the bus).
+ * @return CF_OK (accepted, ignored or rejected: counted and logged), or a
+ *         store error, after which the transaction must be abandoned
+ */
+CF_MUST_CHECK cf_status cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len,
+                                        const char *subject, const char *via, int64_t now_ms,
+                                        cf_effects *fx, bool *trust_changed);
+
+/* ---- catch-up (catchup.c) -------------------------------------------------- */
+
+/** The peer with this id, or NULL if id is neither our parent nor a child. */
+cf_peer_sync *cf_catchup_peer(cf_node *n, const char *id);
+/** Rebuild the peer list after the hierarchy changed, keeping known state. */
+CF_MUST_CHECK cf_status cf_catchup_peers_rebuild(cf_node *n);
+void cf_catchup_peers_free(cf_node *n);
+
+/**
+ * Ask a peer for what we lack (own_only: only our own messages, at start).
+ * The request is added to fx; the caller commits and publishes.
+ */
+CF_MUST_CHECK cf_status cf_catchup_ask(cf_node *n, cf_txn *t, cf_peer_sync *p, bool own_only,
+                                       int64_t now_ms, cf_effects *fx);
+/** Ask every peer, in a transaction of its own, and publish at once. */
+void cf_catchup_ask_all(cf_node *n, bool own_only);
+
+/** Answer a verified catch-up request from a peer (the answer goes to fx). */
+CF_MUST_CHECK cf_status cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m,
+                                          int64_t now_ms, cf_effects *fx, const char **why);
+/** Take a verified catch-up batch from a peer: each envelope is received as
+ * if from the bus. */
+CF_MUST_CHECK cf_status cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms,
+                                        cf_effects *fx, bool *trust_changed, const char **why);
+/**
+ * One of our own envelopes came back from a peer: if it is beyond our
+ * sequence (a store restored from an old backup), take it and continue the
+ * stream after it; if we hold another envelope for its sequence, raise an
+ * alarm (our key signed elsewhere).
+ * @return CF_OK (taken), CF_E_DUPLICATE, CF_E_FORK, store errors
+ */
+CF_MUST_CHECK cf_status cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m,
+                                             const uint8_t *wire, size_t len, int64_t now_ms,
+                                             const char *via);
+
+/** Stop waiting for our own messages at start: hold no more. */
+void cf_node_learning_done(cf_node *n, const char *how);
+
+#endif

@@ -1,0 +1,101 @@
+# test_catchup.sh - what a node missed reaches it from its neighbours, even
+# while the origin is offline; a node whose store was restored from an old
+# backup learns its own latest messages before it signs anything, so it
+# never reuses a sequence number; and an origin caught signing two
+# histories is quarantined with both envelopes kept. Real nats-server, real
+# certfedd processes of the sample federation.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fedlib.sh"
+trap 'fed_stop; cleanup' EXIT
+
+# node_stop NODE / node_start NODE: one CERT's certfedd, as an operator would
+node_stop() {
+    local pid
+    pid=$(cat "$FED/run/$1.pid")
+    kill -TERM "$pid" 2>/dev/null
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    ! kill -0 "$pid" 2>/dev/null
+}
+node_start() {
+    "$CERTFEDD_BIN" --config "$FED/nodes/$1/node.conf" --nats-url "$(nats_url)" \
+        </dev/null >>"$FED/logs/$1.log" 2>&1 &
+    echo $! >"$FED/run/$1.pid"
+    local deadline=$((SECONDS + 15))
+    until "$CERTFED_BIN" status --config "$FED/nodes/$1/node.conf" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
+# field NODE NAME: a number from the node's status
+field() { q "$1" status | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
+# lacks NODE PATTERN ARGS...: the node's --json answer does not match
+lacks() { ! q "$1" "${@:3}" | grep -q -- "$2"; }
+seq_at_least() { [ "$(field "$1" seq)" -ge "$2" ]; }
+
+fed_start || { bad "the federation did not start"; finish; exit 1; }
+ok
+
+# --- the origin offline: sindh catches up a directive from NCERT alone ---------------
+expect "sindh stops" node_stop sindh
+cli council directive issue --number 2026-050 --title "Rotate VPN credentials"
+expect_rc 0 "the Council issues a directive while sindh is down"
+eventually 15 "NCERT holds the directive" has ncert '"number":"2026-050"' directive list
+expect "the Council stops" node_stop council
+expect "sindh starts again" node_start sindh
+eventually 20 "sindh gets the directive from NCERT while the Council is offline" \
+    has sindh '"number":"2026-050"' directive list
+caught=$(field sindh caught_up)
+expect "sindh counts what it caught up ($caught)" test "${caught:-0}" -ge 1
+expect "status shows catch-up with NCERT" has sindh '"node":"ncert","relation":"parent"' status
+expect "the Council starts again" node_start council
+eventually 30 "the Council gets sindh's receipt once it is back" \
+    has council '"node":"sindh","role":"provincial","received":"2' directive status 2026-050
+
+# --- a store restored from an old backup does not reuse a sequence number -----------
+expect "banking stops" node_stop banking
+cp -a "$FED/nodes/banking/store" "$WORK/banking-backup"
+expect "banking starts" node_start banking
+for i in 1 2 3; do
+    cli banking incident report --title "Card skimming wave $i" --severity medium
+    expect_rc 0 "banking reports incident $i after the backup"
+done
+eventually 15 "NCERT holds banking's third incident" has ncert '"id":"banking-3"' incident list
+seq_before=$(field banking seq)
+expect "banking stops again" node_stop banking
+rm -rf "$FED/nodes/banking/store"
+cp -a "$WORK/banking-backup" "$FED/nodes/banking/store"
+expect "banking starts from the old backup" node_start banking
+eventually 15 "banking learns its own latest messages from NCERT" seq_at_least banking "$seq_before"
+cli banking incident report --title "Card-skimming-wave-4" --severity medium
+expect_rc 0 "banking reports after the restore"
+expect_out "banking-4 revision 1" "a restored node does not reuse an incident id"
+eventually 15 "NCERT accepts banking's next incident" has ncert '"title":"Card-skimming-wave-4"' incident list
+expect "NCERT saw no fork" test "$(field ncert forks)" -eq 0
+expect "banking is not quarantined at NCERT" lacks ncert '"quarantined":\[{' status
+expect "banking took back its incidents" has banking '"id":"banking-3"' incident list
+
+# --- a second history: quarantine, evidence, alarm -------------------------------------
+cli punjab incident report --title "Botnet-C2-in-provincial-network" --severity medium
+expect_rc 0 "punjab reports an incident"
+eventually 15 "NCERT holds punjab's incident" has ncert '"title":"Botnet-C2-in-provincial-network"' incident list
+pseq=$(field punjab seq)
+CERTFED_INJECT_SEQ=$pseq "$CERTFED_INJECT" forge incident pk punjab \
+    "$FED/nodes/punjab/keys/identity.key" "$WORK/fork.env" punjab >/dev/null 2>&1
+expect "a second envelope for punjab's latest sequence is made with its key" test -s "$WORK/fork.env"
+"$CERTFED_INJECT" publish "$(nats_url)" "$FED/nodes/punjab/keys/transport.nk" \
+    certfed.council.ncert.in.incident "$WORK/fork.env" >/dev/null 2>&1
+eventually 15 "NCERT quarantines punjab" has ncert '"quarantined":\[{"node":"punjab"' status
+expect "NCERT counts the fork" test "$(field ncert forks)" -ge 1
+expect "NCERT keeps the evidence" test "$(field ncert evidence)" -ge 1
+expect "NCERT raised an alarm in its log" grep -q "ALARM fork: punjab" "$FED/logs/ncert.log"
+cli punjab incident report --title "After-the-fork" --severity medium
+expect_rc 0 "punjab itself still works locally"
+eventually 15 "NCERT refuses punjab's next message" \
+    grep -q "rejected incident from punjab .*quarantined" "$FED/logs/ncert.log"
+expect "NCERT does not hold it" lacks ncert '"title":"After-the-fork"' incident list
+expect "punjab holds it" has punjab '"title":"After-the-fork"' incident list
+expect "the human status shows the alarm" \
+    sh -c "'$CERTFED_BIN' status --config '$FED/nodes/ncert/node.conf' | grep -q 'ALARM: punjab QUARANTINED'"
+
+finish
