@@ -1,6 +1,6 @@
 /*
  * catchup.c - anti-entropy between a node and its neighbours (DESIGN.md
- * section 6). On every (re)connect, and every CF_CATCHUP_INTERVAL_MS, a
+ * section 6). On every (re)connect, and every catchup_interval_ms, a
  * node sends its parent and each child its per-origin high-water marks;
  * each answers with the stored envelopes above those marks that the asker
  * would have been sent, as the original signed bytes, in bounded batches.

@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,30 @@ set_path(load_state *ls, char **slot, const char *name, const char *value)
     return *slot != NULL;
 }
 
+/* The numeric settings: where each goes, its bounds, its unit. */
+typedef struct number_key {
+    const char *section, *name, *unit;
+    unsigned long long min, max;
+    size_t off;
+    int shift;  /* size_t settings: value << shift */
+    bool is_ms; /* an int64_t of milliseconds */
+} number_key;
+
+static const number_key numbers[] = {
+    {"limits", "max_envelope", "bytes", 1024, 64ull << 20, offsetof(cf_node_config, max_envelope),
+     0, false},
+    {"limits", "outbox_max", "messages", 1, 100000000ull, offsetof(cf_node_config, outbox_max), 0,
+     false},
+    {"limits", "store_mib", "MiB", 1, 1024ull * 1024, offsetof(cf_node_config, store_bytes), 20,
+     false},
+    {"delivery", "resend_first_ms", "milliseconds", 100, 3600000,
+     offsetof(cf_node_config, resend_first_ms), 0, true},
+    {"delivery", "resend_max_ms", "milliseconds", 100, 86400000,
+     offsetof(cf_node_config, resend_max_ms), 0, true},
+    {"delivery", "catchup_interval_ms", "milliseconds", 1000, 86400000,
+     offsetof(cf_node_config, catchup_interval_ms), 0, true},
+};
+
 static int
 on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -111,36 +136,23 @@ on_entry(void *user, const char *section, const char *name, const char *value)
             ls->nomem = true;
         return !ls->failed && !ls->nomem;
     }
-    if (strcmp(section, "limits") == 0 && strcmp(name, "max_envelope") == 0) {
+    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+        const number_key *k = &numbers[i];
+        if (strcmp(section, k->section) != 0 || strcmp(name, k->name) != 0)
+            continue;
         char *end;
         errno = 0;
         unsigned long long v = strtoull(value, &end, 10);
-        if (errno || *end || value[0] == '-' || v < 1024 || v > 64ull * 1024 * 1024)
-            fail(ls, "[limits] max_envelope '%s' must be a number of bytes from 1024 to 67108864",
-                 value);
+        if (errno || *end || !value[0] || value[0] == '-' || v < k->min || v > k->max) {
+            fail(ls, "[%s] %s '%s' must be a number of %s from %llu to %llu", k->section, k->name,
+                 value, k->unit, k->min, k->max);
+            return 0;
+        }
+        if (k->is_ms)
+            *(int64_t *)(void *)((char *)c + k->off) = (int64_t)v;
         else
-            c->max_envelope = (size_t)v;
-        return !ls->failed;
-    }
-    if (strcmp(section, "limits") == 0 && strcmp(name, "outbox_max") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (errno || *end || value[0] == '-' || v < 1 || v > 100000000ull)
-            fail(ls, "[limits] outbox_max '%s' must be a number from 1 to 100000000", value);
-        else
-            c->outbox_max = (size_t)v;
-        return !ls->failed;
-    }
-    if (strcmp(section, "limits") == 0 && strcmp(name, "store_mib") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (errno || *end || value[0] == '-' || v < 1 || v > 1024ull * 1024)
-            fail(ls, "[limits] store_mib '%s' must be a number of MiB from 1 to 1048576", value);
-        else
-            c->store_bytes = (size_t)v << 20;
-        return !ls->failed;
+            *(size_t *)(void *)((char *)c + k->off) = (size_t)(v << k->shift);
+        return 1;
     }
     fail(ls, "unknown key '%s' in [%s]", name, section);
     return 0;
@@ -209,6 +221,9 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
     ls.c->max_envelope = CF_DEFAULT_MAX_ENVELOPE;
     ls.c->store_bytes = (size_t)CF_DEFAULT_STORE_MIB << 20;
     ls.c->outbox_max = CF_DEFAULT_OUTBOX_MAX;
+    ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;
+    ls.c->resend_max_ms = CF_DEFAULT_RESEND_MAX_MS;
+    ls.c->catchup_interval_ms = CF_DEFAULT_CATCHUP_INTERVAL_MS;
     rc = long_line((const char *)text, len);
     if (rc > 0) {
         fail(&ls, "line %d: line too long (at most %d characters)", rc, MAX_LINE);
@@ -234,6 +249,9 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
                                                   : NULL;
         if (missing)
             fail(&ls, "missing %s", missing);
+        else if (ls.c->resend_max_ms < ls.c->resend_first_ms)
+            fail(&ls, "[delivery] resend_max_ms (%lld) is below resend_first_ms (%lld)",
+                 (long long)ls.c->resend_max_ms, (long long)ls.c->resend_first_ms);
     }
     st = ls.failed ? CF_E_CONFIG : CF_OK;
 out:

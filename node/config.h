@@ -16,22 +16,31 @@
 /* The most messages the outbox holds waiting for receipts; past it new
  * local work is refused (an alarm in the log and in status). */
 #define CF_DEFAULT_OUTBOX_MAX 100000
+/* [delivery]: an unacknowledged message is sent again after about
+ * resend_first_ms, doubling (with jitter) up to resend_max_ms; catch-up is
+ * asked of the parent and children every catchup_interval_ms. */
+#define CF_DEFAULT_RESEND_FIRST_MS 1000
+#define CF_DEFAULT_RESEND_MAX_MS 60000
+#define CF_DEFAULT_CATCHUP_INTERVAL_MS 30000
 
 typedef struct cf_node_config {
-    char *path;            /* the config file */
-    char *id;              /* [node] id */
-    char *federation;      /* [node] federation */
-    char *keys_dir;        /* [node] keys: holds identity.key, transport.nk */
-    char *passphrase_file; /* [node] passphrase_file: NULL if the key is not sealed */
-    char *root;            /* [node] root: the Council root certificate */
-    char *chain;           /* [node] chain: this node's certificate chain */
-    char *certs;           /* [node] certs: the federation's certificates */
-    char *store;           /* [node] store: the LMDB directory */
-    char *control;         /* [node] control: the control socket */
-    char *nats_url;        /* [nats] url */
-    size_t max_envelope;   /* [limits] max_envelope */
-    size_t store_bytes;    /* [limits] store_mib: the most the LMDB store may grow to */
-    size_t outbox_max;     /* [limits] outbox_max: messages waiting for receipts */
+    char *path;                  /* the config file */
+    char *id;                    /* [node] id */
+    char *federation;            /* [node] federation */
+    char *keys_dir;              /* [node] keys: holds identity.key, transport.nk */
+    char *passphrase_file;       /* [node] passphrase_file: NULL if the key is not sealed */
+    char *root;                  /* [node] root: the Council root certificate */
+    char *chain;                 /* [node] chain: this node's certificate chain */
+    char *certs;                 /* [node] certs: the federation's certificates */
+    char *store;                 /* [node] store: the LMDB directory */
+    char *control;               /* [node] control: the control socket */
+    char *nats_url;              /* [nats] url */
+    size_t max_envelope;         /* [limits] max_envelope */
+    size_t store_bytes;          /* [limits] store_mib: the most the LMDB store may grow to */
+    size_t outbox_max;           /* [limits] outbox_max: messages waiting for receipts */
+    int64_t resend_first_ms;     /* [delivery] resend_first_ms */
+    int64_t resend_max_ms;       /* [delivery] resend_max_ms */
+    int64_t catchup_interval_ms; /* [delivery] catchup_interval_ms */
 } cf_node_config;
 
 /**

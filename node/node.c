@@ -112,7 +112,7 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
     return cf_catchup_peers_rebuild(n);
 }
 
-static int64_t resend_delay(uint32_t attempts);
+static int64_t resend_delay(const cf_node *n, uint32_t attempts);
 
 /* Is the outbox at its cap? (LMDB keeps the count: no scan.) */
 static bool
@@ -189,7 +189,7 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
     if (st == CF_OK && !is_receipt && recipients.n > 0)
         st = cf_state_outbox_put(t, &key, &subjects, &recipients,
-                                 b->header.created_ms + resend_delay(1));
+                                 b->header.created_ms + resend_delay(n, 1));
     for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
         st = cf_effects_add(fx, subjects.v[i], wire.data, wire.len);
     if (st == CF_OK) {
@@ -587,7 +587,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         if (st == CF_OK)
             st = cf_strlist_add(&recipients, parent->id);
         if (st == CF_OK)
-            st = cf_state_outbox_put(t, &key, &subjects, &recipients, now_ms + resend_delay(1));
+            st = cf_state_outbox_put(t, &key, &subjects, &recipients, now_ms + resend_delay(n, 1));
         if (st == CF_OK)
             st = cf_effects_add(fx, (const char *)subj.data, data, len);
         cf_strlist_clear(&recipients);
@@ -758,14 +758,14 @@ out:
  * jitter" (half fixed, half random) so that nodes healing from one
  * partition do not resend in lockstep. */
 static int64_t
-resend_delay(uint32_t attempts)
+resend_delay(const cf_node *n, uint32_t attempts)
 {
-    int64_t d = CF_RESEND_FIRST_MS;
+    int64_t d = n->cfg->resend_first_ms, max = n->cfg->resend_max_ms;
 
-    for (uint32_t i = 1; i < attempts && d < CF_RESEND_MAX_MS; i++)
+    for (uint32_t i = 1; i < attempts && d < max; i++)
         d *= 2;
-    if (d > CF_RESEND_MAX_MS)
-        d = CF_RESEND_MAX_MS;
+    if (d > max)
+        d = max;
     return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2) + 1);
 }
 
@@ -888,7 +888,7 @@ flush_outbox(cf_node *n, bool all)
     for (size_t i = 0; st == CF_OK && i < c.n_keys; i++)
         st = c.forget[i] ? cf_state_outbox_del(c.t, &c.keys[i])
                          : cf_state_outbox_reschedule(c.t, &c.keys[i],
-                                                      c.now_ms + resend_delay(c.attempts[i]),
+                                                      c.now_ms + resend_delay(n, c.attempts[i]),
                                                       c.attempts[i]);
     if (c.t) {
         if (st == CF_OK)
@@ -952,7 +952,7 @@ on_catchup_timer(uv_timer_t *h)
     }
     if (!cf_link_connected(n->link))
         return;
-    if (!n->learning && now_ms - n->catchup_ms >= CF_CATCHUP_INTERVAL_MS) {
+    if (!n->learning && now_ms - n->catchup_ms >= n->cfg->catchup_interval_ms) {
         cf_catchup_ask_all(n, false);
         return;
     }

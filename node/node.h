@@ -20,11 +20,9 @@
 typedef struct cf_control cf_control;
 
 /* Resending what is not acked yet: the outbox is checked every tick, and an
- * entry sent n times waits about FIRST * 2^(n-1) (at most MAX) before the
- * next send, with jitter. */
+ * entry sent n times waits about resend_first_ms * 2^(n-1) (at most
+ * resend_max_ms, both from the config) before the next send, with jitter. */
 #define CF_RESEND_TICK_MS 500
-#define CF_RESEND_FIRST_MS 1000
-#define CF_RESEND_MAX_MS 60000
 
 /* Receiving: at most this many envelopes per loop turn (one transaction),
  * and at most this many bytes waiting for the loop; beyond, nats.c holds
@@ -34,11 +32,10 @@ typedef struct cf_control cf_control;
 #define CF_QUEUE_BYTES_MAX (64 * 1024 * 1024)
 
 /* Catch-up (anti-entropy) with the parent and the children: asked on every
- * (re)connect and every CF_CATCHUP_INTERVAL_MS; a request unanswered for
+ * (re)connect and every catchup_interval_ms (config); a request unanswered for
  * CF_CATCHUP_RETRY_MS is asked again. An answer carries at most
  * CF_CATCHUP_BATCH envelopes, examines at most CF_CATCHUP_SCAN_MAX stored
  * ones, and stays under half the envelope size limit. */
-#define CF_CATCHUP_INTERVAL_MS 30000
 #define CF_CATCHUP_RETRY_MS 10000
 #define CF_CATCHUP_TICK_MS 1000
 #define CF_CATCHUP_BATCH 500

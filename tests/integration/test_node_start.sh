@@ -54,6 +54,20 @@ run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL"
 expect_rc 1 "an invalid node id"
 expect_err "invalid id 'Punjab'" "names the bad id"
 
+# the delivery schedule is configurable, and checked
+printf '[delivery]\nresend_first_ms = 50\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "a resend interval below 100 ms"
+expect_err "\[delivery\] resend_first_ms '50' must be a number of milliseconds from 100" "gives the bounds"
+printf '[delivery]\nresend_first_ms = 5000\nresend_max_ms = 1000\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "a backoff cap below the first interval"
+expect_err "resend_max_ms \(1000\) is below resend_first_ms \(5000\)" "says which"
+printf '[delivery]\nresend_first_ms = 200\nresend_max_ms = 5000\ncatchup_interval_ms = 2000\n' |
+    cat "$N/node.conf" - >"$N/good.conf"
+run "$CERTFEDD_BIN" --config "$N/good.conf" --nats-url "$URL" --check
+expect_rc 0 "a tuned delivery schedule is accepted"
+
 chmod 0644 "$N/keys/identity.key"
 run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL"
 expect_rc 1 "a world-readable identity key"
