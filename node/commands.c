@@ -822,6 +822,14 @@ read_directives(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 }
 
 static cf_status
+read_audit(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    (void)n;
+    (void)args;
+    return cf_state_audit(t, out);
+}
+
+static cf_status
 read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
     const char *number = arg_str(args, "number");
@@ -923,5 +931,7 @@ cf_node_handle(cf_node *n, const cJSON *req)
         return with_read(n, read_directive_status, args);
     if (strcmp(cmd, "ack") == 0)
         return cmd_ack(n, args);
+    if (strcmp(cmd, "audit.verify") == 0)
+        return with_read(n, read_audit, args);
     return fail(CF_E_INVALID_ARG, "unknown command \"%s\"", cmd);
 }

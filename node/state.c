@@ -254,6 +254,108 @@ out:
     return st;
 }
 
+/* ---- audit ------------------------------------------------------------------ */
+
+typedef struct audit_ctx {
+    cJSON *origins;
+    cJSON *cur; /* the current origin's row */
+    char origin[CF_NODE_ID_MAX + 1];
+    uint64_t first, last, count, gaps, broken, bad;
+    uint64_t last_good; /* the previous envelope, if it was good: last_id is its id */
+    uint8_t last_id[CF_ID_LEN];
+    bool intact;
+} audit_ctx;
+
+static void
+audit_flush(audit_ctx *c)
+{
+    if (!c->origin[0])
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "origin", c->origin);
+    cJSON_AddNumberToObject(o, "messages", (double)c->count);
+    cJSON_AddNumberToObject(o, "first", (double)c->first);
+    cJSON_AddNumberToObject(o, "last", (double)c->last);
+    cJSON_AddNumberToObject(o, "gaps", (double)c->gaps);
+    cJSON_AddNumberToObject(o, "broken_links", (double)c->broken);
+    cJSON_AddNumberToObject(o, "bad_envelopes", (double)c->bad);
+    cJSON_AddItemToArray(c->origins, o);
+    if (c->broken || c->bad)
+        c->intact = false;
+}
+
+static cf_status
+audit_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void *arg)
+{
+    audit_ctx *c = arg;
+    const uint8_t *sep = klen > 9 ? memchr(k, 0, klen - 8) : NULL;
+    cf_envelope env;
+    cf_message *m = NULL;
+
+    if (!sep || (size_t)(sep - k) != klen - 9 || klen - 9 > CF_NODE_ID_MAX)
+        return CF_OK; /* not a log key */
+    size_t olen = klen - 9;
+    uint64_t seq = cf_get_u64(k + klen - 8);
+    if (strlen(c->origin) != olen || memcmp(c->origin, k, olen) != 0) {
+        audit_flush(c);
+        memcpy(c->origin, k, olen);
+        c->origin[olen] = 0;
+        c->first = seq;
+        c->last = c->last_good = 0;
+        c->count = c->gaps = c->broken = c->bad = 0;
+    }
+    c->count++;
+    /* the bytes as stored must still verify, and say what the key says */
+    bool good = cf_envelope_verify(v, vlen, NULL, &env) == CF_OK;
+    if (good && cf_message_decode(&env, NULL, &m) != CF_OK) {
+        cf_envelope_clear(&env);
+        good = false;
+    }
+    if (good)
+        good = m->body.header.seq == seq && m->body.header.origin &&
+               strcmp(m->body.header.origin, c->origin) == 0;
+    if (c->last && seq > c->last + 1)
+        c->gaps += seq - c->last - 1;
+    if (!good) {
+        c->bad++;
+    } else {
+        /* a link is judged only between two good neighbours */
+        if (c->last_good && seq == c->last_good + 1 &&
+            (!m->body.header.has_prev_hash ||
+             memcmp(m->body.header.prev_hash, c->last_id, CF_ID_LEN) != 0))
+            c->broken++;
+        memcpy(c->last_id, m->env.id, CF_ID_LEN);
+    }
+    c->last = seq;
+    c->last_good = good ? seq : 0;
+    cf_message_free(m);
+    return CF_OK;
+}
+
+cf_status
+cf_state_audit(cf_txn *t, cJSON **out)
+{
+    audit_ctx c;
+    cf_status st;
+
+    memset(&c, 0, sizeof(c));
+    c.intact = true;
+    c.origins = cJSON_CreateArray();
+    st = cf_txn_scan(t, CF_T_LOG, NULL, 0, audit_visit, &c);
+    audit_flush(&c);
+    if (st != CF_OK) {
+        cJSON_Delete(c.origins);
+        return st;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "intact", c.intact);
+    cJSON_AddNumberToObject(o, "evidence", (double)cf_txn_count(t, CF_T_EVIDENCE));
+    cJSON_AddNumberToObject(o, "quarantined", (double)cf_txn_count(t, CF_T_QUARANTINE));
+    cJSON_AddItemToObject(o, "origins", c.origins);
+    *out = o;
+    return CF_OK;
+}
+
 /* ---- forks: evidence and quarantine ------------------------------------------- */
 
 cf_status

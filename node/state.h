@@ -59,6 +59,16 @@ CF_MUST_CHECK cf_status cf_state_quarantine(cf_txn *t, const char *origin, int64
                                             const char *reason);
 CF_MUST_CHECK cf_status cf_state_quarantined(cf_txn *t, const char *origin, bool *yes);
 
+/**
+ * Check the whole log: every stored envelope still verifies and sits where
+ * its header says, and each origin's hash chain links where we hold
+ * neighbours. Per origin: messages, first and last sequence, gaps (numbers
+ * between them we do not hold: normal, a node sees part of a stream),
+ * broken links and bad envelopes (never normal). "intact" is false if any
+ * link is broken or any envelope bad.
+ */
+CF_MUST_CHECK cf_status cf_state_audit(cf_txn *t, cJSON **out);
+
 /* ---- high-water marks --------------------------------------------------------- */
 
 typedef cf_status (*cf_mark_cb)(const char *origin, uint64_t seq, const uint8_t head[CF_ID_LEN],

@@ -80,5 +80,6 @@ int cli_incident(int argc, char **argv);
 int cli_task(int argc, char **argv);
 int cli_directive(int argc, char **argv);
 int cli_ack(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const char usage_text[] =
     "  task assign|update|list             taskings and their status\n"
     "  directive issue|list|status         national directives and who acknowledged\n"
     "  ack NUMBER                          acknowledge a directive\n"
+    "  audit verify                        re-check the log's signatures and hash chains\n"
     "offline commands:\n"
     "  keys gen|root|certify|revoke|show   identities, certificates, revocations\n"
     "  bootstrap TOPOLOGY OUTDIR           keys, certificates and configs of a federation\n"
@@ -86,6 +87,7 @@ main(int argc, char **argv)
     } node_cmds[] = {
         {"status", cli_status}, {"peers", cli_peers},         {"incident", cli_incident},
         {"task", cli_task},     {"directive", cli_directive}, {"ack", cli_ack},
+        {"audit", cli_audit},
     };
     for (size_t i = 0; i < CF_ARRAY_LEN(node_cmds); i++)
         if (strcmp(argv[1], node_cmds[i].name) == 0)

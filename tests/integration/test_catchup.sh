@@ -95,6 +95,11 @@ eventually 15 "NCERT refuses punjab's next message" \
     grep -q "rejected incident from punjab .*quarantined" "$FED/logs/ncert.log"
 expect "NCERT does not hold it" lacks ncert '"title":"After-the-fork"' incident list
 expect "punjab holds it" has punjab '"title":"After-the-fork"' incident list
+cli ncert audit verify
+expect_rc 0 "NCERT's log is intact: the fork was kept apart"
+expect_out "1 fork evidence envelope\(s\), 1 origin\(s\) quarantined" "the audit counts the evidence"
+cli banking audit verify
+expect_rc 0 "the restored banking's log is intact"
 expect "the human status shows the alarm" \
     sh -c "'$CERTFED_BIN' status --config '$FED/nodes/ncert/node.conf' | grep -q 'ALARM: punjab QUARANTINED'"
 

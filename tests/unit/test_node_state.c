@@ -569,6 +569,35 @@ test_chain(void)
     CHECK_ST(cf_state_mark(f.t, "nobody", &seq), CF_OK);
     CHECK(seq == 0);
 
+    /* the audit: intact now; then a stored link replaced and bytes flipped */
+    cJSON *au = NULL;
+    CHECK_ST(cf_state_audit(f.t, &au), CF_OK);
+    if (au) {
+        const cJSON *row = cJSON_GetArrayItem(jarr(au, "origins"), 0);
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItem(au, "intact")));
+        CHECK_STR(jstr(row, "origin"), "banking");
+        CHECK(jnum(row, "messages") == 4 && jnum(row, "first") == 1 && jnum(row, "last") == 4);
+        CHECK(jnum(row, "gaps") == 0 && jnum(row, "broken_links") == 0);
+        CHECK(jnum(au, "evidence") == 1 && jnum(au, "quarantined") == 1);
+        cJSON_Delete(au);
+        au = NULL;
+    }
+    cf_logkey lk;
+    cf_logkey_make("banking", 4, &lk);
+    CHECK_ST(cf_txn_put(f.t, CF_T_LOG, lk.k, lk.len, d_bad.wire.data, d_bad.wire.len, false),
+             CF_OK);
+    cf_logkey_make("banking", 2, &lk);
+    b.wire.data[b.wire.len - 1] ^= 1; /* the signature */
+    CHECK_ST(cf_txn_put(f.t, CF_T_LOG, lk.k, lk.len, b.wire.data, b.wire.len, false), CF_OK);
+    CHECK_ST(cf_state_audit(f.t, &au), CF_OK);
+    if (au) {
+        const cJSON *row = cJSON_GetArrayItem(jarr(au, "origins"), 0);
+        CHECK(!cJSON_IsTrue(cJSON_GetObjectItem(au, "intact")));
+        CHECK(jnum(row, "bad_envelopes") == 1);
+        CHECK(jnum(row, "broken_links") == 1);
+        cJSON_Delete(au);
+    }
+
     cf_buf_clear(&v);
     tmsg_free(&a);
     tmsg_free(&b);
