@@ -163,4 +163,45 @@ CF_MUST_CHECK cf_status cf_permissions(const cf_topology *t, const cf_topo_node 
 CF_MUST_CHECK cf_status cf_nats_server_config(const cf_topology *t, const char *const *nkeys,
                                               size_t max_payload, cf_buf *out);
 
+/* ---- the hub-and-leaf layout (DESIGN.md section 9) ------------------------ */
+
+/* Where leaf servers find the hub unless told otherwise: the standard port. */
+#define CF_HUB_LEAF_PORT 7422
+/* The longest leaf password; its characters are [A-Za-z0-9._~-]. */
+#define CF_LEAF_PASSWORD_MAX 128
+
+/**
+ * The nats-server configuration of the national hub: each node's leaf
+ * server logs in as user "leaf-<id>" with passwords[i] to an account of its
+ * own, named after the node, with the permissions of cf_permissions(). Each
+ * account exports exactly the subjects its node may publish to the accounts
+ * of the nodes whose subscribe permissions cover them, which import them, so
+ * nothing a leaf sends beyond its node's permissions reaches another CERT,
+ * even from a leaf server that ignores the permissions. The leaf-node
+ * listener is `listen` ("host:port"), alone on the line `  listen: "..."`
+ * so scripts can rewrite it; the client listen address is left to the
+ * command line.
+ * @param passwords  per node (topology order), each of CF_LEAF_PASSWORD_MAX
+ *                   characters at most from [A-Za-z0-9._~-] (borrowed)
+ * @param out        the text is appended; untouched on failure
+ * @return CF_OK, CF_E_INVALID_ARG (an empty or unusable password or listen
+ *         address), CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_nats_hub_config(const cf_topology *t, const char *const *passwords,
+                                           const char *listen, size_t max_payload, cf_buf *out);
+
+/**
+ * The nats-server configuration of node's leaf server: one user, the node's
+ * transport nkey ("U...") with the permissions of cf_permissions(), and one
+ * remote, the hub at `hub` ("host:port"), logged in to as "leaf-<id>" with
+ * password, on the line `      url: "nats-leaf://leaf-<id>:<password>@<hub>"`.
+ * The client listen address is left to the command line.
+ * @param out  the text is appended; untouched on failure
+ * @return CF_OK, CF_E_INVALID_ARG (a malformed nkey, an unusable password or
+ *         hub address), CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_nats_leaf_config(const cf_topology *t, const cf_topo_node *node,
+                                            const char *nkey, const char *password, const char *hub,
+                                            size_t max_payload, cf_buf *out);
+
 #endif

@@ -6,6 +6,9 @@
  *   root/root.key, root.cert  the Council's root (keep root.key offline)
  *   federation.certs          every node's certificate
  *   nats/nats-server.conf     users = transport nkeys, permissions by hierarchy
+ *   nats/layout               "single" or "hub-leaf": which servers to run
+ *   nats/hub.conf,            with --layout hub-leaf: the national hub (one
+ *   nats/leaf-<id>.conf       account per CERT) and each CERT's leaf server
  *   nodes/<id>/               one self-contained folder per node: node.conf,
  *                             keys/ (0700), root.cert, chain.certs,
  *                             federation.certs
@@ -18,29 +21,42 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 static const char usage_text[] =
-    "usage: certfed bootstrap TOPOLOGY OUTDIR [--nats-url URL] [--days N] [--json]\n"
+    "usage: certfed bootstrap TOPOLOGY OUTDIR [--nats-url URL] [--days N]\n"
+    "                         [--layout single|hub-leaf] [--hub HOST:PORT] [--json]\n"
     "\n"
-    "Creates keys, certificates, node configs and a nats-server config for every\n"
+    "Creates keys, certificates, node configs and nats-server configs for every\n"
     "node of TOPOLOGY in OUTDIR. Existing keys in OUTDIR are kept, never replaced.\n"
     "  --nats-url URL  where the nodes find NATS (default nats://127.0.0.1:4222;\n"
     "                  at most 150 characters, no spaces or control characters)\n"
     "  --days N        validity of the node certificates (default 730)\n"
+    "  --layout L      single (default): one nats-server, nats/nats-server.conf;\n"
+    "                  hub-leaf: also a national hub, nats/hub.conf, and a leaf\n"
+    "                  server per CERT, nats/leaf-<id>.conf, that its node uses\n"
+    "  --hub HOST:PORT where leaf servers find the hub's leaf-node port (default\n"
+    "                  127.0.0.1:7422); the hub listens on that port\n"
     "  --json          print the result as JSON\n";
 
 #define NATS_MAX_PAYLOAD (2 * 1024 * 1024)
 /* The URL is written into every node.conf, whose lines must stay short
  * (node/config.c refuses lines over 198 characters). */
 #define NATS_URL_MAX 150
+/* A leaf server's password: 24 bytes, in hex. */
+#define LEAF_PASSWORD_BYTES 24
+#define LEAF_PASSWORD_HEX (2 * LEAF_PASSWORD_BYTES + 1)
+typedef char leaf_password[LEAF_PASSWORD_HEX];
 
 typedef struct boot {
     const char *outdir;
     const char *nats_url;
     long days;
+    bool hub_leaf;   /* --layout hub-leaf */
+    const char *hub; /* where leaf servers find the hub */
     cf_topology *topo;
     cf_identity *root_key;
     cf_cert *root_cert;
@@ -96,6 +112,27 @@ url_acceptable(const char *url)
     for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= ' ' || *p == 0x7f)
             return false;
+    return true;
+}
+
+/* A hub address for a leaf's remote URL: "host:port", a port of 1 to 65535,
+ * nothing that could end the URL or the config string. Sets *out_port. */
+static bool
+hub_acceptable(const char *hub, long *out_port)
+{
+    const char *colon = strrchr(hub, ':');
+    char *end;
+    long port;
+
+    if (!colon || colon == hub || strlen(hub) > NATS_URL_MAX ||
+        strspn(hub, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-:[]") !=
+            strlen(hub))
+        return false;
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+        return false;
+    *out_port = port;
     return true;
 }
 
@@ -329,6 +366,109 @@ out:
     return rc;
 }
 
+/* The password node i's leaf server logs in to the hub with: a keyed hash
+ * of its transport key's seed, so a re-run gives the same password and no
+ * new secret needs a file of its own. The transport key's one job stays
+ * logging in to NATS; the hash reveals nothing of the key to the hub. */
+static int
+derive_leaf_password(const boot *b, size_t i, leaf_password out)
+{
+    static const char context[] = "certfed leaf uplink password v1";
+    char *dir = node_dir(b, i);
+    char *keys = dir ? path2(dir, "keys") : NULL;
+    char *path = keys ? path2(keys, "transport.nk") : NULL;
+    uint8_t pw[LEAF_PASSWORD_BYTES];
+    cf_nkey *nk = NULL;
+    cf_status st;
+    int rc = CLI_FAIL;
+
+    if (!path) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    st = cf_nkey_load(path, &nk);
+    if (st != CF_OK) {
+        rc = cli_fail("node %s: transport key %s: %s", b->topo->nodes[i].id, path,
+                      cf_key_error_hint(st));
+        goto out;
+    }
+    /* the first half of a libsodium Ed25519 secret key is its seed */
+    if (crypto_generichash(pw, sizeof(pw), (const uint8_t *)context, sizeof(context) - 1, nk->sk,
+                           crypto_sign_SEEDBYTES) != 0) {
+        rc = cli_fail("node %s: cannot derive its leaf password", b->topo->nodes[i].id);
+        goto out;
+    }
+    cf_hex_encode(pw, sizeof(pw), out);
+    sodium_memzero(pw, sizeof(pw));
+    rc = CLI_OK;
+out:
+    cf_nkey_free(nk);
+    free(dir);
+    free(keys);
+    free(path);
+    return rc;
+}
+
+/* nats/hub.conf and nats/leaf-<id>.conf, 0600 as they hold passwords. */
+static int
+write_hub_leaf_files(const boot *b, const char *natsdir)
+{
+    leaf_password *pw = calloc(b->topo->n, sizeof(*pw));
+    const char **pws = calloc(b->topo->n, sizeof(*pws));
+    char listen[32];
+    cf_buf conf;
+    cf_status st;
+    long port = CF_HUB_LEAF_PORT;
+    int rc = CLI_OK;
+
+    cf_buf_init(&conf);
+    if (!pw || !pws) {
+        rc = cli_fail("out of memory");
+        goto out;
+    }
+    (void)hub_acceptable(b->hub, &port); /* checked when the options were read */
+    snprintf(listen, sizeof(listen), "0.0.0.0:%ld", port);
+    for (size_t i = 0; rc == CLI_OK && i < b->topo->n; i++) {
+        rc = derive_leaf_password(b, i, pw[i]);
+        pws[i] = pw[i];
+    }
+    for (size_t i = 0; rc == CLI_OK && i < b->topo->n; i++) {
+        char name[64];
+        char *path;
+        snprintf(name, sizeof(name), "leaf-%s.conf", b->topo->nodes[i].id);
+        cf_buf_clear(&conf);
+        st = cf_nats_leaf_config(b->topo, &b->topo->nodes[i], b->nkeys[i], pw[i], b->hub,
+                                 NATS_MAX_PAYLOAD, &conf);
+        if (st != CF_OK) {
+            rc = cli_fail("node %s: cannot make its leaf server's configuration: %s",
+                          b->topo->nodes[i].id, cf_status_str(st));
+            break;
+        }
+        path = path2(natsdir, name);
+        rc = path ? write_text(path, &conf, 0600) : cli_fail("out of memory");
+        free(path);
+    }
+    if (rc == CLI_OK) {
+        char *path = path2(natsdir, "hub.conf");
+        cf_buf_clear(&conf);
+        st = cf_nats_hub_config(b->topo, pws, listen, NATS_MAX_PAYLOAD, &conf);
+        if (st != CF_OK)
+            rc = cli_fail("cannot make the hub's nats-server configuration: %s", cf_status_str(st));
+        else
+            rc = path ? write_text(path, &conf, 0600) : cli_fail("out of memory");
+        free(path);
+    }
+out:
+    if (pw)
+        sodium_memzero(pw, b->topo->n * sizeof(*pw));
+    free(pw);
+    free(pws);
+    if (conf.data)
+        sodium_memzero(conf.data, conf.len);
+    cf_buf_clear(&conf);
+    return rc;
+}
+
 static int
 write_shared_files(const boot *b, const cf_buf *all_certs, const char *topology_text)
 {
@@ -336,13 +476,17 @@ write_shared_files(const boot *b, const cf_buf *all_certs, const char *topology_
     char *topo = path2(b->outdir, "topology.ini");
     char *natsdir = path2(b->outdir, "nats");
     char *natsconf = natsdir ? path2(natsdir, "nats-server.conf") : NULL;
-    cf_buf conf, topo_buf;
+    char *layoutp = natsdir ? path2(natsdir, "layout") : NULL;
+    cf_buf conf, topo_buf, layout;
     cf_status st;
     int rc = CLI_FAIL;
 
     cf_buf_init(&conf);
     cf_buf_init(&topo_buf);
-    if (!fed || !topo || !natsconf || cf_buf_append_str(&topo_buf, topology_text) != CF_OK) {
+    cf_buf_init(&layout);
+    if (!fed || !topo || !natsconf || !layoutp ||
+        cf_buf_append_str(&topo_buf, topology_text) != CF_OK ||
+        cf_buf_append_str(&layout, b->hub_leaf ? "hub-leaf\n" : "single\n") != CF_OK) {
         rc = cli_fail("out of memory");
         goto out;
     }
@@ -359,13 +503,20 @@ write_shared_files(const boot *b, const cf_buf *all_certs, const char *topology_
         rc = write_text(topo, &topo_buf, 0644);
     if (rc == CLI_OK)
         rc = write_text(natsconf, &conf, 0644);
+    if (rc == CLI_OK && b->hub_leaf)
+        rc = write_hub_leaf_files(b, natsdir);
+    /* last: a script that reads "hub-leaf" finds every file it needs */
+    if (rc == CLI_OK)
+        rc = write_text(layoutp, &layout, 0644);
 out:
     free(fed);
     free(topo);
     free(natsdir);
     free(natsconf);
+    free(layoutp);
     cf_buf_clear(&conf);
     cf_buf_clear(&topo_buf);
+    cf_buf_clear(&layout);
     return rc;
 }
 
@@ -403,11 +554,15 @@ print_text(const boot *b)
     }
     printf("federation %s: %zu nodes (%zu with existing keys kept) in %s\n", b->topo->federation,
            b->topo->n, kept, b->outdir);
+    if (b->hub_leaf)
+        printf("layout hub-leaf: a national hub (nats/hub.conf; leaf servers find it at %s) and "
+               "a leaf server per CERT (nats/leaf-<id>.conf)\n",
+               b->hub);
     return CLI_OK;
 }
 
-/* What was made, for a script: {"federation", "outdir", "nodes": [{"id",
- * "role", "path", "keys": "new" or "kept"}]}. */
+/* What was made, for a script: {"federation", "outdir", "layout": "single"
+ * or "hub-leaf", "nodes": [{"id", "role", "path", "keys": "new" or "kept"}]}. */
 static int
 print_json(const boot *b)
 {
@@ -415,6 +570,7 @@ print_json(const boot *b)
     cJSON *nodes = NULL;
     bool ok = cJSON_AddStringToObject(o, "federation", b->topo->federation) &&
               cJSON_AddStringToObject(o, "outdir", b->outdir) &&
+              cJSON_AddStringToObject(o, "layout", b->hub_leaf ? "hub-leaf" : "single") &&
               (nodes = cJSON_AddArrayToObject(o, "nodes")) != NULL;
 
     for (size_t i = 0; ok && i < b->topo->n; i++) {
@@ -441,6 +597,8 @@ cli_bootstrap(int argc, char **argv)
     static const struct option opts[] = {
         {"nats-url", required_argument, NULL, 'u'},
         {"days", required_argument, NULL, 'd'},
+        {"layout", required_argument, NULL, 'l'},
+        {"hub", required_argument, NULL, 'H'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -453,11 +611,13 @@ cli_bootstrap(int argc, char **argv)
     int c, rc = CLI_FAIL;
     char *end;
     bool json = false;
+    long hub_port;
     cf_status st;
 
     memset(&b, 0, sizeof(b));
     b.nats_url = "nats://127.0.0.1:4222";
     b.days = CLI_NODE_DAYS;
+    b.hub = "127.0.0.1:7422";
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -470,6 +630,14 @@ cli_bootstrap(int argc, char **argv)
             b.days = strtol(optarg, &end, 10);
             if (errno || *end || b.days < 1 || b.days > 36500)
                 return cli_usage(usage_text, "--days must be a number from 1 to 36500");
+            break;
+        case 'l':
+            if (strcmp(optarg, "single") != 0 && strcmp(optarg, "hub-leaf") != 0)
+                return cli_usage(usage_text, "--layout must be single or hub-leaf");
+            b.hub_leaf = strcmp(optarg, "hub-leaf") == 0;
+            break;
+        case 'H':
+            b.hub = optarg;
             break;
         case 'j':
             json = true;
@@ -490,6 +658,8 @@ cli_bootstrap(int argc, char **argv)
                          "--nats-url must be at most %d characters, without spaces or control "
                          "characters",
                          NATS_URL_MAX);
+    if (!hub_acceptable(b.hub, &hub_port))
+        return cli_usage(usage_text, "--hub must be HOST:PORT, with a port from 1 to 65535");
     const char *topo_path = argv[optind];
     b.outdir = argv[optind + 1];
     if (!topo_path[0] || !b.outdir[0])

@@ -1,7 +1,9 @@
 /*
  * test_federation_subjects.c - hierarchy subjects, each sample node's transport
- * permissions, who may broadcast what, and the generated nats-server config
- * (also checked with a real `nats-server -t` when one is installed).
+ * permissions, who may broadcast what, and the generated nats-server configs:
+ * the single server, and the hub-and-leaf layout's hub (one account per CERT,
+ * exports and imports exactly along the permissions) and leaf servers (all
+ * also checked with a real `nats-server -t` when one is installed).
  */
 #include "check.h"
 #include "federation/federation.h"
@@ -543,6 +545,351 @@ out:
     free(dir);
 }
 
+/* The text of the account of node id in a hub config: from its `"id": {`
+ * line to the line that closes it. malloc'ed, or NULL if absent. */
+static char *
+account_block(const char *conf, const char *id)
+{
+    char head[64];
+    const char *start, *end;
+    char *out;
+
+    snprintf(head, sizeof(head), "\n  \"%s\": {\n", id);
+    start = strstr(conf, head);
+    if (!start)
+        return NULL;
+    end = strstr(start + 1, "\n  }\n");
+    if (!end)
+        return NULL;
+    out = malloc((size_t)(end - start) + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, start, (size_t)(end - start));
+    out[end - start] = 0;
+    return out;
+}
+
+/* Does subscribe subject s cover publish subject p (equal, or s ends in
+ * ">" after a prefix of p)? The test's own, naive reading of NATS. */
+static bool
+covers(const char *s, const char *p)
+{
+    size_t n = strlen(s);
+
+    if (strcmp(s, p) == 0)
+        return true;
+    return n >= 1 && s[n - 1] == '>' && (n == 1 || s[n - 2] == '.') && strncmp(s, p, n - 1) == 0 &&
+           strlen(p) > n - 1;
+}
+
+static bool
+covered_by_any(const cf_strlist *subs, const char *p)
+{
+    for (size_t i = 0; i < subs->n; i++)
+        if (covers(subs->v[i], p))
+            return true;
+    return false;
+}
+
+/* The passwords of fake_passwords(): "pw-<index>". */
+static void
+fake_passwords(size_t n, char pw[][24], const char **ptrs)
+{
+    for (size_t i = 0; i < n; i++) {
+        snprintf(pw[i], sizeof(pw[i]), "pw-%u", (unsigned)(i % 1000));
+        ptrs[i] = pw[i];
+    }
+}
+
+/* Every grant the hub config makes, checked against a naive reading of the
+ * permissions: account R imports subject p from account X, and X exports p
+ * naming R, exactly when X may publish p and R may subscribe to it. */
+static void
+test_hub_config_grants(const cf_topology *t)
+{
+    char pw[16][24];
+    const char *ptrs[16];
+    cf_strlist pub[16], sub[16];
+    cf_buf conf;
+    char line[512];
+
+    CHECK(t->n <= 16);
+    if (t->n > 16)
+        return;
+    fake_passwords(t->n, pw, ptrs);
+    cf_buf_init(&conf);
+    CHECK_ST(cf_nats_hub_config(t, ptrs, "0.0.0.0:7422", 1048576, &conf), CF_OK);
+    if (!conf.data)
+        return;
+    const char *text = (const char *)conf.data;
+    CHECK(strlen(text) == conf.len);
+    CHECK(strstr(text, "max_payload: 1048576\n") != NULL);
+    /* one leaf-node listen line, the one scripts rewrite */
+    CHECK(strstr(text, "\nleafnodes {\n  listen: \"0.0.0.0:7422\"\n}\n") != NULL);
+    CHECK(count_str(text, "\n  listen: ") == 1);
+    CHECK(count_str(text, "user: \"leaf-") == t->n);
+    CHECK(strstr(text, "nkey:") == NULL); /* leaf servers log in with passwords */
+
+    for (size_t i = 0; i < t->n; i++)
+        CHECK_ST(cf_permissions(t, &t->nodes[i], &pub[i], &sub[i]), CF_OK);
+    for (size_t r = 0; r < t->n; r++) {
+        char *block = account_block(text, t->nodes[r].id);
+        int before = check_failures;
+        CHECK(block != NULL);
+        if (!block)
+            continue;
+        snprintf(line, sizeof(line), "user: \"leaf-%s\"\n        password: \"%s\"\n",
+                 t->nodes[r].id, pw[r]);
+        CHECK(strstr(block, line) != NULL);
+        CHECK(count_str(block, "user:") == 1);
+        /* the user's permissions are the node's */
+        for (size_t k = 0; k < pub[r].n; k++) {
+            snprintf(line, sizeof(line), "\"%s\"", pub[r].v[k]);
+            CHECK(strstr(block, line) != NULL);
+        }
+        size_t imports = 0;
+        for (size_t x = 0; x < t->n; x++) {
+            for (size_t k = 0; k < pub[x].n; k++) {
+                bool want = x != r && covered_by_any(&sub[r], pub[x].v[k]);
+                snprintf(line, sizeof(line), "{ stream: { account: \"%s\", subject: \"%s\" } }",
+                         t->nodes[x].id, pub[x].v[k]);
+                CHECK((strstr(block, line) != NULL) == want);
+                imports += want;
+            }
+        }
+        CHECK(count_str(block, "{ stream: { account:") == imports);
+        /* exports: each of its publish subjects that someone may receive,
+         * naming exactly those receivers */
+        for (size_t k = 0; k < pub[r].n; k++) {
+            size_t receivers = 0;
+            snprintf(line, sizeof(line), "{ stream: \"%s\", accounts: [", pub[r].v[k]);
+            const char *e = strstr(block, line);
+            const char *e_end = e ? strstr(e, "] }") : NULL;
+            for (size_t x = 0; x < t->n; x++)
+                receivers += x != r && covered_by_any(&sub[x], pub[r].v[k]);
+            CHECK((e != NULL) == (receivers > 0));
+            if (!e || !e_end)
+                continue;
+            for (size_t x = 0; x < t->n; x++) {
+                char name[64];
+                bool want = x != r && covered_by_any(&sub[x], pub[r].v[k]);
+                snprintf(name, sizeof(name), "\"%s\"", t->nodes[x].id);
+                const char *at = strstr(e + strlen(line), name);
+                CHECK((at != NULL && at < e_end) == want);
+            }
+        }
+        if (check_failures != before)
+            fprintf(stderr, "  account of %s:\n%s\n", t->nodes[r].id, block);
+        free(block);
+    }
+
+    /* in the sample: what crosses to sindh and what does not */
+    char *sindh = account_block(text, "sindh");
+    CHECK(sindh != NULL);
+    if (sindh) {
+        CHECK(strstr(sindh, "{ stream: { account: \"council\", subject: "
+                            "\"certfed.council.down.directive\" } }") != NULL);
+        CHECK(strstr(sindh, "{ stream: { account: \"ncert\", subject: "
+                            "\"certfed.council.ncert.sindh.in.>\" } }") != NULL);
+        CHECK(strstr(sindh, "account: \"punjab\"") == NULL); /* a sibling sends it nothing */
+        CHECK(strstr(sindh, "account: \"lahore-it\"") == NULL);
+        CHECK(strstr(sindh, "account: \"banking\"") == NULL);
+        free(sindh);
+    }
+    char *council = account_block(text, "council");
+    CHECK(council != NULL);
+    if (council) {
+        const char *d =
+            strstr(council, "{ stream: \"certfed.council.down.directive\", accounts: [");
+        const char *d_end = d ? strstr(d, "] }") : NULL;
+        CHECK(d && d_end);
+        if (d && d_end) {
+            size_t n = 0;
+            for (const char *q = strstr(d, "\n        \""); q && q < d_end;
+                 q = strstr(q + 1, "\n        \""))
+                n++;
+            CHECK(n == t->n - 1); /* every other node's account */
+        }
+        free(council);
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        cf_strlist_clear(&pub[i]);
+        cf_strlist_clear(&sub[i]);
+    }
+    cf_buf_clear(&conf);
+}
+
+static void
+test_hub_leaf_refusals(const cf_topology *t)
+{
+    char pw[16][24];
+    const char *ptrs[16];
+    const cf_topo_node *punjab = cf_topology_find(t, "punjab");
+    char nkey[CF_NKEY_PUBLIC_LEN + 1];
+    uint8_t pk[CF_PK_LEN];
+    cf_buf b;
+
+    CHECK(t->n <= 16 && punjab != NULL);
+    if (t->n > 16 || !punjab)
+        return;
+    fake_passwords(t->n, pw, ptrs);
+    memset(pk, 7, sizeof(pk));
+    cf_nkey_public_encode(pk, nkey);
+    cf_buf_init(&b);
+    CHECK_ST(cf_buf_append_str(&b, "kept"), CF_OK);
+
+    /* passwords and addresses that would break the URL or the file */
+    static const char *const bad_passwords[] = {"",    "p@ss", "a\"b", "a b",
+                                                "a:b", "a/b",  "a\\b", "x\n"};
+    for (size_t k = 0; k < CF_ARRAY_LEN(bad_passwords); k++) {
+        const char *saved = ptrs[3];
+        ptrs[3] = bad_passwords[k];
+        CHECK_ST(cf_nats_hub_config(t, ptrs, "0.0.0.0:7422", 1048576, &b), CF_E_INVALID_ARG);
+        CHECK_ST(
+            cf_nats_leaf_config(t, punjab, nkey, bad_passwords[k], "127.0.0.1:7422", 1048576, &b),
+            CF_E_INVALID_ARG);
+        ptrs[3] = saved;
+    }
+    char longpw[CF_LEAF_PASSWORD_MAX + 2];
+    memset(longpw, 'a', sizeof(longpw) - 1);
+    longpw[sizeof(longpw) - 1] = 0;
+    CHECK_ST(cf_nats_leaf_config(t, punjab, nkey, longpw, "127.0.0.1:7422", 1048576, &b),
+             CF_E_INVALID_ARG);
+    longpw[CF_LEAF_PASSWORD_MAX] = 0; /* exactly the maximum */
+    cf_buf tmp;
+    cf_buf_init(&tmp);
+    CHECK_ST(cf_nats_leaf_config(t, punjab, nkey, longpw, "127.0.0.1:7422", 1048576, &tmp), CF_OK);
+    cf_buf_clear(&tmp);
+    static const char *const bad_addrs[] = {"", "host:1\"", "a b:1", "u@h:1", "h/x:1", "h:1\n"};
+    for (size_t k = 0; k < CF_ARRAY_LEN(bad_addrs); k++) {
+        CHECK_ST(cf_nats_hub_config(t, ptrs, bad_addrs[k], 1048576, &b), CF_E_INVALID_ARG);
+        CHECK_ST(cf_nats_leaf_config(t, punjab, nkey, "pw", bad_addrs[k], 1048576, &b),
+                 CF_E_INVALID_ARG);
+    }
+    CHECK_ST(cf_nats_leaf_config(t, punjab, "UNOTAKEY", "pw", "127.0.0.1:7422", 1048576, &b),
+             CF_E_INVALID_ARG);
+    nkey[5] = nkey[5] == 'A' ? 'B' : 'A'; /* a bad checksum */
+    CHECK_ST(cf_nats_leaf_config(t, punjab, nkey, "pw", "127.0.0.1:7422", 1048576, &b),
+             CF_E_INVALID_ARG);
+    /* out is untouched on failure */
+    CHECK(b.len == 4 && b.data && strcmp((const char *)b.data, "kept") == 0);
+    cf_buf_clear(&b);
+}
+
+static void
+test_leaf_config(const cf_topology *t)
+{
+    const cf_topo_node *punjab = cf_topology_find(t, "punjab");
+    char nkey[CF_NKEY_PUBLIC_LEN + 1];
+    uint8_t pk[CF_PK_LEN];
+    cf_strlist pub, sub;
+    char line[256];
+    cf_buf conf;
+
+    CHECK(punjab != NULL);
+    if (!punjab)
+        return;
+    memset(pk, 9, sizeof(pk));
+    cf_nkey_public_encode(pk, nkey);
+    cf_buf_init(&conf);
+    CHECK_ST(cf_nats_leaf_config(t, punjab, nkey, "s3cret-pw", "hub.example:7422", 65536, &conf),
+             CF_OK);
+    if (!conf.data)
+        return;
+    const char *text = (const char *)conf.data;
+    snprintf(line, sizeof(line), "      nkey: \"%s\"\n", nkey);
+    CHECK(strstr(text, line) != NULL);
+    CHECK(count_str(text, "nkey:") == 1);
+    CHECK(strstr(text, "max_payload: 65536\n") != NULL);
+    CHECK(strstr(text, "\n      url: \"nats-leaf://leaf-punjab:s3cret-pw@hub.example:7422\"\n") !=
+          NULL);
+    CHECK(count_str(text, "nats-leaf://") == 1);
+    CHECK(strstr(text, "remotes") != NULL);
+    CHECK(strstr(text, "listen:") == NULL); /* the client port is the command line's */
+    /* exactly the node's permissions */
+    CHECK_ST(cf_permissions(t, punjab, &pub, &sub), CF_OK);
+    for (size_t k = 0; k < pub.n + sub.n; k++) {
+        snprintf(line, sizeof(line), "\"%s\"", k < pub.n ? pub.v[k] : sub.v[k - pub.n]);
+        CHECK(count_str(text, line) == 1);
+    }
+    CHECK(count_str(text, "\"certfed.") == pub.n + sub.n);
+    CHECK(strstr(text, "sindh") == NULL);
+    CHECK(strstr(text, "directive") == NULL);
+    cf_strlist_clear(&pub);
+    cf_strlist_clear(&sub);
+    cf_buf_clear(&conf);
+}
+
+/* The hub's and every leaf server's configuration, with real nkeys, pass
+ * nats-server -t. */
+static void
+test_hub_leaf_accepted(const cf_topology *t)
+{
+    char pw[16][24];
+    const char *ptrs[16];
+    cf_nkey *key = NULL;
+    char pub[CF_NKEY_PUBLIC_LEN + 1];
+    char name[64];
+    cf_buf conf;
+    char *dir = NULL, *path = NULL, *log = NULL;
+    int rc, before = check_failures;
+
+    if (!have_nats_server())
+        return;
+    CHECK(t->n <= 16);
+    if (t->n > 16)
+        return;
+    fake_passwords(t->n, pw, ptrs);
+    cf_buf_init(&conf);
+    dir = h_tmpdir("fed-hub-leaf");
+    path = dir ? cf_path_join(dir, "hub.conf") : NULL;
+    CHECK(path != NULL);
+    if (!path)
+        goto out;
+    CHECK_ST(cf_nats_hub_config(t, ptrs, "127.0.0.1:7422", 1048576, &conf), CF_OK);
+    CHECK_ST(cf_file_write(path, conf.data, conf.len, 0600, true), CF_OK);
+    rc = nats_server_test(path, &log);
+    CHECK(rc == 0);
+    if (rc != 0)
+        fprintf(stderr, "  nats-server -t refused the hub config:\n%s\n", log ? log : "");
+    for (size_t i = 0; i < t->n; i++) {
+        free(log);
+        log = NULL;
+        cf_nkey_free(key);
+        key = NULL;
+        CHECK_ST(cf_nkey_generate(&key), CF_OK);
+        if (!key)
+            break;
+        cf_nkey_public_encode(key->pk, pub);
+        cf_buf_clear(&conf);
+        CHECK_ST(cf_nats_leaf_config(t, &t->nodes[i], pub, pw[i], "127.0.0.1:7422", 1048576, &conf),
+                 CF_OK);
+        free(path);
+        snprintf(name, sizeof(name), "leaf-%s.conf", t->nodes[i].id);
+        path = cf_path_join(dir, name);
+        CHECK(path != NULL);
+        if (!path)
+            break;
+        CHECK_ST(cf_file_write(path, conf.data, conf.len, 0600, true), CF_OK);
+        rc = nats_server_test(path, &log);
+        CHECK(rc == 0);
+        if (rc != 0)
+            fprintf(stderr, "  nats-server -t refused the leaf config of %s:\n%s\n", t->nodes[i].id,
+                    log ? log : "");
+    }
+    if (check_failures == before)
+        printf("test_federation_subjects: nats-server -t accepted the hub's and every leaf's "
+               "configuration\n");
+out:
+    free(log);
+    cf_nkey_free(key);
+    cf_buf_clear(&conf);
+    if (dir)
+        h_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int
 main(void)
 {
@@ -562,6 +909,10 @@ main(void)
         test_permissions_all(t);
         test_server_config_fake_keys(t);
         test_server_config_accepted(t);
+        test_hub_config_grants(t);
+        test_hub_leaf_refusals(t);
+        test_leaf_config(t);
+        test_hub_leaf_accepted(t);
     }
     cf_topology_free(t);
     return check_done("test_federation_subjects");
