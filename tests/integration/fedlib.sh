@@ -46,3 +46,13 @@ eventually() {
 
 has() { q "$1" "${@:3}" | grep -q -- "$2"; }
 nats_url() { cat "$FED/run/nats.url"; }
+
+# fed_start_hub_leaf [TOPOLOGY]: the same with --layout hub-leaf: a national
+# hub, a leaf server per CERT, each node on its own leaf
+fed_start_hub_leaf() {
+    "$CERTFED_BIN" bootstrap "${1:-$SAMPLE}" "$FED" --layout hub-leaf >/dev/null || return 1
+    "$FEDERATION" start "$FED" >/dev/null
+}
+
+# leaf_url NODE: where NODE's leaf server takes clients (hub-leaf layout)
+leaf_url() { cat "$FED/run/leaf-$1.url"; }
