@@ -50,6 +50,9 @@ struct cf_link {
     bool closing;
     size_t live_subs; /* subscriptions with a completion callback pending */
     int handles_open;
+#ifdef CF_UNSAFE_NO_DURABILITY
+    natsConnection *side; /* see cf_link_publish_at_once */
+#endif
 };
 
 static natsStatus
@@ -362,6 +365,38 @@ cf_link_publish(cf_link *l, const char *subject, const uint8_t *data, size_t len
                                                                             : CF_E_IO;
 }
 
+#ifdef CF_UNSAFE_NO_DURABILITY
+/*
+ * The fault tests' control build only: publish on a second connection that
+ * runs on nats.c's own threads and flush, so the bytes leave while the loop
+ * is blocked (the libuv connection writes only when the loop runs).
+ */
+cf_status
+cf_link_publish_at_once(cf_link *l, const char *subject, const uint8_t *data, size_t len)
+{
+    natsStatus s = NATS_OK;
+
+    if (!l->side) {
+        natsOptions *o = NULL;
+        char pub[CF_NKEY_PUBLIC_LEN + 1];
+        cf_nkey_public_encode(l->opt.transport->pk, pub);
+        s = natsOptions_Create(&o);
+        if (s == NATS_OK)
+            s = natsOptions_SetURL(o, l->url);
+        if (s == NATS_OK)
+            s = natsOptions_SetNKey(o, pub, sign_nonce, l);
+        if (s == NATS_OK)
+            s = natsConnection_Connect(&l->side, o);
+        natsOptions_Destroy(o);
+    }
+    if (s == NATS_OK)
+        s = natsConnection_Publish(l->side, subject, data, (int)len);
+    if (s == NATS_OK)
+        s = natsConnection_FlushTimeout(l->side, 1000);
+    return s == NATS_OK ? CF_OK : CF_E_UNREACHABLE;
+}
+#endif
+
 cf_link_msg *
 cf_link_take(cf_link *l, size_t max)
 {
@@ -442,6 +477,10 @@ finish_close(cf_link *l)
         natsSubscription_Destroy(l->subs[i]);
     natsConnection_Destroy(l->nc);
     l->nc = NULL;
+#ifdef CF_UNSAFE_NO_DURABILITY
+    natsConnection_Destroy(l->side);
+    l->side = NULL;
+#endif
     natsOptions_Destroy(l->nopts);
     uv_timer_stop(&l->retry);
     uv_close((uv_handle_t *)&l->retry, handle_closed);

@@ -54,6 +54,11 @@ bool cf_link_connected(const cf_link *l);
 /** Publish (buffered by nats.c). @return CF_OK, CF_E_UNREACHABLE (not connected), CF_E_IO */
 CF_MUST_CHECK cf_status cf_link_publish(cf_link *l, const char *subject, const uint8_t *data,
                                         size_t len);
+#ifdef CF_UNSAFE_NO_DURABILITY
+/** The fault tests' control build only: publish at once, even with the loop blocked. */
+CF_MUST_CHECK cf_status cf_link_publish_at_once(cf_link *l, const char *subject,
+                                                const uint8_t *data, size_t len);
+#endif
 /** Take up to max queued messages, oldest first; free each with free(). If
  * more remain, the loop is woken again for them. */
 cf_link_msg *cf_link_take(cf_link *l, size_t max);
