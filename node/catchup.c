@@ -436,6 +436,18 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
         *why = "a catch-up request addressed to another node";
         return CF_E_UNAUTHORIZED;
     }
+    /* a neighbour back after a silence (a cut link, a restart) gets what
+     * waits for it in our outbox now, not at the end of a long backoff */
+    if (!p->heard_ms || r->own_only ||
+        now_ms - p->heard_ms > n->cfg->catchup_interval_ms + CF_CATCHUP_RETRY_MS) {
+        size_t due = 0;
+        st = cf_state_outbox_due_now(t, asker, now_ms, &due);
+        if (st != CF_OK)
+            return st;
+        if (due)
+            cf_log(CF_LOG_INFO, "%s is back: %zu outbox message(s) for it are due now", asker, due);
+    }
+    p->heard_ms = now_ms;
     memset(&c, 0, sizeof(c));
     c.n = n;
     c.t = t;

@@ -71,6 +71,7 @@ typedef struct cf_peer_sync {
     char id[CF_NODE_ID_MAX + 1];
     int64_t asked_ms;            /* when the last request went */
     int64_t answered_ms;         /* when the last batch came */
+    int64_t heard_ms;            /* when it last asked us */
     uint8_t request[CF_ID_LEN];  /* the last request's id */
     bool waiting;                /* asked and not answered yet */
     bool own_only;               /* the last request asked only for our own stream */

@@ -935,6 +935,53 @@ cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key, int64_t next_due_ms,
     return st;
 }
 
+typedef struct due_ctx {
+    const char *node;
+    int64_t now_ms;
+    cf_logkey *keys;
+    uint32_t *attempts;
+    size_t n;
+} due_ctx;
+
+static cf_status
+note_due(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
+{
+    due_ctx *c = arg;
+    bool waits = false;
+
+    for (size_t i = 0; i < e->pending.n && !waits; i++)
+        waits = strcmp(e->pending.v[i], c->node) == 0;
+    if (!waits || e->next_due_ms <= c->now_ms)
+        return CF_OK;
+    cf_logkey *k = realloc(c->keys, (c->n + 1) * sizeof(*k));
+    if (!k)
+        return CF_E_NOMEM;
+    c->keys = k;
+    uint32_t *a = realloc(c->attempts, (c->n + 1) * sizeof(*a));
+    if (!a)
+        return CF_E_NOMEM;
+    c->attempts = a;
+    c->keys[c->n] = *key;
+    c->attempts[c->n] = e->attempts;
+    c->n++;
+    return CF_OK;
+}
+
+cf_status
+cf_state_outbox_due_now(cf_txn *t, const char *node, int64_t now_ms, size_t *out_n)
+{
+    due_ctx c = {node, now_ms, NULL, NULL, 0};
+    cf_status st = cf_state_outbox_scan(t, note_due, &c);
+
+    for (size_t i = 0; st == CF_OK && i < c.n; i++)
+        st = cf_state_outbox_reschedule(t, &c.keys[i], now_ms, c.attempts[i]);
+    if (out_n)
+        *out_n = st == CF_OK ? c.n : 0;
+    free(c.keys);
+    free(c.attempts);
+    return st;
+}
+
 typedef struct outbox_scan_ctx {
     cf_outbox_cb cb;
     void *ctx;

@@ -112,6 +112,10 @@ CF_MUST_CHECK cf_status cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *c
 /** Record that an entry was sent (attempts) and when it is due again. */
 CF_MUST_CHECK cf_status cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key,
                                                    int64_t next_due_ms, uint32_t attempts);
+/** Make every entry still waiting for node's receipt due now (node is back).
+ * @param out_n  may be NULL; how many entries */
+CF_MUST_CHECK cf_status cf_state_outbox_due_now(cf_txn *t, const char *node, int64_t now_ms,
+                                                size_t *out_n);
 /** Forget an outbox entry (for entries without recipients, once sent). */
 CF_MUST_CHECK cf_status cf_state_outbox_del(cf_txn *t, const cf_logkey *key);
 

@@ -31,7 +31,9 @@ node_kill() {
 node_start() {
     local node=$1
     shift
-    env "$@" "$CERTFEDD_BIN" --config "$FED/nodes/$node/node.conf" --nats-url "$(nats_url)" \
+    local url
+    url=$(cat "$FED/run/leaf-$node.url" 2>/dev/null || nats_url)
+    env "$@" "$CERTFEDD_BIN" --config "$FED/nodes/$node/node.conf" --nats-url "$url" \
         </dev/null >>"$FED/logs/$node.log" 2>&1 &
     echo $! >"$FED/run/$node.pid"
     local deadline=$((SECONDS + 20))
@@ -50,3 +52,7 @@ count() { ids "$1" "$2" | uniq | wc -l; }
 audit_row() { q "$1" audit verify | grep -o "{\"origin\":\"$2\"[^}]*}"; }
 # audit_num ROW NAME: one number of an audit row
 audit_num() { echo "$1" | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
+# numbers NODE: the directive numbers NODE holds, one a line (sorted)
+numbers() { q "$1" directive list | grep -o '"number":"[^"]*"' | sort; }
+# tasks NODE: the tasking ids NODE holds, one a line (sorted)
+tasks() { q "$1" task list | grep -o '"id":"[^"]*"' | sort; }

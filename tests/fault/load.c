@@ -1,13 +1,15 @@
 /*
- * load.c - cf_load: an analyst who never stops. Reports COUNT incidents to
- * one node through its control socket, one request per connection as the
- * CLI does, and says how many the node signed and stored. A refused or
- * unanswered request is tried again (the node may be busy or restarting)
- * until DEADLINE seconds have passed.
+ * load.c - cf_load: an analyst who never stops. Sends COUNT requests of one
+ * kind to one node through its control socket, one request per connection
+ * as the CLI does, and says how many the node signed and stored. A refused
+ * or unanswered request is tried again (the node may be busy or
+ * restarting) until DEADLINE seconds have passed.
  *
- * cf_load SOCKET COUNT [SEVERITY [DEADLINE]]
- *     prints "reported N of COUNT in S s (R/s), F retries" and exits 0 if
- *     all were reported, 1 otherwise, 2 on bad usage.
+ * cf_load SOCKET COUNT KIND [ARG [DEADLINE]]
+ *     KIND: incident (ARG: severity, default medium), directive (the
+ *     Council's; ARG unused), task (ARG: the assignee).
+ *     Prints "sent N of COUNT KINDs in S s (R/s), F retries" and exits 0 if
+ *     all were sent, 1 otherwise, 2 on bad usage.
  */
 #include "common/common.h"
 
@@ -61,27 +63,41 @@ out:
 int
 main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 5) {
-        fputs("usage: cf_load SOCKET COUNT [SEVERITY [DEADLINE]]\n", stderr);
+    if (argc < 4 || argc > 6) {
+        fputs("usage: cf_load SOCKET COUNT incident|directive|task [ARG [DEADLINE]]\n", stderr);
         return 2;
     }
     const char *path = argv[1];
     long count = strtol(argv[2], NULL, 10);
-    const char *severity = argc > 3 ? argv[3] : "medium";
-    long deadline_s = argc > 4 ? strtol(argv[4], NULL, 10) : 120;
+    const char *kind = argv[3];
+    const char *arg = argc > 4 ? argv[4] : strcmp(kind, "incident") == 0 ? "medium" : "";
+    long deadline_s = argc > 5 ? strtol(argv[5], NULL, 10) : 120;
     int64_t start = cf_clock_now_ms(), deadline = start + deadline_s * 1000;
     long done = 0, retries = 0;
     char request[256];
 
-    if (count < 1 || deadline_s < 1 || strlen(severity) > 16) {
-        fputs("cf_load: COUNT and DEADLINE must be positive\n", stderr);
+    if (count < 1 || deadline_s < 1 || strlen(arg) > 32 ||
+        (strcmp(kind, "incident") != 0 && strcmp(kind, "directive") != 0 &&
+         (strcmp(kind, "task") != 0 || !arg[0]))) {
+        fputs("cf_load: COUNT and DEADLINE must be positive; KIND incident, directive or "
+              "task ASSIGNEE\n",
+              stderr);
         return 2;
     }
     while (done < count && cf_clock_now_ms() < deadline) {
-        snprintf(request, sizeof(request),
-                 "{\"cmd\":\"incident.report\",\"args\":{\"title\":\"load %ld\","
-                 "\"severity\":\"%s\"}}\n",
-                 done + 1, severity);
+        if (strcmp(kind, "incident") == 0)
+            snprintf(request, sizeof(request),
+                     "{\"cmd\":\"incident.report\",\"args\":{\"title\":\"load %ld\","
+                     "\"severity\":\"%s\"}}\n",
+                     done + 1, arg);
+        else if (strcmp(kind, "directive") == 0)
+            snprintf(request, sizeof(request),
+                     "{\"cmd\":\"directive.issue\",\"args\":{\"title\":\"load %ld\"}}\n", done + 1);
+        else
+            snprintf(request, sizeof(request),
+                     "{\"cmd\":\"task.assign\",\"args\":{\"assignees\":[\"%s\"],"
+                     "\"kind\":\"investigate\",\"instructions\":\"load %ld\"}}\n",
+                     arg, done + 1);
         if (report(path, request)) {
             done++;
         } else {
@@ -90,7 +106,7 @@ main(int argc, char **argv)
         }
     }
     double secs = (double)(cf_clock_now_ms() - start) / 1000.0;
-    printf("reported %ld of %ld in %.1f s (%.0f/s), %ld retries\n", done, count, secs,
+    printf("sent %ld of %ld %ss in %.1f s (%.0f/s), %ld retries\n", done, count, kind, secs,
            secs > 0 ? (double)done / secs : 0.0, retries);
     return done == count ? 0 : 1;
 }

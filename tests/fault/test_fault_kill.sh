@@ -20,7 +20,7 @@ fed_start || { bad "the federation did not start"; finish; exit 1; }
 ok
 
 t0=$(now)
-"$CERTFED_LOAD" "$FED/nodes/punjab/control.sock" "$N" medium 400 >"$WORK/load.out" 2>&1 &
+"$CERTFED_LOAD" "$FED/nodes/punjab/control.sock" "$N" incident medium 400 >"$WORK/load.out" 2>&1 &
 loader=$!
 kills=0
 while [ $kills -lt "$KILLS" ]; do
