@@ -306,6 +306,7 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddStringToObject(o, "started", t);
     cJSON_AddNumberToObject(o, "seq", (double)n->seq);
     cJSON_AddBoolToObject(o, "starting", n->learning);
+    cJSON_AddBoolToObject(o, "store_full", n->store_full);
     cJSON_AddNumberToObject(o, "certificates", (double)cf_trust_count(n->keys->trust));
     c = cJSON_AddObjectToObject(o, "counters");
     cJSON_AddNumberToObject(c, "received", (double)n->counters.received);

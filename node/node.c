@@ -225,8 +225,14 @@ cf_node_originate(cf_node *n, cf_body *b, const char *reply_to, uint8_t out_id[C
 {
     cf_effects fx = {NULL, NULL};
     cf_txn *t = NULL;
-    cf_status st = cf_txn_begin(n->store, true, &t);
+    cf_status st;
 
+    if (n->store_full) {
+        if (why)
+            *why = "the store is full: messages from the federation cannot be stored either";
+        return CF_E_FULL;
+    }
+    st = cf_txn_begin(n->store, true, &t);
     if (st != CF_OK)
         return st;
     st = originate_in(n, t, b, reply_to, &fx, out_id, why);
@@ -743,6 +749,17 @@ on_messages(void *ctx)
         txn_done(n, st == CF_OK);
         if (st == CF_OK)
             cf_effects_publish(n, &fx);
+    }
+    /* a store too full for what the federation sends takes no local work:
+     * the room left is not for new messages that would wait in the outbox */
+    if (st == CF_E_FULL && !n->store_full) {
+        n->store_full = true;
+        cf_log(CF_LOG_ERROR, "ALARM store full: received messages cannot be stored and are "
+                             "not acknowledged (their origins keep them); new local work is "
+                             "refused until the store has room ([limits] store_mib, disk)");
+    } else if (st == CF_OK && n->store_full) {
+        n->store_full = false;
+        cf_log(CF_LOG_INFO, "the store has room again: received messages are stored");
     }
     if (trust_changed) {
         char err[256];

@@ -118,6 +118,7 @@ typedef struct cf_node {
     size_t learn_waiting;                  /* peers asked that have not answered in full */
     cf_link_msg *deferred, *deferred_tail; /* received while learning */
     size_t n_deferred;
+    bool store_full; /* the last batch received could not be stored: no local work */
     bool stopping;
     void (*on_stopped)(void *ctx);
     void *stopped_ctx;

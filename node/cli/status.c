@@ -62,6 +62,8 @@ cli_status(int argc, char **argv)
                    : "");
         printf("store       %.1f MiB used of %.0f MiB\n", num(st, "used_bytes") / 1048576.0,
                num(st, "map_size") / 1048576.0);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(r, "store_full")))
+            printf("  ALARM: STORE FULL: received messages are not stored, new work is refused\n");
         if (cJSON_IsTrue(cJSON_GetObjectItem(r, "starting")))
             printf("starting    confirming its own sequence with its peers\n");
         printf("catch-up    %.0f envelopes taken from peers; %.0f fork(s) seen\n",
