@@ -114,6 +114,10 @@ typedef struct cf_cert {
 /** May a certificate of role issuer sign one of role subject? */
 bool cf_role_may_certify(cf_role issuer, cf_role subject);
 
+/* New certificates are valid from this long before they are made, so that
+ * a node whose clock runs behind (by up to this much) accepts them. */
+#define CF_CERT_BACKDATE_MS (60 * 60 * 1000)
+
 typedef struct cf_cert_request {
     const char *federation;
     const char *node;

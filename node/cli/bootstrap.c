@@ -201,7 +201,7 @@ make_root(boot *b)
      * and a NATS login (DESIGN.md section 2): a random key nobody holds */
     cli_unusable_transport_key(req.keys.transport);
     memcpy(req.keys.encryption, b->root_key->box_pk, CF_PK_LEN);
-    req.not_before_ms = cf_clock_now_ms() - 60 * 1000;
+    req.not_before_ms = cf_clock_now_ms() - CF_CERT_BACKDATE_MS;
     req.not_after_ms = req.not_before_ms + CLI_ROOT_DAYS * 86400000LL;
     st = cf_cert_issue(b->root_key, NULL, &req, &b->root_cert);
     if (st != CF_OK) {
@@ -267,7 +267,7 @@ make_node(boot *b, size_t i)
     req.node = n->id;
     req.role = n->role;
     req.parent = n->parent ? n->parent : "";
-    req.not_before_ms = cf_clock_now_ms() - 60 * 1000;
+    req.not_before_ms = cf_clock_now_ms() - CF_CERT_BACKDATE_MS;
     req.not_after_ms = req.not_before_ms + b->days * 86400000LL;
     st = cf_cert_issue(issuer_key, issuer_cert, &req, &b->certs[i]);
     if (st != CF_OK) {

@@ -561,7 +561,7 @@ cmd_root(int argc, char **argv)
      * and a NATS login (DESIGN.md section 2): a random key nobody holds */
     cli_unusable_transport_key(req.keys.transport);
     memcpy(req.keys.encryption, id->box_pk, CF_PK_LEN);
-    req.not_before_ms = cf_clock_now_ms() - 60 * 1000; /* tolerate a little clock skew */
+    req.not_before_ms = cf_clock_now_ms() - CF_CERT_BACKDATE_MS;
     req.not_after_ms = req.not_before_ms + (o.days ? o.days : CLI_ROOT_DAYS) * 86400000LL;
     st = cf_cert_issue(id, NULL, &req, &cert);
     cf_identity_free(id);
@@ -630,7 +630,7 @@ cmd_certify(int argc, char **argv)
     req.node = o.node;
     /* the parent defaults to the issuer; the Council's node has none */
     req.parent = o.parent ? o.parent : req.role == CF_ROLE_COUNCIL ? "" : issuer->body->node;
-    req.not_before_ms = cf_clock_now_ms() - 60 * 1000;
+    req.not_before_ms = cf_clock_now_ms() - CF_CERT_BACKDATE_MS;
     req.not_after_ms = req.not_before_ms + (o.days ? o.days : CLI_NODE_DAYS) * 86400000LL;
     st = cf_cert_issue(id, issuer, &req, &cert);
     if (st == CF_E_UNAUTHORIZED) {

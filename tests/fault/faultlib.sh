@@ -26,14 +26,14 @@ node_kill() {
     kill -KILL "$pid" 2>/dev/null
     while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 }
-# node_start NODE [ENV...]: start NODE's certfedd (with ENV, e.g. for
-# libfaketime) and wait until it answers
+# node_start NODE [WRAPPER...]: start NODE's certfedd (under WRAPPER, e.g.
+# faketime) and wait until it answers
 node_start() {
     local node=$1
     shift
     local url
     url=$(cat "$FED/run/leaf-$node.url" 2>/dev/null || nats_url)
-    env "$@" "$CERTFEDD_BIN" --config "$FED/nodes/$node/node.conf" --nats-url "$url" \
+    "$@" "$CERTFEDD_BIN" --config "$FED/nodes/$node/node.conf" --nats-url "$url" \
         </dev/null >>"$FED/logs/$node.log" 2>&1 &
     echo $! >"$FED/run/$node.pid"
     local deadline=$((SECONDS + 20))
