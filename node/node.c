@@ -738,7 +738,7 @@ on_messages(void *ctx)
             if (cf_link_publish_at_once(n->link, e->subject, e->data, e->len) != CF_OK)
                 cf_log(CF_LOG_WARN, "unsafe build: a receipt was not sent");
         cf_effects_clear(&fx);
-        uv_sleep(30);
+        uv_sleep(50);
 #endif
         st = cf_txn_commit(t);
         if (st != CF_OK)

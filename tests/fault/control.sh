@@ -9,5 +9,5 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     { tail -n 20 "$build.log"; exit 1; }
 cmake --build "$build" --target certfedd -j2 >>"$build.log" 2>&1 ||
     { tail -n 20 "$build.log"; exit 1; }
-CERTFEDD_BIN="$build/node/certfedd" CERTFED_FAULT_EXPECT_LOSS=1 CERTFED_FAULT_INCIDENTS=1500 \
+CERTFEDD_BIN="$build/node/certfedd" CERTFED_FAULT_EXPECT_LOSS=1 CERTFED_FAULT_INCIDENTS=3000 CERTFED_FAULT_KILLS=6 \
     exec bash "$(dirname "$0")/test_fault_kill.sh"
