@@ -422,6 +422,60 @@ test_directive_applies(const cf_topology *t)
 
 /* ---- cf_rule_forward_up --------------------------------------------------- */
 
+/* Who may be handed a stored copy by catch-up: exactly who was sent it. */
+static void
+test_entitled(const cf_topology *t)
+{
+    static const char *const to_punjab[] = {"punjab"};
+    cf_body b;
+
+    /* its own messages, whatever they are */
+    b = ack("lahore-it", "lahore-it", 1);
+    CHECK(cf_rule_entitled(t, "lahore-it", &b, NULL));
+    /* incidents: the subtree above the owner; the Council only from NCERT's
+     * children or when severe enough to be escalated */
+    b = incident("lahore-it", "lahore-it", "lahore-it-1", 1, 1);
+    CHECK(cf_rule_entitled(t, "punjab", &b, NULL));
+    CHECK(cf_rule_entitled(t, "ncert", &b, NULL));
+    CHECK(!cf_rule_entitled(t, "council", &b, NULL));
+    CHECK(!cf_rule_entitled(t, "sindh", &b, NULL));
+    CHECK(!cf_rule_entitled(t, "banking", &b, NULL));
+    b = incident("lahore-it", "lahore-it", "lahore-it-1", 1, CF_SEVERITY_ESCALATE);
+    CHECK(cf_rule_entitled(t, "council", &b, NULL));
+    b = incident("ncert", "ncert", "ncert-1", 1, 0);
+    CHECK(cf_rule_entitled(t, "council", &b, NULL));
+    /* taskings: the assignees only */
+    b = tasking("ncert", "ncert", to_punjab, 1);
+    CHECK(cf_rule_entitled(t, "punjab", &b, NULL));
+    CHECK(!cf_rule_entitled(t, "sindh", &b, NULL));
+    CHECK(!cf_rule_entitled(t, "lahore-it", &b, NULL));
+    /* directives: where they apply */
+    b = directive("council", "ND-1");
+    for (size_t i = 0; i < CF_ARRAY_LEN(all_nodes); i++)
+        CHECK(cf_rule_entitled(t, all_nodes[i], &b, NULL));
+    static const char *const banking_only[] = {"banking"};
+    b.u.directive.sectors.v = banking_only;
+    b.u.directive.sectors.n = 1;
+    CHECK(cf_rule_entitled(t, "state-bank", &b, NULL));
+    CHECK(!cf_rule_entitled(t, "punjab", &b, NULL));
+    /* answers: only the node answered, and only when the caller knows it */
+    b = ack("punjab", "punjab", 1);
+    CHECK(cf_rule_entitled(t, "council", &b, "council"));
+    CHECK(!cf_rule_entitled(t, "ncert", &b, "council"));
+    CHECK(!cf_rule_entitled(t, "council", &b, NULL));
+    b = task_status("punjab", "punjab", 2, NULL);
+    CHECK(cf_rule_entitled(t, "ncert", &b, "ncert"));
+    CHECK(!cf_rule_entitled(t, "sindh", &b, "ncert"));
+    /* documents and catch-up messages are never handed on this way */
+    b = body_of(CF_MSG_CATCHUP_BATCH, "ncert");
+    CHECK(!cf_rule_entitled(t, "punjab", &b, NULL));
+    b = body_of(CF_MSG_MEMBER_CERT, "ncert");
+    CHECK(!cf_rule_entitled(t, "punjab", &b, NULL));
+    /* strangers */
+    b = incident("punjab", "punjab", "punjab-1", 1, 5);
+    CHECK(!cf_rule_entitled(t, "nobody", &b, NULL));
+}
+
 static void
 test_forward_up(const cf_topology *t)
 {
@@ -735,6 +789,7 @@ main(void)
         test_receive(t);
         test_directive_applies(t);
         test_forward_up(t);
+        test_entitled(t);
         test_route(t);
     }
     cf_topology_free(t);
