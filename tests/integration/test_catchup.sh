@@ -32,6 +32,7 @@ field() { q "$1" status | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
 # lacks NODE PATTERN ARGS...: the node's --json answer does not match
 lacks() { ! q "$1" "${@:3}" | grep -q -- "$2"; }
 seq_at_least() { [ "$(field "$1" seq)" -ge "$2" ]; }
+since() { awk -v a="$1" -v b="$(date +%s.%3N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 fed_start || { bad "the federation did not start"; finish; exit 1; }
 ok
@@ -42,12 +43,16 @@ cli council directive issue --number 2026-050 --title "Rotate VPN credentials"
 expect_rc 0 "the Council issues a directive while sindh is down"
 eventually 15 "NCERT holds the directive" has ncert '"number":"2026-050"' directive list
 expect "the Council stops" node_stop council
+t_sindh=$(date +%s.%3N)
 expect "sindh starts again" node_start sindh
 eventually 20 "sindh gets the directive from NCERT while the Council is offline" \
     has sindh '"number":"2026-050"' directive list
 caught=$(field sindh caught_up)
 expect "sindh counts what it caught up ($caught)" test "${caught:-0}" -ge 1
 expect "status shows catch-up with NCERT" has sindh '"node":"ncert","relation":"parent"' status
+echo "FAULT origin-offline: the Council issued a directive while sindh was down and went" \
+    "down itself; sindh received it from NCERT alone after $(since "$t_sindh") s" \
+    "($caught envelope(s) by catch-up)"
 expect "the Council starts again" node_start council
 eventually 30 "the Council gets sindh's receipt once it is back" \
     has council '"node":"sindh","role":"provincial","received":"2' directive status 2026-050
