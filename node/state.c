@@ -152,19 +152,12 @@ key2(cf_buf *k, const char *a, const void *b, size_t blen)
 static cf_status
 stored_id(cf_txn *t, const cf_logkey *key, uint8_t id[CF_ID_LEN])
 {
-    cf_buf v;
-    cf_envelope env;
-    cf_status st;
+    cf_message *m = NULL;
+    cf_status st = cf_state_load(t, key, &m);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
     if (st == CF_OK)
-        st = cf_envelope_parse_stored(v.data, v.len, &env);
-    if (st == CF_OK) {
-        memcpy(id, env.id, CF_ID_LEN);
-        cf_envelope_clear(&env);
-    }
-    cf_buf_clear(&v);
+        memcpy(id, m->env.id, CF_ID_LEN);
+    cf_message_free(m);
     return st;
 }
 

@@ -14,14 +14,6 @@ static const char usage_text[] =
     "  sees part of most streams), broken links and bad envelopes (never normal).\n"
     "  Exit status 1 if any link is broken or any envelope bad.\n";
 
-static double
-num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 int
 cli_audit(int argc, char **argv)
 {
@@ -55,10 +47,11 @@ cli_audit(int argc, char **argv)
                "BROKEN", "BAD");
         cJSON_ArrayForEach(o, cJSON_GetObjectItem(r, "origins"))
             printf("%-14s %9.0f %9.0f %9.0f %9.0f %7.0f %5.0f\n", cli_s(o, "origin"),
-                   num(o, "messages"), num(o, "first"), num(o, "last"), num(o, "gaps"),
-                   num(o, "broken_links"), num(o, "bad_envelopes"));
+                   cli_num(o, "messages"), cli_num(o, "first"), cli_num(o, "last"),
+                   cli_num(o, "gaps"), cli_num(o, "broken_links"), cli_num(o, "bad_envelopes"));
         printf("%s; %.0f fork evidence envelope(s), %.0f origin(s) quarantined\n",
-               intact ? "log intact" : "LOG DAMAGED", num(r, "evidence"), num(r, "quarantined"));
+               intact ? "log intact" : "LOG DAMAGED", cli_num(r, "evidence"),
+               cli_num(r, "quarantined"));
     }
     cJSON_Delete(r);
     if (!intact)

@@ -20,6 +20,14 @@
 #define MAX_ANSWER (64 * 1024 * 1024)
 #define ANSWER_TIMEOUT_MS 30000
 
+double
+cli_num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
 const char *
 cli_s(const cJSON *o, const char *name)
 {

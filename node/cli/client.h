@@ -73,6 +73,8 @@ int cli_run_sub(int argc, char **argv, const cli_sub *subs, size_t n_subs, const
 void cli_show_json(const cJSON *result);
 /** A string member or "" (for printing). */
 const char *cli_s(const cJSON *o, const char *name);
+/** A number member or 0 (for printing). */
+double cli_num(const cJSON *o, const char *name);
 
 int cli_status(int argc, char **argv);
 int cli_peers(int argc, char **argv);

@@ -17,14 +17,6 @@ static const char peers_usage[] =
     "usage: certfed peers [--config NODE.CONF | --socket PATH] [--json]\n"
     "  the node's parent, children and the rest of its line, with last contact\n";
 
-static double
-num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 int
 cli_status(int argc, char **argv)
 {
@@ -51,23 +43,25 @@ cli_status(int argc, char **argv)
                cJSON_IsTrue(cJSON_GetObjectItem(r, "connected")) ? "connected to"
                                                                  : "DISCONNECTED from",
                cli_s(r, "nats_url"), cli_s(r, "link_since"));
-        printf("started     %s, own sequence %.0f\n", cli_s(r, "started"), num(r, "seq"));
+        printf("started     %s, own sequence %.0f\n", cli_s(r, "started"), cli_num(r, "seq"));
         printf("messages    %.0f received, %.0f accepted, %.0f not for this node, %.0f rejected\n",
-               num(k, "received"), num(k, "accepted"), num(k, "ignored"), num(k, "rejected_total"));
+               cli_num(k, "received"), cli_num(k, "accepted"), cli_num(k, "ignored"),
+               cli_num(k, "rejected_total"));
         cJSON_ArrayForEach(x, rej) printf("  rejected  %-18s %.0f\n", x->string, x->valuedouble);
         printf("sent        %.0f originated, %.0f published; outbox %.0f waiting (of %.0f)%s\n",
-               num(k, "originated"), num(k, "published"), num(r, "outbox"), num(r, "outbox_max"),
+               cli_num(k, "originated"), cli_num(k, "published"), cli_num(r, "outbox"),
+               cli_num(r, "outbox_max"),
                cJSON_IsTrue(cJSON_GetObjectItem(r, "outbox_full"))
                    ? "  ALARM: OUTBOX FULL, new work is refused"
                    : "");
-        printf("store       %.1f MiB used of %.0f MiB\n", num(st, "used_bytes") / 1048576.0,
-               num(st, "map_size") / 1048576.0);
+        printf("store       %.1f MiB used of %.0f MiB\n", cli_num(st, "used_bytes") / 1048576.0,
+               cli_num(st, "map_size") / 1048576.0);
         if (cJSON_IsTrue(cJSON_GetObjectItem(r, "store_full")))
             printf("  ALARM: STORE FULL: received messages are not stored, new work is refused\n");
         if (cJSON_IsTrue(cJSON_GetObjectItem(r, "starting")))
             printf("starting    confirming its own sequence with its peers\n");
         printf("catch-up    %.0f envelopes taken from peers; %.0f fork(s) seen\n",
-               num(k, "caught_up"), num(k, "forks"));
+               cli_num(k, "caught_up"), cli_num(k, "forks"));
         cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "quarantined"))
             printf("  ALARM: %s QUARANTINED since %s: %s\n", cli_s(x, "node"), cli_s(x, "since"),
                    cli_s(x, "reason"));
@@ -78,8 +72,8 @@ cli_status(int argc, char **argv)
             const cJSON *cu = cJSON_GetObjectItem(x, "catchup");
             const char *lc = cli_s(x, "last_contact");
             printf("%-14s %-8s %-8s %-26s %-7.0f %.0f in, %.0f out%s\n", cli_s(x, "node"),
-                   cli_s(x, "relation"), cli_s(x, "link"), lc[0] ? lc : "-", num(x, "outbox"),
-                   num(cu, "received"), num(cu, "served"),
+                   cli_s(x, "relation"), cli_s(x, "link"), lc[0] ? lc : "-", cli_num(x, "outbox"),
+                   cli_num(cu, "received"), cli_num(cu, "served"),
                    cJSON_IsTrue(cJSON_GetObjectItem(cu, "waiting")) ? ", waiting for an answer"
                    : cJSON_IsTrue(cJSON_GetObjectItem(cu, "more"))  ? ", more to come"
                                                                     : "");

@@ -56,3 +56,43 @@ fed_start_hub_leaf() {
 
 # leaf_url NODE: where NODE's leaf server takes clients (hub-leaf layout)
 leaf_url() { cat "$FED/run/leaf-$1.url"; }
+
+# node_stop NODE: SIGTERM, and wait until it is gone
+node_stop() {
+    local pid
+    pid=$(cat "$FED/run/$1.pid")
+    kill -TERM "$pid" 2>/dev/null
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    ! kill -0 "$pid" 2>/dev/null
+}
+# node_kill NODE: kill -9, no warning, and wait until it is gone
+node_kill() {
+    local pid
+    pid=$(cat "$FED/run/$1.pid")
+    kill -KILL "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+}
+# node_start NODE [WRAPPER...]: start NODE's certfedd (under WRAPPER, e.g.
+# faketime) and wait until it answers
+node_start() {
+    local node=$1
+    shift
+    local url
+    url=$(cat "$FED/run/leaf-$node.url" 2>/dev/null || nats_url)
+    "$@" "$CERTFEDD_BIN" --config "$FED/nodes/$node/node.conf" --nats-url "$url" \
+        </dev/null >>"$FED/logs/$node.log" 2>&1 &
+    echo $! >"$FED/run/$node.pid"
+    local deadline=$((SECONDS + 20))
+    until "$CERTFED_BIN" status --config "$FED/nodes/$node/node.conf" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.05
+    done
+}
+# field NODE NAME: a number from the node's status
+field() { q "$1" status | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
+
+# now: seconds since the epoch, to the millisecond
+now() { date +%s.%3N; }
+# since T0: seconds elapsed since T0 (from now), to a tenth
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

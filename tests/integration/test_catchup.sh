@@ -8,31 +8,9 @@
 . "$(dirname "$0")/fedlib.sh"
 trap 'fed_stop; cleanup' EXIT
 
-# node_stop NODE / node_start NODE: one CERT's certfedd, as an operator would
-node_stop() {
-    local pid
-    pid=$(cat "$FED/run/$1.pid")
-    kill -TERM "$pid" 2>/dev/null
-    local deadline=$((SECONDS + 15))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-    ! kill -0 "$pid" 2>/dev/null
-}
-node_start() {
-    "$CERTFEDD_BIN" --config "$FED/nodes/$1/node.conf" --nats-url "$(nats_url)" \
-        </dev/null >>"$FED/logs/$1.log" 2>&1 &
-    echo $! >"$FED/run/$1.pid"
-    local deadline=$((SECONDS + 15))
-    until "$CERTFED_BIN" status --config "$FED/nodes/$1/node.conf" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.05
-    done
-}
-# field NODE NAME: a number from the node's status
-field() { q "$1" status | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
 # lacks NODE PATTERN ARGS...: the node's --json answer does not match
 lacks() { ! q "$1" "${@:3}" | grep -q -- "$2"; }
 seq_at_least() { [ "$(field "$1" seq)" -ge "$2" ]; }
-since() { awk -v a="$1" -v b="$(date +%s.%3N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 fed_start || { bad "the federation did not start"; finish; exit 1; }
 ok
@@ -43,7 +21,7 @@ cli council directive issue --number 2026-050 --title "Rotate VPN credentials"
 expect_rc 0 "the Council issues a directive while sindh is down"
 eventually 15 "NCERT holds the directive" has ncert '"number":"2026-050"' directive list
 expect "the Council stops" node_stop council
-t_sindh=$(date +%s.%3N)
+t_sindh=$(now)
 expect "sindh starts again" node_start sindh
 eventually 20 "sindh gets the directive from NCERT while the Council is offline" \
     has sindh '"number":"2026-050"' directive list
