@@ -78,8 +78,14 @@ void cf_log(cf_log_level level, const char *fmt, ...) CF_PRINTF(2, 3);
 
 /* ---- clock ------------------------------------------------------------- */
 
-/** Wall-clock time in milliseconds since the Unix epoch. */
+/** Wall-clock time in milliseconds since the Unix epoch; never less than
+ * any time returned before or the floor (a wall clock set back stands still
+ * until it catches up). Thread-safe. */
 int64_t cf_clock_now_ms(void);
+/** Never return less than ms from now on (e.g. the last time the store saw). */
+void cf_clock_raise_floor(int64_t ms);
+/** How often the wall clock was found behind the floor (for status). */
+uint64_t cf_clock_behind_count(void);
 
 /* ---- byte buffers -------------------------------------------------------- */
 

@@ -181,6 +181,9 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
         st = cf_state_apply(t, n->cfg->id, m, b->header.created_ms);
     if (st == CF_OK)
         st = cf_state_meta_put_u64(t, "seq", b->header.seq);
+    /* the time of our last signature: after a restart "now" starts there */
+    if (st == CF_OK)
+        st = cf_state_meta_put_u64(t, "clock", (uint64_t)b->header.created_ms);
     if (st == CF_OK)
         st = cf_state_meta_put(t, "head", m->env.id, CF_ID_LEN);
     cf_logkey_make(n->cfg->id, b->header.seq, &key);
@@ -1070,6 +1073,15 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
         st = cf_state_meta_get_u64(t, "seq", &n->seq);
         if (st == CF_E_NOT_FOUND)
             st = CF_OK;
+    }
+    /* "now" never goes back past the time of our last signature, even if
+     * the wall clock was set back while we were down */
+    uint64_t last_signed = 0;
+    if (st == CF_OK && cf_state_meta_get_u64(t, "clock", &last_signed) == CF_OK) {
+        if ((int64_t)last_signed > cf_clock_now_ms())
+            cf_log(CF_LOG_WARN, "the wall clock is behind this node's last signature; its "
+                                "time stands still until the clock catches up");
+        cf_clock_raise_floor((int64_t)last_signed);
     }
     if (st == CF_OK && n->seq > 0) {
         st = cf_state_meta_get(t, "head", &v);

@@ -3,7 +3,8 @@
 # use time, so they are unaffected; expiry is absolute time judged by each
 # receiver's own clock (DESIGN.md section 3): a directive that expires in 2
 # minutes is already expired for the node 5 minutes ahead and only for it;
-# catch-up between skewed nodes works.
+# catch-up between skewed nodes works; a clock set back across a restart
+# does not make a node date new messages before old ones.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/fedlib.sh"
 . "$(dirname "$0")/faultlib.sh"
@@ -74,6 +75,22 @@ node_start sindh skew "+5m" || bad "sindh starts again, 5 minutes ahead"
 eventually 20 "sindh catches it up from NCERT" has sindh '"number":"2026-092"' directive list
 dups=$(($(numbers sindh | wc -l) - $(numbers sindh | uniq | wc -l)))
 expect "sindh holds no directive twice" test "$dups" -eq 0
+# a wall clock set back while a node was down: its "now" stands still at its
+# last signature until the clock catches up, so nothing it signs is dated
+# before what it signed earlier
+cli banking incident report --title "Before-the-clock-went-back" --severity low
+expect_rc 0 "banking signs with the right time"
+node_stop banking || bad "banking stops"
+node_start banking skew "-10m" || bad "banking starts with its clock set back 10 minutes"
+eventually 10 "banking says its clock is behind" \
+    grep -q "wall clock is behind this node's last signature" "$FED/logs/banking.log"
+cli banking incident report --title "After-the-clock-went-back" --severity low
+expect_rc 0 "banking still works"
+reported() { q banking incident show "$1" | grep -o '"reported":"[^"]*"' | cut -d'"' -f4; }
+r1=$(date -d "$(reported banking-1)" +%s%3N)
+r2=$(date -d "$(reported banking-2)" +%s%3N)
+expect "the later incident is not dated before the earlier one ($r1, $r2)" test "$r2" -ge "$r1"
+expect "banking counts the clock behind" test "$(field banking clock_behind)" -ge 1
 echo "FAULT clock-skew: sindh ${s_off} s ahead, punjab ${p_off} s behind; 50 incidents and" \
     "2 updates from punjab arrived once each, in revision order ($(since "$t0") s);" \
     "a 2-minute directive expired only at sindh; a 1-hour one reached all 4;" \
