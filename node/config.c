@@ -185,11 +185,11 @@ long_line(const char *text, size_t len)
 }
 
 cf_status
-cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t errlen)
+cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_config **out,
+                     char *err, size_t errlen)
 {
     load_state ls;
-    uint8_t *text = NULL;
-    size_t len;
+    char *str = NULL, *copy = NULL;
     cf_status st;
     int rc;
 
@@ -201,19 +201,17 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
         free(ls.c);
         return CF_E_NOMEM;
     }
-    st = cf_file_read(path, 1024 * 1024, &text, &len);
-    if (st != CF_OK) {
-        snprintf(err, errlen, "%s: cannot read: %s", path,
-                 st == CF_E_NOT_FOUND ? "no such file" : cf_status_str(st));
-        goto out;
-    }
-    char *copy = strdup(path);
-    if (!copy) {
+    /* libinih wants a string: text need not end in a NUL, and inih stops at
+     * the first NUL inside it, as it always has for a file */
+    str = malloc(len + 1);
+    copy = strdup(path);
+    if (!str || !copy) {
         st = CF_E_NOMEM;
         goto out;
     }
+    memcpy(str, text, len);
+    str[len] = 0;
     ls.dir = strdup(dirname(copy));
-    free(copy);
     if (!ls.dir) {
         st = CF_E_NOMEM;
         goto out;
@@ -224,13 +222,13 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
     ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;
     ls.c->resend_max_ms = CF_DEFAULT_RESEND_MAX_MS;
     ls.c->catchup_interval_ms = CF_DEFAULT_CATCHUP_INTERVAL_MS;
-    rc = long_line((const char *)text, len);
+    rc = long_line(str, len);
     if (rc > 0) {
         fail(&ls, "line %d: line too long (at most %d characters)", rc, MAX_LINE);
         st = CF_E_CONFIG;
         goto out;
     }
-    rc = ini_parse_string((const char *)text, on_entry, &ls);
+    rc = ini_parse_string(str, on_entry, &ls);
     if (ls.nomem) {
         st = CF_E_NOMEM;
         goto out;
@@ -255,7 +253,8 @@ cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t er
     }
     st = ls.failed ? CF_E_CONFIG : CF_OK;
 out:
-    free(text);
+    free(str);
+    free(copy);
     free(ls.dir);
     if (st != CF_OK) {
         cf_node_config_free(ls.c);
@@ -263,6 +262,24 @@ out:
     }
     *out = ls.c;
     return CF_OK;
+}
+
+cf_status
+cf_node_config_load(const char *path, cf_node_config **out, char *err, size_t errlen)
+{
+    uint8_t *text = NULL;
+    size_t len;
+    cf_status st;
+
+    st = cf_file_read(path, CF_NODE_CONFIG_MAX, &text, &len);
+    if (st != CF_OK) {
+        snprintf(err, errlen, "%s: cannot read: %s", path,
+                 st == CF_E_NOT_FOUND ? "no such file" : cf_status_str(st));
+        return st;
+    }
+    st = cf_node_config_parse(path, (const char *)text, len, out, err, errlen);
+    free(text);
+    return st;
 }
 
 void

@@ -43,13 +43,33 @@ typedef struct cf_node_config {
     int64_t catchup_interval_ms; /* [delivery] catchup_interval_ms */
 } cf_node_config;
 
+/* The largest node configuration file cf_node_config_load() reads. */
+#define CF_NODE_CONFIG_MAX (1024 * 1024)
+
 /**
- * Load and check a node configuration.
+ * Load and check a node configuration: read the file (at most
+ * CF_NODE_CONFIG_MAX bytes) and parse it with cf_node_config_parse().
  * @param err  on failure a message naming the file and the problem
- * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_CONFIG, CF_E_NOMEM
+ * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_OVERSIZE, CF_E_CONFIG,
+ *         CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_node_config_load(const char *path, cf_node_config **out, char *err,
                                             size_t errlen);
+/**
+ * Parse and check the text of a node configuration, as read from path.
+ * @param path  the file it came from (borrowed): named in messages, copied
+ *              into the config, and relative paths in text are resolved
+ *              against its directory; the file itself is not opened
+ * @param text  len bytes (borrowed), need not end in a NUL; parsing stops
+ *              at the first NUL, as for a file
+ * @param out   on CF_OK a new config, freed with cf_node_config_free();
+ *              untouched otherwise
+ * @param err   on failure a message naming the file and the problem
+ *              ("node.conf: missing [nats] url")
+ * @return CF_OK, CF_E_CONFIG, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_node_config_parse(const char *path, const char *text, size_t len,
+                                             cf_node_config **out, char *err, size_t errlen);
 void cf_node_config_free(cf_node_config *c);
 
 /* What a node proves itself with, and what it trusts. */
