@@ -151,6 +151,24 @@ cf_envelope_seal(cf_msg_type type, const uint8_t *body, size_t body_len,
 }
 
 cf_status
+cf_sig_verify(const uint8_t pk[CF_PK_LEN], const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+              size_t sig_len)
+{
+    /* A longer signature is never cut down to 64 bytes: trailing bytes would
+     * make one signature many (Wycheproof's SignatureWithGarbage). */
+    if (!sig || sig_len != CF_SIG_LEN)
+        return CF_E_MALFORMED;
+    if (!msg && msg_len)
+        return CF_E_MALFORMED;
+    /* libsodium 1.0.18 refuses a non-canonical S, a small-order R and a
+     * non-canonical or small-order key before it computes anything, and
+     * compares R byte for byte with a canonical encoding. */
+    if (crypto_sign_verify_detached(sig, msg, msg_len, pk) != 0)
+        return CF_E_BAD_SIGNATURE;
+    return CF_OK;
+}
+
+cf_status
 cf_envelope_verify(const uint8_t *wire, size_t len, const cf_limits *lim, cf_envelope *out)
 {
     cf_limits def = cf_limits_default();
@@ -190,10 +208,9 @@ cf_envelope_verify(const uint8_t *wire, size_t len, const cf_limits *lim, cf_env
         st = CF_E_NOMEM;
         goto out;
     }
-    if (crypto_sign_verify_detached(env->signature.data, m, mlen, env->signer.data) != 0) {
-        st = CF_E_BAD_SIGNATURE;
+    st = cf_sig_verify(env->signer.data, m, mlen, env->signature.data, env->signature.len);
+    if (st != CF_OK)
         goto out;
-    }
     memset(out, 0, sizeof(*out));
     out->type = (cf_msg_type)env->type;
     out->body = env->body.data;

@@ -268,6 +268,21 @@ CF_MUST_CHECK cf_status cf_body_encode(const cf_body *body, const cf_limits *lim
 CF_MUST_CHECK cf_status cf_envelope_seal(cf_msg_type type, const uint8_t *body, size_t body_len,
                                          const uint8_t sk[CF_SK_LEN], cf_buf *out);
 
+/**
+ * Verify a detached Ed25519 signature over msg: the one signature check of
+ * cf_envelope_verify, callable on raw bytes (tests feed it published vectors).
+ * It is libsodium's strict verification: S must be canonical (S < L), and R
+ * and the key must be canonical encodings of points that are not of small
+ * order, so a signature has exactly one accepted encoding.
+ * @param pk   the signer's public key (borrowed)
+ * @param sig  sig_len bytes (borrowed); anything but CF_SIG_LEN is refused
+ *             before any arithmetic
+ * @return CF_OK, CF_E_MALFORMED (sig_len is not CF_SIG_LEN),
+ *         CF_E_BAD_SIGNATURE
+ */
+CF_MUST_CHECK cf_status cf_sig_verify(const uint8_t pk[CF_PK_LEN], const uint8_t *msg,
+                                      size_t msg_len, const uint8_t *sig, size_t sig_len);
+
 /** A verified envelope. Embedded: filled by cf_envelope_verify, cf_envelope_clear. */
 typedef struct cf_envelope {
     cf_msg_type type;
