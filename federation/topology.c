@@ -127,11 +127,14 @@ read_line(char *str, int num, void *stream)
     str[len] = 0;
     ps->text += len;
     ps->line++;
-    for (p = str; *p == ' ' || *p == '\t'; p++)
+    /* libinih skips a UTF-8 byte order mark at the start of the file */
+    const char *start = ps->line == 1 && memcmp(str, "\xEF\xBB\xBF", 3) == 0 ? str + 3 : str;
+    /* ...and takes any white space (form feeds too) as indentation */
+    for (p = start; *p == ' ' || *p == '\t' || *p == '\f' || *p == '\v'; p++)
         ;
     /* libinih would take an indented line as the continuation of the value
      * above it; our format has no continuations, so say so plainly */
-    if (p != str && *p && *p != '\r' && *p != '\n' && *p != '#' && *p != ';') {
+    if (p != start && *p && *p != '\r' && *p != '\n' && *p != '#' && *p != ';') {
         fail(ps, ps->line, "indented line: start keys and sections in the first column");
         return NULL;
     }

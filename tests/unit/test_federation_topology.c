@@ -398,6 +398,21 @@ test_crlf_and_comments(void)
     }
     free(commented_crlf);
 
+    /* a file saved with a UTF-8 byte order mark, as some editors do */
+    static const char bom[] = "\xEF\xBB\xBF[node council]\n"
+                              "role = council\n"
+                              "[federation]\n"
+                              "name = pk\n";
+    t = NULL;
+    err[0] = 0;
+    CHECK_ST(cf_topology_parse(bom, &t, err, sizeof(err)), CF_OK);
+    if (t) {
+        CHECK(t->n == 1 && t->nodes[0].role == CF_ROLE_COUNCIL);
+        cf_topology_free(t);
+    } else {
+        fprintf(stderr, "  topology with a BOM: %s\n", err);
+    }
+
     /* errors in a CRLF file name the right line too */
     char *bad = to_crlf(HEAD "[node ncert]\n"
                              "role = ncert\n"
@@ -541,6 +556,13 @@ test_rejections(void)
                        "role = ncert\n"
                        "  parent = council\n",
                   7, "indented", "first column");
+
+    expect_reject("a section hidden behind a form feed",
+                  HEAD "[node ncert]\n"
+                       "\f[junk]\n"
+                       "role = ncert\n"
+                       "parent = council\n",
+                  6, "indented", "first column");
 
     /* the council */
     expect_reject("second council",
