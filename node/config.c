@@ -21,6 +21,7 @@ typedef struct load_state {
     size_t errlen;
     bool failed;
     bool nomem;
+    uint32_t numbers_set; /* which of numbers[] were given */
 } load_state;
 
 static void fail(load_state *ls, const char *fmt, ...) CF_PRINTF(2, 3);
@@ -90,6 +91,8 @@ static const number_key numbers[] = {
      offsetof(cf_node_config, catchup_interval_ms), 0, true},
 };
 
+_Static_assert(sizeof(numbers) / sizeof(numbers[0]) <= 32, "numbers_set has 32 bits");
+
 static int
 on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -140,6 +143,11 @@ on_entry(void *user, const char *section, const char *name, const char *value)
         const number_key *k = &numbers[i];
         if (strcmp(section, k->section) != 0 || strcmp(name, k->name) != 0)
             continue;
+        if (ls->numbers_set & (1u << i)) {
+            fail(ls, "[%s] %s given twice", k->section, k->name);
+            return 0;
+        }
+        ls->numbers_set |= 1u << i;
         char *end;
         errno = 0;
         unsigned long long v = strtoull(value, &end, 10);

@@ -67,6 +67,10 @@ printf '[delivery]\nresend_first_ms = 200\nresend_max_ms = 5000\ncatchup_interva
     cat "$N/node.conf" - >"$N/good.conf"
 run "$CERTFEDD_BIN" --config "$N/good.conf" --nats-url "$URL" --check
 expect_rc 0 "a tuned delivery schedule is accepted"
+printf '[limits]\nstore_mib = 2\nstore_mib = 4096\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "a number given twice"
+expect_err "\[limits\] store_mib given twice" "says which"
 
 chmod 0644 "$N/keys/identity.key"
 run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL"
