@@ -121,6 +121,93 @@ outbox_full(const cf_node *n, cf_txn *t)
     return cf_txn_count(t, CF_T_OUTBOX) >= n->cfg->outbox_max;
 }
 
+/* ---- the sequence floor ------------------------------------------------------ */
+
+/*
+ * Sequence numbers are reserved in blocks in a small file beside the store
+ * (<store>.seq), written and synced before a number of a new block is
+ * used. A store restored from an old backup is then behind the floor, and
+ * the node continues above it: it cannot sign a second message under a
+ * number it used after the backup, even one its neighbours never saw.
+ */
+#define CF_SEQ_BLOCK 1000
+
+static char *
+floor_path(const cf_node *n)
+{
+    cf_buf p;
+
+    cf_buf_init(&p);
+    if (cf_buf_printf(&p, "%s.seq", n->cfg->store) != CF_OK) {
+        cf_buf_clear(&p);
+        return NULL;
+    }
+    return (char *)p.data; /* NUL-terminated; freed with free() */
+}
+
+static cf_status
+reserve_seq(cf_node *n, uint64_t seq, const char **why)
+{
+    char text[32];
+    char *path;
+    cf_status st;
+
+    if (seq <= n->seq_reserved)
+        return CF_OK;
+    path = floor_path(n);
+    if (!path)
+        return CF_E_NOMEM;
+    uint64_t upto = seq + CF_SEQ_BLOCK - 1;
+    int len = snprintf(text, sizeof(text), "%" PRIu64 "\n", upto);
+    st = cf_file_write(path, text, (size_t)len, 0600, false);
+    if (st == CF_OK) {
+        n->seq_reserved = upto;
+    } else {
+        cf_log(CF_LOG_ERROR, "cannot reserve sequence numbers in %s: %s", path, cf_status_str(st));
+        if (why)
+            *why = "sequence numbers cannot be reserved (the store's folder is not writable?)";
+    }
+    free(path);
+    return st;
+}
+
+/* At start: a store behind its floor was restored from an old backup. */
+static cf_status
+load_seq_floor(cf_node *n)
+{
+    char *path = floor_path(n);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    cf_status st;
+
+    if (!path)
+        return CF_E_NOMEM;
+    st = cf_file_read(path, 64, &text, &len);
+    if (st == CF_E_NOT_FOUND) {
+        st = CF_OK; /* a new node, or one made before the floor existed */
+    } else if (st == CF_OK) {
+        char *end = NULL;
+        unsigned long long v = strtoull((const char *)text, &end, 10);
+        if (!end || end == (char *)text || (*end && *end != '\n')) {
+            cf_log(CF_LOG_ERROR, "%s: not a sequence number", path);
+            st = CF_E_CONFIG;
+        } else {
+            n->seq_reserved = v;
+            if (v > n->seq) {
+                cf_log(CF_LOG_WARN,
+                       "this store's sequence (%" PRIu64 ") is behind its floor (%llu): "
+                       "restored from a backup? continuing after %llu; numbers between are "
+                       "never used",
+                       n->seq, v, v + 1);
+                n->seq = v + 1; /* nobody holds v + 1: no chain link to break */
+            }
+        }
+    }
+    free(text);
+    free(path);
+    return st;
+}
+
 /* ---- originating ----------------------------------------------------------- */
 
 /*
@@ -142,6 +229,9 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     b->header.federation = n->cfg->federation;
     b->header.origin = n->cfg->id;
     b->header.seq = n->pending_seq + 1;
+    st = reserve_seq(n, b->header.seq, why);
+    if (st != CF_OK)
+        return st;
     b->header.has_prev_hash = n->pending_seq > 0;
     memcpy(b->header.prev_hash, n->pending_head, CF_ID_LEN);
     b->header.created_ms = cf_clock_now_ms();
@@ -440,6 +530,18 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
     }
     *out_m = m;
     const cf_body *b = &m->body;
+    /* Our own messages come back only by catch-up, after a restore. They
+     * are taken back even if expired since (so that their sequence numbers
+     * are never signed again), when our own key signed them. */
+    if (via && b->header.origin && strcmp(b->header.origin, n->cfg->id) == 0 &&
+        b->type != CF_MSG_CATCHUP_REQUEST && b->type != CF_MSG_CATCHUP_BATCH) {
+        if (sodium_memcmp(m->env.signer, n->keys->identity->sign_pk, CF_PK_LEN) != 0 ||
+            !b->header.federation || strcmp(b->header.federation, n->cfg->federation) != 0) {
+            *why = "a message in this node's name that this node's key did not sign";
+            return CF_E_UNAUTHORIZED;
+        }
+        return cf_catchup_adopt_own(n, t, m, data, len, now_ms, via);
+    }
     st = cf_header_check(&b->header, n->cfg->federation, now_ms);
     if (st != CF_OK)
         return st;
@@ -476,9 +578,6 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         *why = "a message needs a sequence number";
         return CF_E_MALFORMED;
     }
-    /* our own messages come back only by catch-up, after a restore */
-    if (via && strcmp(b->header.origin, n->cfg->id) == 0)
-        return cf_catchup_adopt_own(n, t, m, data, len, now_ms, via);
     st = cf_rule_originate(n->topo, b, why);
     if (st == CF_OK && strcmp(b->header.origin, n->cfg->id) == 0) {
         /* nothing of ours is ever addressed to us; one that is was made with
@@ -1092,6 +1191,12 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
     t = NULL;
     if (st != CF_OK) {
         snprintf(err, errlen, "store %s: cannot read it back: %s", n->cfg->store,
+                 cf_status_str(st));
+        goto fail;
+    }
+    st = load_seq_floor(n);
+    if (st != CF_OK) {
+        snprintf(err, errlen, "the sequence floor beside store %s: %s", n->cfg->store,
                  cf_status_str(st));
         goto fail;
     }

@@ -103,6 +103,7 @@ typedef struct cf_node {
     /* the node's own stream: committed and within the open transaction */
     uint64_t seq, pending_seq;
     uint8_t head[CF_ID_LEN], pending_head[CF_ID_LEN];
+    uint64_t seq_reserved; /* sequence numbers up to this are reserved in <store>.seq */
     cf_counters counters;
     int64_t started_ms;
     int64_t *last_contact; /* per topology node: when a message of it last arrived */

@@ -44,6 +44,12 @@ for i in 1 2 3; do
     expect_rc 0 "banking reports incident $i after the backup"
 done
 eventually 15 "NCERT holds banking's third incident" has ncert '"id":"banking-3"' incident list
+# banking's last message before the restore is a receipt only the Council
+# sees: no neighbour of banking can give it back
+cli council directive issue --number 2026-051 --title "Only-the-Council-sees-the-receipt"
+expect_rc 0 "the Council issues a directive after the backup"
+eventually 15 "the Council holds banking's receipt" \
+    has council '"node":"banking","role":"sectoral","received":"2' directive status 2026-051
 seq_before=$(field banking seq)
 expect "banking stops again" node_stop banking
 rm -rf "$FED/nodes/banking/store"
@@ -55,6 +61,14 @@ expect_rc 0 "banking reports after the restore"
 expect_out "banking-4 revision 1" "a restored node does not reuse an incident id"
 eventually 15 "NCERT accepts banking's next incident" has ncert '"title":"Card-skimming-wave-4"' incident list
 expect "NCERT saw no fork" test "$(field ncert forks)" -eq 0
+cli council directive issue --number 2026-052 --title "After-the-restore"
+expect_rc 0 "the Council issues another directive"
+eventually 15 "the Council holds banking's new receipt" \
+    has council '"node":"banking","role":"sectoral","received":"2' directive status 2026-052
+expect "the Council saw no fork: banking did not reuse the number of its receipt" \
+    test "$(field council forks)" -eq 0
+expect "banking said its store was behind its sequence floor" \
+    grep -q "behind its floor" "$FED/logs/banking.log"
 expect "banking is not quarantined at NCERT" lacks ncert '"quarantined":\[{' status
 expect "banking took back its incidents" has banking '"id":"banking-3"' incident list
 
