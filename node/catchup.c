@@ -77,6 +77,13 @@ cf_catchup_peers_rebuild(cf_node *n)
 void
 cf_catchup_peers_free(cf_node *n)
 {
+    free(n->peers_before);
+    n->peers_before = NULL;
+    free(n->staged);
+    free(n->staged_peer);
+    n->staged = NULL;
+    n->staged_peer = NULL;
+    n->n_staged = 0;
     for (size_t i = 0; i < n->n_peers; i++)
         free(n->peers[i].scanned);
     free(n->peers);
@@ -94,6 +101,8 @@ scanned_raise(cf_peer_sync *p, const char *origin, uint64_t seq)
             return CF_OK;
         }
     }
+    if (p->n_scanned >= CF_TOPOLOGY_MAX_NODES)
+        return CF_OK;
     cf_scan_mark *v = realloc(p->scanned, (p->n_scanned + 1) * sizeof(*v));
     if (!v)
         return CF_E_NOMEM;
@@ -102,6 +111,70 @@ scanned_raise(cf_peer_sync *p, const char *origin, uint64_t seq)
     v[p->n_scanned].seq = seq;
     p->n_scanned++;
     return CF_OK;
+}
+
+/* A scanned mark to raise if the open transaction commits; only for
+ * origins of the federation, so a peer cannot make the list grow. */
+static cf_status
+stage_scanned(cf_node *n, cf_peer_sync *p, const char *origin, uint64_t seq)
+{
+    if (!cf_topology_find(n->topo, origin))
+        return CF_OK;
+    cf_scan_mark *v = realloc(n->staged, (n->n_staged + 1) * sizeof(*v));
+    if (!v)
+        return CF_E_NOMEM;
+    n->staged = v;
+    size_t *w = realloc(n->staged_peer, (n->n_staged + 1) * sizeof(*w));
+    if (!w)
+        return CF_E_NOMEM;
+    n->staged_peer = w;
+    snprintf(v[n->n_staged].origin, sizeof(v[0].origin), "%s", origin);
+    v[n->n_staged].seq = seq;
+    w[n->n_staged] = (size_t)(p - n->peers);
+    n->n_staged++;
+    return CF_OK;
+}
+
+cf_status
+cf_catchup_txn_begin(cf_node *n)
+{
+    free(n->peers_before);
+    n->peers_before = NULL;
+    n->n_staged = 0;
+    n->learn_waiting_before = n->learn_waiting;
+    if (!n->n_peers)
+        return CF_OK;
+    n->peers_before = malloc(n->n_peers * sizeof(*n->peers_before));
+    if (!n->peers_before)
+        return CF_E_NOMEM;
+    memcpy(n->peers_before, n->peers, n->n_peers * sizeof(*n->peers_before));
+    return CF_OK;
+}
+
+void
+cf_catchup_txn_end(cf_node *n, bool committed)
+{
+    if (committed) {
+        for (size_t i = 0; i < n->n_staged; i++)
+            if (n->staged_peer[i] < n->n_peers &&
+                scanned_raise(&n->peers[n->staged_peer[i]], n->staged[i].origin,
+                              n->staged[i].seq) != CF_OK)
+                cf_log(CF_LOG_WARN, "catch-up: out of memory keeping how far a peer looked");
+    } else {
+        /* as before the transaction, but for the scanned lists, which only
+         * a commit changes */
+        for (size_t i = 0; n->peers_before && i < n->n_peers; i++) {
+            cf_scan_mark *sc = n->peers[i].scanned;
+            size_t nsc = n->peers[i].n_scanned;
+            n->peers[i] = n->peers_before[i];
+            n->peers[i].scanned = sc;
+            n->peers[i].n_scanned = nsc;
+        }
+        n->learn_waiting = n->learn_waiting_before;
+    }
+    free(n->peers_before);
+    n->peers_before = NULL;
+    n->n_staged = 0;
 }
 
 /* ---- marks, as a list we can put in a message -------------------------------- */
@@ -533,7 +606,7 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
     const cf_catchup_batch *c = &m->body.u.catchup_batch;
     cf_peer_sync *p = cf_catchup_peer(n, m->body.header.origin);
     const cf_strv *aud = &m->body.header.audience.nodes;
-    bool ours = false;
+    bool ours = false, all_taken = true;
     char subject[64];
     cf_status st = CF_OK;
 
@@ -552,13 +625,19 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
          * others' messages come again in the catch-up that follows */
         if (n->learning && !origin_is(&c->envelopes[i], n->cfg->id))
             continue;
+        cf_status verdict = CF_OK;
         st = cf_node_receive(n, t, c->envelopes[i].data, c->envelopes[i].len, subject, p->id,
-                             now_ms, fx, trust_changed);
+                             now_ms, fx, trust_changed, &verdict);
+        if (verdict != CF_OK && verdict != CF_E_DUPLICATE)
+            all_taken = false;
     }
     if (st != CF_OK)
         return st;
-    for (size_t i = 0; i < c->n_scanned; i++) {
-        st = scanned_raise(p, c->scanned[i].origin, c->scanned[i].seq);
+    /* how far the peer looked counts only for the answer to our request,
+     * and only if we took everything it gave (a rejected envelope, say of
+     * a signer we do not know yet, must come again) */
+    for (size_t i = 0; ours && all_taken && !n->learning && i < c->n_scanned; i++) {
+        st = stage_scanned(n, p, c->scanned[i].origin, c->scanned[i].seq);
         if (st != CF_OK)
             return st;
     }

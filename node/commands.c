@@ -879,11 +879,41 @@ cmd_ack(cf_node *n, const cJSON *args)
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
+static cJSON *
+cmd_quarantine_release(cf_node *n, const cJSON *args)
+{
+    const char *node = arg_str(args, "node");
+    cf_txn *t = NULL;
+    cf_status st;
+
+    if (!node || !cf_id_valid(node))
+        return fail(CF_E_INVALID_ARG, "quarantine release needs a node id");
+    st = cf_txn_begin(n->store, true, &t);
+    if (st == CF_OK) {
+        st = cf_txn_del(t, CF_T_QUARANTINE, node, strlen(node));
+        if (st == CF_OK)
+            st = cf_txn_commit(t);
+        else
+            cf_txn_abort(t);
+    }
+    if (st == CF_E_NOT_FOUND)
+        return fail(st, "%s is not quarantined", node);
+    if (st != CF_OK)
+        return fail(st, "quarantine release: %s", cf_status_str(st));
+    cf_log(CF_LOG_WARN, "operator released %s from quarantine; the evidence of its fork is kept",
+           node);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "node", node);
+    cJSON_AddBoolToObject(r, "released", true);
+    return ok(r);
+}
+
 bool
 cf_node_ready_for(cf_node *n, const cJSON *req)
 {
-    static const char *const writes[] = {"incident.report", "incident.update", "task.assign",
-                                         "task.update",     "directive.issue", "ack"};
+    static const char *const writes[] = {"incident.report",   "incident.update", "task.assign",
+                                         "task.update",       "directive.issue", "ack",
+                                         "quarantine.release"};
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
 
     if (!n->learning || !cJSON_IsString(cmd))
@@ -933,6 +963,8 @@ cf_node_handle(cf_node *n, const cJSON *req)
         return with_read(n, read_directive_status, args);
     if (strcmp(cmd, "ack") == 0)
         return cmd_ack(n, args);
+    if (strcmp(cmd, "quarantine.release") == 0)
+        return cmd_quarantine_release(n, args);
     if (strcmp(cmd, "audit.verify") == 0)
         return with_read(n, read_audit, args);
     return fail(CF_E_INVALID_ARG, "unknown command \"%s\"", cmd);

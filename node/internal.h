@@ -29,13 +29,14 @@ void cf_effects_publish(cf_node *n, cf_effects *fx);
 /*
  * Take one envelope into the open transaction t: verify, check, record,
  * apply, acknowledge, forward; count it and log a rejection. via names the
- * peer whose catch-up batch carried it (NULL from the bus).
+ * peer whose catch-up batch carried it (NULL from the bus). verdict (may be
+ * NULL) gets what became of it: CF_OK, or the rejection reason.
  * @return CF_OK (accepted, ignored or rejected: counted and logged), or a
  *         store error, after which the transaction must be abandoned
  */
 CF_MUST_CHECK cf_status cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len,
                                         const char *subject, const char *via, int64_t now_ms,
-                                        cf_effects *fx, bool *trust_changed);
+                                        cf_effects *fx, bool *trust_changed, cf_status *verdict);
 
 /* ---- catch-up (catchup.c) -------------------------------------------------- */
 
@@ -71,6 +72,14 @@ CF_MUST_CHECK cf_status cf_catchup_take(cf_node *n, cf_txn *t, const cf_message 
 CF_MUST_CHECK cf_status cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m,
                                              const uint8_t *wire, size_t len, int64_t now_ms,
                                              const char *via);
+
+/*
+ * Catch-up state a receiving transaction changes (requests asked, batches
+ * taken, how far peers looked) is kept only if the transaction commits:
+ * begin before it, end after it with whether it committed.
+ */
+CF_MUST_CHECK cf_status cf_catchup_txn_begin(cf_node *n);
+void cf_catchup_txn_end(cf_node *n, bool committed);
 
 /** Stop waiting for our own messages at start: hold no more. */
 void cf_node_learning_done(cf_node *n, const char *how);

@@ -707,7 +707,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
 
 cf_status
 cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *subject,
-                const char *via, int64_t now_ms, cf_effects *fx, bool *trust_changed)
+                const char *via, int64_t now_ms, cf_effects *fx, bool *trust_changed,
+                cf_status *verdict)
 {
     cf_message *m = NULL;
     const char *why = NULL;
@@ -718,6 +719,8 @@ cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const ch
     if (via)
         n->counters.caught_up++;
     st = process_one(n, t, data, len, via, now_ms, fx, &ignored, trust_changed, &why, &m);
+    if (verdict)
+        *verdict = st;
     if (st == CF_OK) {
         if (ignored) {
             n->counters.ignored++;
@@ -820,6 +823,11 @@ on_messages(void *ctx)
     if (!msgs)
         return;
     st = cf_txn_begin(n->store, true, &t);
+    if (st == CF_OK) {
+        st = cf_catchup_txn_begin(n);
+        if (st != CF_OK)
+            cf_txn_abort(t);
+    }
     if (st != CF_OK) {
         cf_log(CF_LOG_ERROR, "cannot begin a store transaction: %s", cf_status_str(st));
         goto out;
@@ -827,11 +835,12 @@ on_messages(void *ctx)
     for (lm = msgs; lm && st == CF_OK; lm = lm->next) {
         count++;
         st = cf_node_receive(n, t, lm->data, lm->len, lm->subject, NULL, now_ms, &fx,
-                             &trust_changed);
+                             &trust_changed, NULL);
     }
     if (st != CF_OK) {
         cf_txn_abort(t);
         txn_done(n, false);
+        cf_catchup_txn_end(n, false);
     } else {
 #ifdef CF_UNSAFE_NO_DURABILITY
         /* the control build of the fault tests: receipts out before the
@@ -849,6 +858,7 @@ on_messages(void *ctx)
                    "them was acknowledged",
                    count, cf_status_str(st));
         txn_done(n, st == CF_OK);
+        cf_catchup_txn_end(n, st == CF_OK);
         if (st == CF_OK)
             cf_effects_publish(n, &fx);
     }

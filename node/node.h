@@ -118,6 +118,12 @@ typedef struct cf_node {
     bool learn_asked;                      /* the own-stream requests went out */
     size_t learn_waiting;                  /* peers asked that have not answered in full */
     cf_link_msg *deferred, *deferred_tail; /* received while learning */
+    /* catch-up state as it was before the open receiving transaction, and
+     * the scanned marks it raises, applied only if it commits */
+    cf_peer_sync *peers_before;
+    size_t learn_waiting_before;
+    cf_scan_mark *staged;
+    size_t *staged_peer, n_staged;
     size_t n_deferred;
     bool store_full; /* the last batch received could not be stored: no local work */
     bool stopping;

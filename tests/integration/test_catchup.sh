@@ -100,4 +100,16 @@ expect_rc 0 "the restored banking's log is intact"
 expect "the human status shows the alarm" \
     sh -c "'$CERTFED_BIN' status --config '$FED/nodes/ncert/node.conf' | grep -q 'ALARM: punjab QUARANTINED'"
 
+# the operator looked at the evidence and releases punjab: it is heard again
+cli ncert quarantine release punjab
+expect_rc 0 "the operator releases punjab"
+expect "the release is logged" grep -q "operator released punjab from quarantine" "$FED/logs/ncert.log"
+cli ncert quarantine release punjab
+expect_rc 1 "releasing twice says it is not quarantined"
+expect_err "punjab is not quarantined" "and says so"
+cli punjab incident report --title "After-the-release" --severity medium
+expect_rc 0 "punjab reports again"
+eventually 60 "NCERT accepts punjab's messages again" has ncert '"title":"After-the-release"' incident list
+expect "the evidence stays" test "$(field ncert evidence)" -ge 1
+
 finish
