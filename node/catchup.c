@@ -372,6 +372,8 @@ cf_catchup_ask_all(cf_node *n, bool own_only)
     cf_effects_publish(n, &fx);
     n->catchup_ms = now_ms;
     if (own_only) {
+        if (!n->learn_asked)
+            n->learn_asked_ms = now_ms;
         n->learn_asked = true;
         n->learn_waiting = n->n_peers;
     }
@@ -560,13 +562,25 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
     b.u.catchup_batch.n_scanned = scanned.n;
     if (st == CF_OK)
         st = seal_for(n, &b, asker, now_ms, &wire, id);
+    /* the asker refuses an envelope over the size limit: shed envelopes
+     * (and the scanned marks, which the shed ones would contradict) until
+     * the batch fits; one envelope always fits (see answer_visit) */
+    while (st == CF_OK && wire.len > n->limits.max_envelope && b.u.catchup_batch.n_envelopes) {
+        b.u.catchup_batch.n_envelopes--;
+        b.u.catchup_batch.more = true;
+        b.u.catchup_batch.n_scanned = 0;
+        wire.len = 0;
+        st = seal_for(n, &b, asker, now_ms, &wire, id);
+    }
+    if (st == CF_OK && wire.len > n->limits.max_envelope)
+        st = CF_E_OVERSIZE;
     if (st == CF_OK)
         st = publish_to(n, asker, CF_MSG_CATCHUP_BATCH, &wire, fx);
     if (st == CF_OK) {
-        p->served += c.n_envs;
-        if (c.n_envs)
-            cf_log(CF_LOG_INFO, "catch-up: sent %s %zu envelope(s)%s", asker, c.n_envs,
-                   c.full ? ", more to come" : "");
+        p->served += b.u.catchup_batch.n_envelopes;
+        if (b.u.catchup_batch.n_envelopes)
+            cf_log(CF_LOG_INFO, "catch-up: sent %s %zu envelope(s)%s", asker,
+                   b.u.catchup_batch.n_envelopes, b.u.catchup_batch.more ? ", more to come" : "");
     }
     for (size_t i = 0; i < c.n_envs; i++)
         free((void *)c.envs[i].data);

@@ -826,9 +826,8 @@ read_directives(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 static cf_status
 read_audit(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
-    (void)n;
     (void)args;
-    return cf_state_audit(t, out);
+    return cf_state_audit(t, &n->limits, out);
 }
 
 static cf_status

@@ -765,7 +765,8 @@ is_catchup(const cf_link_msg *lm)
 /*
  * While a node confirms its own sequence at start it must not sign
  * anything, receipts included: what would need one waits in memory (up to
- * CF_DEFERRED_MAX; beyond, it is dropped and its origin sends it again).
+ * CF_DEFERRED_MAX messages and CF_QUEUE_BYTES_MAX bytes; beyond, it is
+ * dropped and its origin sends it again).
  * Returns the messages to handle now.
  */
 static cf_link_msg *
@@ -780,7 +781,8 @@ hold_while_learning(cf_node *n, cf_link_msg *msgs)
         if (is_catchup(lm)) {
             *now_tail = lm;
             now_tail = &lm->next;
-        } else if (n->n_deferred >= CF_DEFERRED_MAX) {
+        } else if (n->n_deferred >= CF_DEFERRED_MAX ||
+                   n->deferred_bytes + lm->len > CF_QUEUE_BYTES_MAX) {
             n->counters.deferred_dropped++;
             free(lm);
         } else {
@@ -790,6 +792,7 @@ hold_while_learning(cf_node *n, cf_link_msg *msgs)
                 n->deferred = lm;
             n->deferred_tail = lm;
             n->n_deferred++;
+            n->deferred_bytes += lm->len;
         }
     }
     return now;
@@ -805,6 +808,7 @@ on_messages(void *ctx)
     int64_t now_ms = cf_clock_now_ms();
     bool trust_changed = false;
     size_t count = 0;
+    uint64_t accepted_before = n->counters.accepted;
     cf_status st = CF_OK;
 
     if (n->stopping)
@@ -815,6 +819,7 @@ on_messages(void *ctx)
         n->deferred_tail->next = cf_link_take(n->link, CF_BATCH_MAX);
         n->deferred = n->deferred_tail = NULL;
         n->n_deferred = 0;
+        n->deferred_bytes = 0;
     } else {
         msgs = cf_link_take(n->link, CF_BATCH_MAX);
     }
@@ -869,7 +874,7 @@ on_messages(void *ctx)
         cf_log(CF_LOG_ERROR, "ALARM store full: received messages cannot be stored and are "
                              "not acknowledged (their origins keep them); new local work is "
                              "refused until the store has room ([limits] store_mib, disk)");
-    } else if (st == CF_OK && n->store_full) {
+    } else if (st == CF_OK && n->store_full && n->counters.accepted > accepted_before) {
         n->store_full = false;
         cf_log(CF_LOG_INFO, "the store has room again: received messages are stored");
     }
@@ -1084,7 +1089,10 @@ on_catchup_timer(uv_timer_t *h)
 
     if (n->stopping)
         return;
-    if (n->learning && now_ms - n->started_ms >= CF_LEARN_MAX_MS) {
+    /* the wait counts from when the peers were asked, if they were in time */
+    int64_t asked = n->learn_asked ? n->learn_asked_ms : n->started_ms;
+    if (n->learning &&
+        now_ms - (asked > n->started_ms ? asked : n->started_ms) >= CF_LEARN_MAX_MS) {
         cf_node_learning_done(n, "waited long enough");
         return;
     }
@@ -1220,9 +1228,6 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
 
     /* nothing is signed until the peers have told us our latest messages */
     n->learning = true;
-    uv_timer_init(loop, &n->catchup);
-    n->catchup.data = n;
-    uv_timer_start(&n->catchup, on_catchup_timer, CF_CATCHUP_TICK_MS, CF_CATCHUP_TICK_MS);
     cf_link_options lo = {n->cfg->nats_url, n->cfg->id,         n->keys->transport,
                           200000,           CF_QUEUE_BYTES_MAX, 2000};
     cf_link_callbacks cb = {on_messages, on_link_state};
@@ -1259,6 +1264,9 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
                "NATS server unreachable: %s; retrying every 2 s, and storing "
                "what is created meanwhile",
                why);
+    uv_timer_init(loop, &n->catchup);
+    n->catchup.data = n;
+    uv_timer_start(&n->catchup, on_catchup_timer, CF_CATCHUP_TICK_MS, CF_CATCHUP_TICK_MS);
     uv_timer_init(loop, &n->resend);
     n->resend.data = n;
     uv_timer_start(&n->resend, on_resend_timer, CF_RESEND_TICK_MS, CF_RESEND_TICK_MS);

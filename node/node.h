@@ -116,6 +116,7 @@ typedef struct cf_node {
     /* at start: confirming our own sequence with the peers */
     bool learning;
     bool learn_asked;                      /* the own-stream requests went out */
+    int64_t learn_asked_ms;                /* when they first went out */
     size_t learn_waiting;                  /* peers asked that have not answered in full */
     cf_link_msg *deferred, *deferred_tail; /* received while learning */
     /* catch-up state as it was before the open receiving transaction, and
@@ -124,7 +125,7 @@ typedef struct cf_node {
     size_t learn_waiting_before;
     cf_scan_mark *staged;
     size_t *staged_peer, n_staged;
-    size_t n_deferred;
+    size_t n_deferred, deferred_bytes;
     bool store_full; /* the last batch received could not be stored: no local work */
     bool stopping;
     void (*on_stopped)(void *ctx);

@@ -250,6 +250,7 @@ out:
 /* ---- audit ------------------------------------------------------------------ */
 
 typedef struct audit_ctx {
+    const cf_limits *lim;
     cJSON *origins;
     cJSON *cur; /* the current origin's row */
     char origin[CF_NODE_ID_MAX + 1];
@@ -299,7 +300,7 @@ audit_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void *
     }
     c->count++;
     /* the bytes as stored must still verify, and say what the key says */
-    bool good = cf_envelope_verify(v, vlen, NULL, &env) == CF_OK;
+    bool good = cf_envelope_verify(v, vlen, c->lim, &env) == CF_OK;
     if (good && cf_message_decode(&env, NULL, &m) != CF_OK) {
         cf_envelope_clear(&env);
         good = false;
@@ -326,12 +327,13 @@ audit_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void *
 }
 
 cf_status
-cf_state_audit(cf_txn *t, cJSON **out)
+cf_state_audit(cf_txn *t, const cf_limits *lim, cJSON **out)
 {
     audit_ctx c;
     cf_status st;
 
     memset(&c, 0, sizeof(c));
+    c.lim = lim;
     c.intact = true;
     c.origins = cJSON_CreateArray();
     st = cf_txn_scan(t, CF_T_LOG, NULL, 0, audit_visit, &c);

@@ -65,9 +65,10 @@ CF_MUST_CHECK cf_status cf_state_quarantined(cf_txn *t, const char *origin, bool
  * neighbours. Per origin: messages, first and last sequence, gaps (numbers
  * between them we do not hold: normal, a node sees part of a stream),
  * broken links and bad envelopes (never normal). "intact" is false if any
- * link is broken or any envelope bad.
+ * link is broken or any envelope bad. lim: the node's limits (NULL: the
+ * defaults), so an envelope it accepted is not called bad.
  */
-CF_MUST_CHECK cf_status cf_state_audit(cf_txn *t, cJSON **out);
+CF_MUST_CHECK cf_status cf_state_audit(cf_txn *t, const cf_limits *lim, cJSON **out);
 
 /* ---- high-water marks --------------------------------------------------------- */
 
