@@ -109,8 +109,7 @@ CF_MUST_CHECK cf_status cf_rule_receive(const cf_topology *t, const char *self, 
  * ack answers, the task's issuer or the acked message's origin, when the
  * caller knows it; NULL otherwise, and then none is handed out).
  */
-bool cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b,
-                      const char *answered);
+bool cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b, const char *answered);
 
 /** Does a directive apply to node (its roles, sectors and provinces)? */
 bool cf_rule_directive_applies(const cf_topology *t, const cf_topo_node *node,
