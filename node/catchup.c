@@ -511,10 +511,19 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
         *why = "a catch-up request addressed to another node";
         return CF_E_UNAUTHORIZED;
     }
+    /* an honest peer asks again at once only after an answer that said
+     * "more"; anything faster is a flood, and answering costs us */
+    if (p->heard_ms && !p->told_more && now_ms - p->heard_ms < CF_CATCHUP_MIN_GAP_MS) {
+        *why = "catch-up asked again too soon";
+        return CF_E_LIMIT;
+    }
     /* a neighbour back after a silence (a cut link, a restart) gets what
-     * waits for it in our outbox now, not at the end of a long backoff */
-    if (!p->heard_ms || r->own_only ||
-        now_ms - p->heard_ms > n->cfg->catchup_interval_ms + CF_CATCHUP_RETRY_MS) {
+     * waits for it in our outbox now, not at the end of a long backoff (at
+     * most once per catch-up interval, however often it restarts) */
+    bool back = !p->heard_ms || r->own_only ||
+                now_ms - p->heard_ms > n->cfg->catchup_interval_ms + CF_CATCHUP_RETRY_MS;
+    if (back && (!p->due_reset_ms || now_ms - p->due_reset_ms >= n->cfg->catchup_interval_ms)) {
+        p->due_reset_ms = now_ms;
         size_t due = 0;
         st = cf_state_outbox_due_now(t, asker, now_ms, &due);
         if (st != CF_OK)
@@ -577,6 +586,8 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
     if (st == CF_OK)
         st = publish_to(n, asker, CF_MSG_CATCHUP_BATCH, &wire, fx);
     if (st == CF_OK) {
+        /* after an own-stream answer the full request follows at once */
+        p->told_more = b.u.catchup_batch.more || r->own_only;
         p->served += b.u.catchup_batch.n_envelopes;
         if (b.u.catchup_batch.n_envelopes)
             cf_log(CF_LOG_INFO, "catch-up: sent %s %zu envelope(s)%s", asker,

@@ -38,6 +38,9 @@ typedef struct cf_control cf_control;
  * ones, and stays under half the envelope size limit. */
 #define CF_CATCHUP_RETRY_MS 10000
 #define CF_CATCHUP_TICK_MS 1000
+/* A peer's next request sooner than this after an answer that did not say
+ * "more" is refused (counted as over-limit). */
+#define CF_CATCHUP_MIN_GAP_MS 200
 #define CF_CATCHUP_BATCH 500
 #define CF_CATCHUP_SCAN_MAX 20000
 
@@ -72,6 +75,8 @@ typedef struct cf_peer_sync {
     int64_t asked_ms;            /* when the last request went */
     int64_t answered_ms;         /* when the last batch came */
     int64_t heard_ms;            /* when it last asked us */
+    int64_t due_reset_ms;        /* when its outbox entries were last made due at once */
+    bool told_more;              /* our last answer to it said more remain */
     uint8_t request[CF_ID_LEN];  /* the last request's id */
     bool waiting;                /* asked and not answered yet */
     bool own_only;               /* the last request asked only for our own stream */

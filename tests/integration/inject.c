@@ -6,10 +6,11 @@
  * cf_inject forge KIND FEDERATION ORIGIN KEYFILE|random OUT [ARG]
  *     writes a message signed by KEYFILE's identity (or a fresh key) that
  *     claims ORIGIN. KIND: directive; tasking (ARG: the assignee);
- *     incident (ARG: the owner; an update of ARG-1 at revision 2).
+ *     incident (ARG: the owner; an update of ARG-1 at revision 2);
+ *     catchup (a catch-up request to ARG, sequence 0).
  *     Its sequence number is 1000000, or $CERTFED_INJECT_SEQ.
- * cf_inject publish URL NKEYFILE SUBJECT FILE
- *     publishes FILE's bytes.
+ * cf_inject publish URL NKEYFILE SUBJECT FILE [COUNT]
+ *     publishes FILE's bytes (COUNT times, at once).
  * cf_inject capture URL NKEYFILE SUBJECT OUT SECONDS
  *     saves the first message on SUBJECT.
  *
@@ -73,6 +74,14 @@ forge(const char *kind, const char *federation, const char *origin, const char *
         b.u.incident.title = "Nothing happened";
         b.u.incident.status = 5;
         b.u.incident.tlp = 1;
+    } else if (strcmp(kind, "catchup") == 0 && arg) {
+        const char *aud[1] = {arg};
+        b.type = CF_MSG_CATCHUP_REQUEST;
+        b.header.seq = 0;
+        b.header.expires_ms = b.header.created_ms + 3600 * 1000;
+        b.header.audience.nodes.v = aud;
+        b.header.audience.nodes.n = 1;
+        b.u.catchup_request.max_batch = 500;
     } else {
         cf_identity_free(id);
         fprintf(stderr, "cf_inject: unknown kind %s (or missing ARG)\n", kind);
@@ -153,16 +162,19 @@ main(int argc, char **argv)
         return 1;
     if ((argc == 7 || argc == 8) && strcmp(argv[1], "forge") == 0)
         return forge(argv[2], argv[3], argv[4], argv[5], argv[6], argc == 8 ? argv[7] : NULL);
-    if (argc == 6 && strcmp(argv[1], "publish") == 0) {
+    if ((argc == 6 || argc == 7) && strcmp(argv[1], "publish") == 0) {
         uint8_t *data = NULL;
         size_t len = 0;
-        if (cf_file_read(argv[5], 64 * 1024 * 1024, &data, &len) != CF_OK) {
-            fprintf(stderr, "cf_inject: cannot read %s\n", argv[5]);
+        int count = argc == 7 ? atoi(argv[6]) : 1;
+        if (count < 1 || cf_file_read(argv[5], 64 * 1024 * 1024, &data, &len) != CF_OK) {
+            fprintf(stderr, "cf_inject: cannot read %s (or bad COUNT)\n", argv[5]);
             return 1;
         }
         nc = connect_as(argv[2], argv[3]);
-        if (nc && natsConnection_Publish(nc, argv[4], data, (int)len) == NATS_OK &&
-            natsConnection_FlushTimeout(nc, 15000) == NATS_OK)
+        natsStatus ps = nc ? NATS_OK : NATS_ERR;
+        for (int i = 0; ps == NATS_OK && i < count; i++)
+            ps = natsConnection_Publish(nc, argv[4], data, (int)len);
+        if (ps == NATS_OK && natsConnection_FlushTimeout(nc, 15000) == NATS_OK)
             rc = 0;
         else if (nc)
             fprintf(stderr, "cf_inject: publish to %s failed: %s\n", argv[4],

@@ -100,6 +100,15 @@ expect_rc 0 "the restored banking's log is intact"
 expect "the human status shows the alarm" \
     sh -c "'$CERTFED_BIN' status --config '$FED/nodes/ncert/node.conf' | grep -q 'ALARM: punjab QUARANTINED'"
 
+# a neighbour flooding catch-up requests is answered once and refused after
+"$CERTFED_INJECT" forge catchup pk sindh "$FED/nodes/sindh/keys/identity.key" \
+    "$WORK/flood.env" ncert >/dev/null 2>&1
+"$CERTFED_INJECT" publish "$(nats_url)" "$FED/nodes/sindh/keys/transport.nk" \
+    certfed.council.ncert.in.catchup "$WORK/flood.env" 50 >/dev/null 2>&1
+eventually 15 "NCERT refuses most of 50 catch-up requests sent at once" \
+    sh -c "[ \$(grep -c 'rejected catchup from sindh .*asked again too soon' '$FED/logs/ncert.log') -ge 40 ]"
+expect "NCERT still answers" has ncert '"node":"ncert"' status
+
 # the operator looked at the evidence and releases punjab: it is heard again
 cli ncert quarantine release punjab
 expect_rc 0 "the operator releases punjab"
