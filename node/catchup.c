@@ -631,7 +631,7 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
     const cf_catchup_batch *c = &m->body.u.catchup_batch;
     cf_peer_sync *p = cf_catchup_peer(n, m->body.header.origin);
     const cf_strv *aud = &m->body.header.audience.nodes;
-    bool ours = false, all_taken = true;
+    bool ours = false, all_taken = true, took_new = false;
     char subject[64];
     cf_status st = CF_OK;
 
@@ -655,6 +655,8 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
                              now_ms, fx, trust_changed, &verdict);
         if (verdict != CF_OK && verdict != CF_E_DUPLICATE)
             all_taken = false;
+        if (verdict == CF_OK)
+            took_new = true;
     }
     if (st != CF_OK)
         return st;
@@ -673,7 +675,11 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
         return CF_OK; /* an older answer: its envelopes are welcome, nothing more */
     p->waiting = false;
     p->more = c->more;
-    if (c->more && (!n->learning || p->own_only))
+    /* ask for the rest at once only if this answer moved us on: a batch
+     * we could take nothing of would come back the same, forever; the
+     * periodic catch-up tries again later */
+    bool moved = took_new || (all_taken && c->n_scanned > 0);
+    if (c->more && moved && (!n->learning || p->own_only))
         return cf_catchup_ask(n, t, p, p->own_only, now_ms, fx);
     if (p->own_only && n->learning && n->learn_waiting > 0)
         n->learn_waiting--;
