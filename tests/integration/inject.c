@@ -75,11 +75,10 @@ forge(const char *kind, const char *federation, const char *origin, const char *
         b.u.incident.status = 5;
         b.u.incident.tlp = 1;
     } else if (strcmp(kind, "catchup") == 0 && arg) {
-        const char *aud[1] = {arg};
         b.type = CF_MSG_CATCHUP_REQUEST;
         b.header.seq = 0;
         b.header.expires_ms = b.header.created_ms + 3600 * 1000;
-        b.header.audience.nodes.v = aud;
+        b.header.audience.nodes.v = assignees; /* {arg}, alive to the end */
         b.header.audience.nodes.n = 1;
         b.u.catchup_request.max_batch = 500;
     } else {
