@@ -16,11 +16,12 @@ trap 'fed_stop; cleanup' EXIT
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 \
     2>/dev/null | head -n 1)
 [ -n "$FAKETIME_LIB" ] || { bad "libfaketime is not installed (scripts/lib.sh installs it)"; finish; exit 1; }
+# skew OFFSET: the command prefix that runs a node OFFSET off (a plain
+# command, not a function: run in the background, a function would leave a
+# shell between the pid file and certfedd)
 skew() {
-    local offset=$1
-    shift
-    env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$offset" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+    echo env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="$1" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 }
 # offset NODE: seconds between NODE's idea of now (when it started) and ours
 offset() {
@@ -33,9 +34,9 @@ fed_start || { bad "the federation did not start"; finish; exit 1; }
 ok
 node_stop sindh && node_stop punjab || bad "sindh and punjab stop"
 date +%s >"$WORK/sindh.t0"
-node_start sindh skew "+5m" || bad "sindh starts 5 minutes ahead"
+node_start sindh $(skew +5m) || bad "sindh starts 5 minutes ahead"
 date +%s >"$WORK/punjab.t0"
-node_start punjab skew "-5m" || bad "punjab starts 5 minutes behind"
+node_start punjab $(skew -5m) || bad "punjab starts 5 minutes behind"
 s_off=$(offset sindh)
 p_off=$(offset punjab)
 expect "sindh's clock is about 5 minutes ahead ($s_off s)" test "$s_off" -ge 290 -a "$s_off" -le 320
@@ -74,7 +75,7 @@ cli council directive issue --number 2026-092 --title "While-sindh-was-down"
 expect_rc 0 "the Council issues a directive while sindh is down"
 eventually 20 "NCERT holds it" has ncert '"number":"2026-092"' directive list
 node_stop council || bad "the Council stops, so only NCERT can give it"
-node_start sindh skew "+5m" || bad "sindh starts again, 5 minutes ahead"
+node_start sindh $(skew +5m) || bad "sindh starts again, 5 minutes ahead"
 eventually 20 "sindh catches it up from NCERT" has sindh '"number":"2026-092"' directive list
 dups=$(($(numbers sindh | wc -l) - $(numbers sindh | uniq | wc -l)))
 expect "sindh holds no directive twice" test "$dups" -eq 0
@@ -84,7 +85,7 @@ expect "sindh holds no directive twice" test "$dups" -eq 0
 cli banking incident report --title "Before-the-clock-went-back" --severity low
 expect_rc 0 "banking signs with the right time"
 node_stop banking || bad "banking stops"
-node_start banking skew "-10m" || bad "banking starts with its clock set back 10 minutes"
+node_start banking $(skew -10m) || bad "banking starts with its clock set back 10 minutes"
 eventually 10 "banking says its clock is behind" \
     grep -q "wall clock is behind this node's last signature" "$FED/logs/banking.log"
 cli banking incident report --title "After-the-clock-went-back" --severity low
