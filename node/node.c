@@ -193,12 +193,14 @@ load_seq_floor(cf_node *n)
             st = CF_E_CONFIG;
         } else {
             n->seq_reserved = v;
+            /* numbers of the block reserved before this start may have been
+             * used after the store's last backup: skip what is left of it
+             * (a store restored from a backup then never reuses a number) */
             if (v > n->seq) {
-                cf_log(CF_LOG_WARN,
-                       "this store's sequence (%" PRIu64 ") is behind its floor (%llu): "
-                       "restored from a backup? continuing after %llu; numbers between are "
-                       "never used",
-                       n->seq, v, v + 1);
+                cf_log(CF_LOG_INFO,
+                       "own sequence continues after %llu, the last number reserved before "
+                       "this start (the store's last is %" PRIu64 ")",
+                       v + 1, n->seq);
                 n->seq = v + 1; /* nobody holds v + 1: no chain link to break */
             }
         }
@@ -633,6 +635,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         /* the origin sends again because our receipt never reached it:
          * send the same receipt again, and nothing else happens */
         cf_status rs = publish_receipt(n, t, m, true, fx);
+        if (rs == CF_OK)
+            n->counters.receipts_resent++;
         return store_error(rs) ? rs : CF_E_DUPLICATE;
     }
     if (st == CF_OK)

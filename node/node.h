@@ -59,6 +59,7 @@ typedef struct cf_counters {
     uint64_t published;        /* envelopes handed to NATS */
     uint64_t forks;            /* envelopes that forked their origin's stream */
     uint64_t caught_up;        /* envelopes that came in catch-up batches */
+    uint64_t receipts_resent;  /* stored receipts sent again for duplicates */
     uint64_t deferred_dropped; /* held at start past CF_DEFERRED_MAX: resent by origins */
     uint64_t rejected[CF_STATUS_COUNT];
     uint64_t accepted_by_type[CF_MSG_TYPE_MAX + 1];

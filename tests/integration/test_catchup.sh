@@ -67,8 +67,8 @@ eventually 15 "the Council holds banking's new receipt" \
     has council '"node":"banking","role":"sectoral","received":"2' directive status 2026-052
 expect "the Council saw no fork: banking did not reuse the number of its receipt" \
     test "$(field council forks)" -eq 0
-expect "banking said its store was behind its sequence floor" \
-    grep -q "behind its floor" "$FED/logs/banking.log"
+expect "banking skipped what was left of its reserved sequence block" \
+    grep -q "own sequence continues after" "$FED/logs/banking.log"
 expect "banking is not quarantined at NCERT" lacks ncert '"quarantined":\[{' status
 expect "banking took back its incidents" has banking '"id":"banking-3"' incident list
 
