@@ -363,11 +363,9 @@ cmd_peers(cf_node *n, const cJSON *args)
 {
     cJSON *a = cJSON_CreateArray();
     cf_txn *t = NULL;
-    cf_buf v;
     char ts[32];
 
     (void)args;
-    cf_buf_init(&v);
     if (cf_txn_begin(n->store, false, &t) != CF_OK)
         t = NULL;
     for (size_t i = 0; i < n->topo->n; i++) {
@@ -390,13 +388,12 @@ cmd_peers(cf_node *n, const cJSON *args)
         else
             cJSON_AddNullToObject(o, "last_contact");
         uint64_t seen = 0;
-        if (t && cf_txn_get(t, CF_T_MARKS, p->id, strlen(p->id), &v) == CF_OK && v.len >= 8)
-            seen = cf_get_u64(v.data);
+        if (t && cf_state_mark(t, p->id, &seen) != CF_OK)
+            seen = 0;
         cJSON_AddNumberToObject(o, "highest_seq_seen", (double)seen);
         cJSON_AddItemToArray(a, o);
     }
     cf_txn_abort(t);
-    cf_buf_clear(&v);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddBoolToObject(r, "connected", cf_link_connected(n->link));
     cJSON_AddItemToObject(r, "peers", a);

@@ -90,6 +90,13 @@ run "$CERTFEDD_BIN" --config "$N/store.conf" --nats-url "$URL"
 expect_rc 1 "a store path that is a file"
 expect_err "store.*not-a-dir" "names the store"
 
+# the sequence floor beside the store must be a file the node can read
+mkdir "$N/store.seq"
+run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL"
+expect_rc 1 "a sequence floor that is not a file"
+expect_err "the sequence floor beside store .*store" "names the floor"
+rmdir "$N/store.seq"
+
 run "$CERTFEDD_BIN" --config "$N/node.conf" --nats-url "$URL" --bogus
 expect_rc 2 "an unknown option is bad usage"
 
