@@ -46,6 +46,40 @@ CF_MUST_CHECK cf_status cf_identity_save(const cf_identity *id, const char *path
 CF_MUST_CHECK cf_status cf_identity_load(const char *path, const char *passphrase,
                                          cf_identity **out);
 
+/* ---- end-to-end encryption (TLP:RED, TLP:AMBER+STRICT) -------------------- */
+
+/** A recipient of a sealed message: its node id and certified X25519 key. */
+typedef struct cf_seal_to {
+    const char *node; /* borrowed */
+    uint8_t box_pk[CF_PK_LEN];
+} cf_seal_to;
+
+/**
+ * Encrypt inner (a signed envelope's bytes) to n recipients: a fresh key
+ * encrypts it once (crypto_secretbox), and is wrapped for each recipient
+ * with crypto_box_seal.
+ * @param out_recipients  n entries, filled (node borrowed from to)
+ * @param out_ciphertext  appended to (len + CF_SEAL_MAC_LEN bytes); untouched
+ *                        on failure
+ * @return CF_OK, CF_E_INVALID_ARG (nothing to seal or no recipient),
+ *         CF_E_NOMEM, CF_E_CRYPTO
+ */
+CF_MUST_CHECK cf_status cf_seal_encrypt(const uint8_t *inner, size_t len, const cf_seal_to *to,
+                                        size_t n, cf_sealed_recipient *out_recipients,
+                                        uint8_t out_nonce[CF_SEAL_NONCE_LEN],
+                                        cf_buf *out_ciphertext);
+
+/**
+ * Decrypt a sealed body with the key wrapped for node self. Says nothing
+ * about the inner bytes: the caller verifies them as an envelope.
+ * @param out_inner  appended to; untouched on failure
+ * @return CF_OK, CF_E_NOT_FOUND (self is not a recipient), CF_E_CRYPTO (the
+ *         wrapped key or the ciphertext does not open with our key),
+ *         CF_E_MALFORMED, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_seal_open(const cf_identity *id, const char *self, const cf_sealed *s,
+                                     cf_buf *out_inner);
+
 /* ---- NATS transport nkeys ------------------------------------------------ */
 
 #define CF_NKEY_PUBLIC_LEN 56 /* "U" + base32 of prefix, key and CRC */

@@ -374,6 +374,39 @@ catchup_batch_from(const Certfed__CatchupBatch *p, const cf_limits *lim, message
     return CF_OK;
 }
 
+static cf_status
+sealed_from(const Certfed__Sealed *p, const cf_limits *lim, message_priv *priv, cf_sealed *o)
+{
+    cf_sealed_recipient *rs;
+
+    /* only bodies that carry a TLP label are sealed: incidents */
+    if (p->inner_type != CERTFED__MSG_TYPE__MSG_INCIDENT)
+        return CF_E_MALFORMED;
+    if (p->n_recipients > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (p->n_recipients == 0 || p->nonce.len != CF_SEAL_NONCE_LEN ||
+        p->ciphertext.len < CF_SEAL_MAC_LEN)
+        return CF_E_MALFORMED;
+    rs = calloc(p->n_recipients, sizeof(*rs));
+    if (!rs)
+        return CF_E_NOMEM;
+    priv->arrays[0] = rs;
+    for (size_t i = 0; i < p->n_recipients; i++) {
+        const Certfed__SealedRecipient *r = p->recipients[i];
+        if (!cf_id_valid(r->node) || r->wrapped_key.len != CF_SEAL_WRAPPED_LEN)
+            return CF_E_MALFORMED;
+        rs[i].node = r->node;
+        memcpy(rs[i].wrapped_key, r->wrapped_key.data, CF_SEAL_WRAPPED_LEN);
+    }
+    o->inner_type = (cf_msg_type)p->inner_type;
+    o->recipients = rs;
+    o->n_recipients = p->n_recipients;
+    memcpy(o->nonce, p->nonce.data, CF_SEAL_NONCE_LEN);
+    o->ciphertext = p->ciphertext.data;
+    o->ciphertext_len = p->ciphertext.len;
+    return CF_OK;
+}
+
 static const ProtobufCMessageDescriptor *
 descriptor_of(cf_msg_type type)
 {
@@ -396,6 +429,8 @@ descriptor_of(cf_msg_type type)
         return &certfed__catchup_request__descriptor;
     case CF_MSG_CATCHUP_BATCH:
         return &certfed__catchup_batch__descriptor;
+    case CF_MSG_SEALED:
+        return &certfed__sealed__descriptor;
     }
     return NULL;
 }
@@ -452,6 +487,8 @@ body_from(cf_msg_type type, const ProtobufCMessage *pb, const cf_limits *lim, me
     case CF_MSG_CATCHUP_BATCH:
         return catchup_batch_from((const Certfed__CatchupBatch *)pb, lim, priv,
                                   &out->u.catchup_batch);
+    case CF_MSG_SEALED:
+        return sealed_from((const Certfed__Sealed *)pb, lim, priv, &out->u.sealed);
     }
     return CF_E_WRONG_TYPE;
 }
@@ -855,6 +892,46 @@ encode_catchup_batch(const cf_body *b, const cf_limits *lim, cf_buf *out)
     return st;
 }
 
+static cf_status
+encode_sealed(const cf_body *b, const cf_limits *lim, cf_buf *out)
+{
+    const cf_sealed *c = &b->u.sealed;
+    Certfed__Sealed p = CERTFED__SEALED__INIT;
+    Certfed__SealedRecipient *rs = NULL, **rp = NULL;
+    cf_status st = CF_OK;
+
+    if (c->inner_type != CF_MSG_INCIDENT || c->n_recipients == 0 || !c->ciphertext ||
+        c->ciphertext_len < CF_SEAL_MAC_LEN)
+        return CF_E_INVALID_ARG;
+    if (c->n_recipients > lim->max_repeated)
+        return CF_E_LIMIT;
+    rs = calloc(c->n_recipients, sizeof(*rs));
+    rp = calloc(c->n_recipients, sizeof(*rp));
+    if (!rs || !rp)
+        st = CF_E_NOMEM;
+    for (size_t i = 0; st == CF_OK && i < c->n_recipients; i++) {
+        if (!cf_id_valid(c->recipients[i].node)) {
+            st = CF_E_INVALID_ARG;
+            break;
+        }
+        certfed__sealed_recipient__init(&rs[i]);
+        rs[i].node = S(c->recipients[i].node);
+        rs[i].wrapped_key = bin(c->recipients[i].wrapped_key, CF_SEAL_WRAPPED_LEN);
+        rp[i] = &rs[i];
+    }
+    if (st == CF_OK) {
+        p.inner_type = (Certfed__MsgType)c->inner_type;
+        p.recipients = rp;
+        p.n_recipients = c->n_recipients;
+        p.nonce = bin(c->nonce, CF_SEAL_NONCE_LEN);
+        p.ciphertext = bin(c->ciphertext, c->ciphertext_len);
+        st = pack_with_header(&p.base, &b->header, out);
+    }
+    free(rs);
+    free(rp);
+    return st;
+}
+
 cf_status
 cf_body_encode(const cf_body *b, const cf_limits *lim, cf_buf *out)
 {
@@ -885,6 +962,8 @@ cf_body_encode(const cf_body *b, const cf_limits *lim, cf_buf *out)
         return encode_catchup_request(b, lim, out);
     case CF_MSG_CATCHUP_BATCH:
         return encode_catchup_batch(b, lim, out);
+    case CF_MSG_SEALED:
+        return encode_sealed(b, lim, out);
     }
     return CF_E_INVALID_ARG;
 }

@@ -23,6 +23,7 @@ static const char *const type_names[] = {
     [CF_MSG_REVOCATION] = "revocation",
     [CF_MSG_CATCHUP_REQUEST] = "catchup",
     [CF_MSG_CATCHUP_BATCH] = "catchupbatch",
+    [CF_MSG_SEALED] = "sealed",
 };
 
 const char *

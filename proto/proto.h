@@ -42,9 +42,10 @@ typedef enum cf_msg_type {
     CF_MSG_REVOCATION = 7,
     CF_MSG_CATCHUP_REQUEST = 8,
     CF_MSG_CATCHUP_BATCH = 9,
+    CF_MSG_SEALED = 10,
 } cf_msg_type;
 
-#define CF_MSG_TYPE_MAX CF_MSG_CATCHUP_BATCH
+#define CF_MSG_TYPE_MAX CF_MSG_SEALED
 
 /** The subject token of a type ("incident"); NULL for an unknown value. */
 const char *cf_msg_type_name(int type);
@@ -230,6 +231,26 @@ typedef struct cf_catchup_batch {
     size_t n_scanned;
 } cf_catchup_batch;
 
+/* Sizes of a sealed body's parts (libsodium's secretbox and sealed box). */
+#define CF_SEAL_NONCE_LEN 24
+#define CF_SEAL_WRAPPED_LEN 80 /* crypto_box_SEALBYTES + a 32-byte key */
+#define CF_SEAL_MAC_LEN 16
+
+typedef struct cf_sealed_recipient {
+    const char *node;
+    uint8_t wrapped_key[CF_SEAL_WRAPPED_LEN];
+} cf_sealed_recipient;
+
+/* A body encrypted to named recipients (certfed.proto, message Sealed). */
+typedef struct cf_sealed {
+    cf_msg_type inner_type;
+    const cf_sealed_recipient *recipients;
+    size_t n_recipients;
+    uint8_t nonce[CF_SEAL_NONCE_LEN];
+    const uint8_t *ciphertext;
+    size_t ciphertext_len;
+} cf_sealed;
+
 /* A body: its header and the type-specific part. */
 typedef struct cf_body {
     cf_msg_type type;
@@ -244,6 +265,7 @@ typedef struct cf_body {
         cf_revocation revocation;
         cf_catchup_request catchup_request;
         cf_catchup_batch catchup_batch;
+        cf_sealed sealed;
     } u;
 } cf_body;
 

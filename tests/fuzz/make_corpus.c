@@ -116,6 +116,16 @@ main(int argc, char **argv)
             b.u.catchup_batch.envelopes = envs;
             b.u.catchup_batch.n_envelopes = inner_len ? 1 : 0;
             break;
+        case CF_MSG_SEALED: {
+            static cf_sealed_recipient rs[2] = {{"punjab", {0}}, {"ncert", {0}}};
+            static const uint8_t ct[40] = {1, 2, 3};
+            b.u.sealed.inner_type = CF_MSG_INCIDENT;
+            b.u.sealed.recipients = rs;
+            b.u.sealed.n_recipients = 2;
+            b.u.sealed.ciphertext = ct;
+            b.u.sealed.ciphertext_len = sizeof(ct);
+            break;
+        }
         }
         cf_buf_init(&body);
         cf_buf_init(&wire);

@@ -256,6 +256,21 @@ check_catchup_batch(const cf_catchup_batch *g, const cf_catchup_batch *w)
 }
 
 static void
+check_sealed(const cf_sealed *g, const cf_sealed *w)
+{
+    CHECK(g->inner_type == w->inner_type);
+    CHECK(g->n_recipients == w->n_recipients);
+    for (size_t i = 0; i < g->n_recipients && i < w->n_recipients; i++) {
+        CHECK(str_eq(g->recipients[i].node, w->recipients[i].node));
+        CHECK(memcmp(g->recipients[i].wrapped_key, w->recipients[i].wrapped_key,
+                     CF_SEAL_WRAPPED_LEN) == 0);
+    }
+    CHECK(memcmp(g->nonce, w->nonce, CF_SEAL_NONCE_LEN) == 0);
+    CHECK(g->ciphertext_len == w->ciphertext_len &&
+          memcmp(g->ciphertext, w->ciphertext, w->ciphertext_len) == 0);
+}
+
+static void
 check_body(const cf_body *g, const cf_body *w)
 {
     CHECK(g->type == w->type);
@@ -290,6 +305,9 @@ check_body(const cf_body *g, const cf_body *w)
     case CF_MSG_CATCHUP_BATCH:
         check_catchup_batch(&g->u.catchup_batch, &w->u.catchup_batch);
         break;
+    case CF_MSG_SEALED:
+        check_sealed(&g->u.sealed, &w->u.sealed);
+        break;
     }
 }
 
@@ -320,6 +338,9 @@ static uint8_t key_a[CF_PK_LEN], key_b[CF_PK_LEN], key_c[CF_PK_LEN], key_d[CF_PK
 static uint8_t inner1[200], inner2[120];
 static cf_bytes inner_envs[4];
 static cf_high_water_mark marks[4];
+static cf_sealed_recipient sealed_to[4] = {
+    {"node-a", {1}}, {"node-b", {2}}, {"node-c", {3}}, {"node-d", {4}}};
+static const uint8_t ciphertext[48] = {9, 8, 7};
 
 static void
 fill_header(cf_header *h)
@@ -467,6 +488,17 @@ make_sample(cf_msg_type type, cf_body *b)
         c->envelopes = inner_envs;
         c->n_envelopes = 3;
         c->more = true;
+        break;
+    }
+    case CF_MSG_SEALED: {
+        cf_sealed *x = &b->u.sealed;
+        x->inner_type = CF_MSG_INCIDENT;
+        x->recipients = sealed_to;
+        x->n_recipients = 3;
+        for (int i = 0; i < CF_SEAL_NONCE_LEN; i++)
+            x->nonce[i] = (uint8_t)(i + 3);
+        x->ciphertext = ciphertext;
+        x->ciphertext_len = sizeof(ciphertext);
         break;
     }
     }
@@ -698,6 +730,8 @@ test_repeated_limits(void)
          at.u.catchup_request.n_marks = 3);
     CASE(CF_MSG_CATCHUP_BATCH, "catch-up envelopes", over.u.catchup_batch.n_envelopes = 4,
          at.u.catchup_batch.n_envelopes = 3);
+    CASE(CF_MSG_SEALED, "sealed recipients", over.u.sealed.n_recipients = 4,
+         at.u.sealed.n_recipients = 3);
 #undef CASE
 }
 
@@ -1139,6 +1173,56 @@ test_decode_budget(void)
     CHECK_ST(decode_marks(200 * 1000, &got), CF_E_MALFORMED);
 }
 
+/* A sealed body's parts have fixed sizes, and only incidents are sealed. */
+static void
+test_sealed_rules(void)
+{
+    cf_buf body;
+    cf_body b;
+    cf_message *m = NULL;
+    size_t base;
+    uint8_t junk[100];
+
+    memset(junk, 0x55, sizeof(junk));
+    cf_buf_init(&body);
+    make_sample(CF_MSG_SEALED, &b);
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+    base = body.len;
+    CHECK_ST(open_bytes(CF_MSG_SEALED, body.data, body.len, NULL, &m), CF_OK);
+    cf_message_free(m);
+    m = NULL;
+    /* a nonce of another length (last one wins) */
+    put_bytes(&body, 4, junk, CF_SEAL_NONCE_LEN - 1);
+    CHECK_ST(open_bytes(CF_MSG_SEALED, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+    /* a ciphertext too short to hold its MAC */
+    body.len = base;
+    put_bytes(&body, 5, junk, CF_SEAL_MAC_LEN - 1);
+    CHECK_ST(open_bytes(CF_MSG_SEALED, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+    /* another inner type (field 2, varint) */
+    body.len = base;
+    put_varint(&body, 2 << 3);
+    put_varint(&body, CF_MSG_DIRECTIVE);
+    CHECK_ST(open_bytes(CF_MSG_SEALED, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+    /* a recipient whose wrapped key is not 80 bytes */
+    cf_buf r;
+    cf_buf_init(&r);
+    put_bytes(&r, 1, "ncert", 5);
+    put_bytes(&r, 2, junk, CF_SEAL_WRAPPED_LEN - 1);
+    body.len = base;
+    put_bytes(&body, 3, r.data, r.len);
+    CHECK_ST(open_bytes(CF_MSG_SEALED, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+    CHECK(m == NULL);
+    cf_buf_clear(&r);
+    /* encoding refuses what decoding would */
+    b.u.sealed.inner_type = CF_MSG_TASKING;
+    body.len = 0;
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_E_INVALID_ARG);
+    b.u.sealed.inner_type = CF_MSG_INCIDENT;
+    b.u.sealed.n_recipients = 0;
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_E_INVALID_ARG);
+    cf_buf_clear(&body);
+}
+
 int
 main(void)
 {
@@ -1159,5 +1243,6 @@ main(void)
     test_header_origin();
     test_key_lengths();
     test_decode_budget();
+    test_sealed_rules();
     return check_done("test_proto_body");
 }
