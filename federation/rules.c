@@ -34,6 +34,29 @@ strv_has(cf_strv v, const char *s)
     return false;
 }
 
+static bool
+is_recipient(const cf_sealed *s, const char *node)
+{
+    for (size_t i = 0; i < s->n_recipients; i++)
+        if (strcmp(s->recipients[i].node, node) == 0)
+            return true;
+    return false;
+}
+
+/* Is node a recipient of a sealed body, or on the way up to one? */
+static bool
+sealed_for(const cf_topology *t, const cf_topo_node *node, const cf_sealed *s)
+{
+    if (is_recipient(s, node->id))
+        return true;
+    for (size_t i = 0; i < s->n_recipients; i++) {
+        const cf_topo_node *r = cf_topology_find(t, s->recipients[i].node);
+        if (r && cf_topology_is_ancestor(t, r, node))
+            return true;
+    }
+    return false;
+}
+
 cf_status
 cf_rule_originate(const cf_topology *t, const cf_body *b, const char **why)
 {
@@ -98,6 +121,25 @@ cf_rule_originate(const cf_topology *t, const cf_body *b, const char **why)
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
         return CF_OK;
+    case CF_MSG_SEALED: {
+        /* a sealed incident travels up like any incident, to recipients
+         * that are its origin and the origin's ancestors */
+        const cf_sealed *x = &b->u.sealed;
+        bool self = false;
+        for (size_t i = 0; i < x->n_recipients; i++) {
+            const cf_topo_node *r = cf_topology_find(t, x->recipients[i].node);
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(x->recipients[j].node, x->recipients[i].node) == 0)
+                    return malformed(why, "a sealed message names a recipient twice");
+            if (r == o)
+                self = true;
+            else if (!r || !cf_topology_is_ancestor(t, r, o))
+                return refuse(why, "a sealed incident goes only to its origin's ancestors");
+        }
+        if (!self || x->n_recipients < 2)
+            return malformed(why, "a sealed message needs its origin and another recipient");
+        return CF_OK;
+    }
     }
     return malformed(why, "unknown message type");
 }
@@ -130,6 +172,12 @@ cf_rule_receive(const cf_topology *t, const char *self, const cf_body *b, const 
     case CF_MSG_REVOCATION:
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
+        return CF_OK;
+    case CF_MSG_SEALED:
+        if (!cf_topology_is_ancestor(t, me, o))
+            return refuse(why, "incidents come only from the receiver's subtree");
+        if (!sealed_for(t, me, &b->u.sealed))
+            return refuse(why, "the receiver is neither a recipient nor on the way to one");
         return CF_OK;
     }
     return refuse(why, "unknown message type");
@@ -199,6 +247,8 @@ cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b, const c
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
         return false;
+    case CF_MSG_SEALED:
+        return cf_topology_is_ancestor(t, me, o) && sealed_for(t, me, &b->u.sealed);
     }
     return false;
 }
@@ -208,7 +258,11 @@ cf_rule_forward_up(const cf_topology *t, const char *self, const cf_body *b)
 {
     const cf_topo_node *me = cf_topology_find(t, self);
 
-    if (b->type != CF_MSG_INCIDENT || !me || me->parent_idx == SIZE_MAX)
+    if (!me || me->parent_idx == SIZE_MAX)
+        return false;
+    if (b->type == CF_MSG_SEALED)
+        return sealed_for(t, &t->nodes[me->parent_idx], &b->u.sealed);
+    if (b->type != CF_MSG_INCIDENT)
         return false;
     if (me->role == CF_ROLE_NCERT)
         return b->u.incident.severity >= CF_SEVERITY_ESCALATE;
@@ -257,6 +311,7 @@ cf_route(const cf_topology *t, const char *self, const cf_body *b, const char *r
         return CF_E_INVALID_ARG;
     switch (b->type) {
     case CF_MSG_INCIDENT:
+    case CF_MSG_SEALED:
         if (me->parent_idx != SIZE_MAX)
             st = add_inbox(&t->nodes[me->parent_idx], b->type, &subjects, &recipients);
         break;

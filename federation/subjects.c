@@ -56,6 +56,7 @@ cf_role_may_broadcast(cf_role role, cf_msg_type type)
     case CF_MSG_ACK:
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
+    case CF_MSG_SEALED:
         return false; /* addressed to inboxes, never broadcast */
     }
     return false;

@@ -714,6 +714,25 @@ cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *
     }
     if (st == CF_OK)
         st = cf_state_apply(t, n->cfg->id, m, now_ms);
+    /* our own sealed incidents are sealed to us too */
+    if (st == CF_OK && m->body.type == CF_MSG_SEALED) {
+        cf_buf inner_wire;
+        cf_message *inner = NULL;
+        const char *why = NULL;
+        cf_buf_init(&inner_wire);
+        cf_status os = cf_tlp_open(n, m, &inner_wire, &inner, &why);
+        if (os == CF_OK)
+            st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
+        if (os == CF_OK && st == CF_OK)
+            st = cf_state_apply(t, n->cfg->id, inner, now_ms);
+        if (os != CF_OK)
+            cf_log(CF_LOG_WARN, "own sealed message #%" PRIu64 " from %s does not open: %s", h->seq,
+                   via, why ? why : cf_status_str(os));
+        cf_message_free(inner);
+        if (inner_wire.data)
+            sodium_memzero(inner_wire.data, inner_wire.cap);
+        cf_buf_clear(&inner_wire);
+    }
     if (st == CF_OK && h->seq > n->pending_seq) {
         st = cf_state_meta_put_u64(t, "seq", h->seq);
         if (st == CF_OK)

@@ -469,6 +469,23 @@ cmd_incident_report(cf_node *n, const cJSON *args)
     }
     i->related.v = related;
     i->related.n = n_related;
+    /* TLP:AMBER+STRICT and RED travel encrypted to named recipients */
+    const char **to = NULL;
+    size_t n_to = 0;
+    if (!arg_strv(args, "to", &to, &n_to, n->limits.max_repeated)) {
+        free(ov);
+        free(related);
+        return fail(CF_E_INVALID_ARG, "to must be a list of node ids");
+    }
+    if (n_to && i->tlp < 4) {
+        free(ov);
+        free(related);
+        free(to);
+        return fail(CF_E_INVALID_ARG, "recipients (to) are named only for TLP:AMBER+STRICT and "
+                                      "TLP:RED incidents, which are encrypted to them");
+    }
+    b.header.audience.nodes.v = to;
+    b.header.audience.nodes.n = n_to;
     /* a fresh id: the counter, past any id already used (a store restored
      * from a backup takes its later incidents back from its peers) */
     for (bool taken = true; taken;) {
@@ -486,6 +503,7 @@ cmd_incident_report(cf_node *n, const cJSON *args)
     }
     free(ov);
     free(related);
+    free(to);
     if (st != CF_OK)
         return refused(st, "incident report", why);
     cJSON *r = cJSON_CreateObject();
@@ -513,9 +531,21 @@ cmd_incident_update(cf_node *n, const cJSON *args)
     if (!cur)
         return err;
     st = CF_OK;
-    /* start from the latest revision; the body's strings stay in cur */
+    /* start from the latest revision; the body's strings stay in cur; a
+     * sealed incident stays sealed to the same recipients unless told */
     b = cur->body;
     memset(&b.header, 0, sizeof(b.header));
+    b.header.audience.nodes = cur->body.header.audience.nodes;
+    const char **to = NULL;
+    size_t n_to = 0;
+    if (!arg_strv(args, "to", &to, &n_to, n->limits.max_repeated)) {
+        cf_message_free(cur);
+        return fail(CF_E_INVALID_ARG, "to must be a list of node ids");
+    }
+    if (n_to) {
+        b.header.audience.nodes.v = to;
+        b.header.audience.nodes.n = n_to;
+    }
     cf_incident *i = &b.u.incident;
     i->revision++;
     i->note = arg_str(args, "note");
@@ -531,21 +561,31 @@ cmd_incident_update(cf_node *n, const cJSON *args)
         i->title = arg_str(args, "title");
     if (arg_str(args, "description"))
         i->description = arg_str(args, "description");
+    if (st == CF_OK && n_to && i->tlp < 4)
+        st = CF_E_UNAUTHORIZED;
     if (st != CF_OK) {
         cf_message_free(cur);
-        return fail(st, "unknown status, severity or TLP name");
+        free(to);
+        return st == CF_E_UNAUTHORIZED
+                   ? fail(CF_E_INVALID_ARG, "recipients (to) are named only for "
+                                            "TLP:AMBER+STRICT and TLP:RED incidents")
+                   : fail(st, "unknown status, severity or TLP name");
     }
+    if (i->tlp < 4)
+        memset(&b.header.audience, 0, sizeof(b.header.audience));
     /* the same rule every receiver applies: only the owner edits */
     if (strcmp(i->owner, n->cfg->id) != 0) {
         cJSON *r = fail(CF_E_UNAUTHORIZED,
                         "refused: incident %s belongs to %s; only its owner node may update it", id,
                         i->owner);
         cf_message_free(cur);
+        free(to);
         return r;
     }
     st = cf_node_originate(n, &b, NULL, mid, &why);
     uint32_t rev = i->revision;
     cf_message_free(cur);
+    free(to);
     if (st != CF_OK)
         return refused(st, "incident update", why);
     cJSON *r = cJSON_CreateObject();

@@ -84,4 +84,45 @@ void cf_catchup_txn_end(cf_node *n, bool committed);
 /** Stop waiting for our own messages at start: hold no more. */
 void cf_node_learning_done(cf_node *n, const char *how);
 
+/* ---- TLP:RED and TLP:AMBER+STRICT (tlp.c) ---------------------------------- */
+
+/** Is this body one that travels encrypted (an incident at TLP:AMBER+STRICT or RED)? */
+bool cf_tlp_needs_sealing(const cf_body *b);
+
+/**
+ * The recipients of a sealed incident of ours: the nodes named (by default
+ * our parent) and ourselves, in topology order. Each must be an ancestor.
+ * @return CF_OK, CF_E_INVALID_ARG, CF_E_UNAUTHORIZED (why says which), CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_tlp_recipients(cf_node *n, const cf_strv named, cf_strlist *out,
+                                          const char **why);
+
+/* What a sealed body built by cf_tlp_seal points into. */
+typedef struct cf_sealing {
+    cf_sealed_recipient *recipients;
+    uint8_t nonce[CF_SEAL_NONCE_LEN];
+    cf_buf ciphertext;
+} cf_sealing;
+void cf_sealing_clear(cf_sealing *s);
+
+/**
+ * Encrypt the signed inner envelope (wire) of inner to its audience's nodes
+ * and build the outer Sealed body (out points into s until cf_sealing_clear).
+ * @return CF_OK, CF_E_UNKNOWN_SIGNER (a recipient without a valid
+ *         certificate), CF_E_NOMEM, CF_E_CRYPTO
+ */
+CF_MUST_CHECK cf_status cf_tlp_seal(cf_node *n, const cf_body *inner, const uint8_t *wire,
+                                    size_t len, int64_t now_ms, cf_sealing *s, cf_body *out,
+                                    const char **why);
+
+/**
+ * Open a verified sealed message if it was sealed to us: decrypt, verify the
+ * inner envelope, check it against the outer one (signer, header,
+ * recipients) and the rules. out_wire gets the inner bytes.
+ * @return CF_OK, CF_E_NOT_FOUND (not sealed to us: a relay passes it on),
+ *         or the rejection (why says it)
+ */
+CF_MUST_CHECK cf_status cf_tlp_open(cf_node *n, const cf_message *outer, cf_buf *out_wire,
+                                    cf_message **out, const char **why);
+
 #endif

@@ -221,13 +221,19 @@ static cf_status
 originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects *fx,
              uint8_t out_id[CF_ID_LEN], const char **why)
 {
-    cf_strlist subjects = {NULL, 0}, recipients = {NULL, 0};
-    cf_buf body, wire;
+    cf_strlist subjects = {NULL, 0}, recipients = {NULL, 0}, sealed_to = {NULL, 0};
+    const cf_strv named = b->header.audience.nodes;
+    const bool seal = cf_tlp_needs_sealing(b);
+    const cf_body *sent = b; /* what goes on the wire: b, or b sealed */
+    cf_body outer;
+    cf_sealing sealing;
+    cf_buf body, wire, inner_wire;
     cf_envelope env;
-    cf_message *m = NULL;
+    cf_message *m = NULL, *inner = NULL;
     cf_logkey key;
     cf_status st;
 
+    memset(&sealing, 0, sizeof(sealing));
     b->header.federation = n->cfg->federation;
     b->header.origin = n->cfg->id;
     b->header.seq = n->pending_seq + 1;
@@ -237,9 +243,20 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     b->header.has_prev_hash = n->pending_seq > 0;
     memcpy(b->header.prev_hash, n->pending_head, CF_ID_LEN);
     b->header.created_ms = cf_clock_now_ms();
+    /* a sealed incident is addressed to its recipients, ourselves included */
+    if (seal) {
+        st = cf_tlp_recipients(n, named, &sealed_to, why);
+        if (st != CF_OK)
+            return st;
+        b->header.audience.nodes.v = (const char *const *)sealed_to.v;
+        b->header.audience.nodes.n = sealed_to.n;
+    }
     st = cf_rule_originate(n->topo, b, why);
-    if (st != CF_OK)
+    if (st != CF_OK) {
+        b->header.audience.nodes = named;
+        cf_strlist_clear(&sealed_to);
         return st;
+    }
     /* the outbox never grows without bound: past its cap, new work (but
      * not a receipt, which never waits in it) is refused, loudly */
     if (b->type != CF_MSG_ACK && outbox_full(n, t)) {
@@ -249,15 +266,46 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
                "ALARM outbox full (%zu messages waiting for receipts): refusing "
                "new work until recipients catch up",
                n->cfg->outbox_max);
+        b->header.audience.nodes = named;
+        cf_strlist_clear(&sealed_to);
         return CF_E_FULL;
     }
     cf_buf_init(&body);
     cf_buf_init(&wire);
+    cf_buf_init(&inner_wire);
     st = cf_body_encode(b, &n->limits, &body);
     if (st == CF_E_INVALID_ARG && why)
         *why = "a field is out of its range";
     if (st == CF_OK)
         st = cf_envelope_seal(b->type, body.data, body.len, n->keys->identity->sign_sk, &wire);
+    /* sealed: what was signed is the inner envelope; encrypt it to the
+     * recipients and sign the ciphertext with the recipient list */
+    if (st == CF_OK && seal) {
+        cf_buf tmp = inner_wire;
+        inner_wire = wire;
+        wire = tmp;
+        st = cf_envelope_parse_stored(inner_wire.data, inner_wire.len, &env);
+        if (st == CF_OK) {
+            st = cf_message_decode(&env, &n->limits, &inner);
+            if (st != CF_OK)
+                cf_envelope_clear(&env);
+        }
+        if (st == CF_OK)
+            st = cf_tlp_seal(n, b, inner_wire.data, inner_wire.len, b->header.created_ms, &sealing,
+                             &outer, why);
+        if (st == CF_OK) {
+            sent = &outer;
+            st = cf_rule_originate(n->topo, sent, why);
+        }
+        body.len = 0;
+        if (st == CF_OK)
+            st = cf_body_encode(sent, &n->limits, &body);
+        if (st == CF_E_LIMIT && why)
+            *why = "the sealed message would exceed the size or recipient limits";
+        if (st == CF_OK)
+            st = cf_envelope_seal(sent->type, body.data, body.len, n->keys->identity->sign_sk,
+                                  &wire);
+    }
     if (st == CF_OK)
         st = cf_envelope_parse_stored(wire.data, wire.len, &env);
     if (st == CF_OK) {
@@ -266,11 +314,13 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
             cf_envelope_clear(&env);
     }
     if (st == CF_OK)
-        st = cf_route(n->topo, n->cfg->id, b, reply_to, &subjects, &recipients);
+        st = cf_route(n->topo, n->cfg->id, sent, reply_to, &subjects, &recipients);
     if (st == CF_OK)
         st = cf_state_record(t, m, wire.data, wire.len);
+    if (st == CF_OK && inner)
+        st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
     if (st == CF_OK)
-        st = cf_state_apply(t, n->cfg->id, m, b->header.created_ms);
+        st = cf_state_apply(t, n->cfg->id, inner ? inner : m, b->header.created_ms);
     if (st == CF_OK)
         st = cf_state_meta_put_u64(t, "seq", b->header.seq);
     /* the time of our last signature: after a restart "now" starts there */
@@ -295,10 +345,17 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
         n->counters.originated++;
     }
     cf_message_free(m);
+    cf_message_free(inner);
     cf_strlist_clear(&subjects);
     cf_strlist_clear(&recipients);
     cf_buf_clear(&body);
     cf_buf_clear(&wire);
+    if (inner_wire.data)
+        sodium_memzero(inner_wire.data, inner_wire.cap);
+    cf_buf_clear(&inner_wire);
+    cf_sealing_clear(&sealing);
+    b->header.audience.nodes = named;
+    cf_strlist_clear(&sealed_to);
     return st;
 }
 
@@ -406,8 +463,9 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, cf_e
 {
     const cf_topo_node *origin = cf_topology_find(n->topo, m->body.header.origin);
     /* only incidents are forwarded up the tree */
-    const cf_topo_node *relay =
-        m->body.type == CF_MSG_INCIDENT ? relaying_child(n, m->body.header.origin) : NULL;
+    const cf_topo_node *relay = m->body.type == CF_MSG_INCIDENT || m->body.type == CF_MSG_SEALED
+                                    ? relaying_child(n, m->body.header.origin)
+                                    : NULL;
     cf_buf key, wire, subj;
     cf_status st;
 
@@ -495,7 +553,7 @@ fork_found(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size
 static cf_status
 process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *via, int64_t now_ms,
             cf_effects *fx, bool *ignored, bool *trust_changed, const char **why,
-            cf_message **out_m)
+            cf_message **out_m, cf_message **out_inner, cf_buf *inner_wire)
 {
     cf_envelope env;
     cf_message *m = NULL;
@@ -574,6 +632,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
     case CF_MSG_TASK_STATUS:
     case CF_MSG_DIRECTIVE:
     case CF_MSG_ACK:
+    case CF_MSG_SEALED:
         break;
     }
     if (b->header.seq == 0) {
@@ -595,6 +654,13 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         !cf_rule_directive_applies(n->topo, n->me, &b->u.directive)) {
         *ignored = true;
         return CF_OK;
+    }
+    /* sealed to us: open it now, before anything is written; a relay
+     * stores and passes on what it cannot read */
+    if (b->type == CF_MSG_SEALED) {
+        st = cf_tlp_open(n, m, inner_wire, out_inner, why);
+        if (st != CF_OK && st != CF_E_NOT_FOUND)
+            return st;
     }
     /* The Council gets an incident from below NCERT only by escalation: a
      * node that sends it one straight, under the threshold, skips NCERT's
@@ -641,6 +707,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
     }
     if (st == CF_OK)
         st = cf_state_apply(t, n->cfg->id, m, now_ms);
+    if (st == CF_OK && *out_inner)
+        st = cf_state_opened_put(t, m, inner_wire->data, inner_wire->len);
+    if (st == CF_OK && *out_inner)
+        st = cf_state_apply(t, n->cfg->id, *out_inner, now_ms);
     if (st != CF_OK)
         return st;
     /* acknowledge what was stored: a signed receipt to the origin */
@@ -714,7 +784,8 @@ cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const ch
                 const char *via, int64_t now_ms, cf_effects *fx, bool *trust_changed,
                 cf_status *verdict)
 {
-    cf_message *m = NULL;
+    cf_message *m = NULL, *inner = NULL;
+    cf_buf inner_wire;
     const char *why = NULL;
     bool ignored = false;
     cf_status st;
@@ -722,7 +793,13 @@ cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const ch
     n->counters.received++;
     if (via)
         n->counters.caught_up++;
-    st = process_one(n, t, data, len, via, now_ms, fx, &ignored, trust_changed, &why, &m);
+    cf_buf_init(&inner_wire);
+    st = process_one(n, t, data, len, via, now_ms, fx, &ignored, trust_changed, &why, &m, &inner,
+                     &inner_wire);
+    if (inner_wire.data)
+        sodium_memzero(inner_wire.data, inner_wire.cap);
+    cf_buf_clear(&inner_wire);
+    cf_message_free(inner);
     if (verdict)
         *verdict = st;
     if (st == CF_OK) {

@@ -16,6 +16,8 @@
  *   outbox      origin:seq8            -> lines "S subject" and "R recipient"
  *   evidence    origin:seq8 id32       -> an envelope that forked origin's stream
  *   quarantine  origin                 -> ms8 reason (why its messages are refused)
+ *   opened      origin:seq8            -> the inner envelope of a sealed message that
+ *                                         was sealed to us (TLP:RED), decrypted
  * Everything runs inside the caller's transaction, on the loop thread.
  */
 #include "node/state.h"
@@ -462,6 +464,37 @@ cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out)
 }
 
 cf_status
+cf_state_load_readable(cf_txn *t, const cf_logkey *key, cf_message **out)
+{
+    cf_buf v;
+    cf_envelope env;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_OPENED, key->k, key->len, &v);
+    if (st == CF_OK)
+        st = cf_envelope_parse_stored(v.data, v.len, &env);
+    if (st == CF_OK) {
+        st = cf_message_decode(&env, NULL, out);
+        if (st != CF_OK)
+            cf_envelope_clear(&env);
+    }
+    if (v.data)
+        sodium_memzero(v.data, v.cap);
+    cf_buf_clear(&v);
+    return st == CF_E_NOT_FOUND ? cf_state_load(t, key, out) : st;
+}
+
+cf_status
+cf_state_opened_put(cf_txn *t, const cf_message *outer, const uint8_t *inner, size_t len)
+{
+    cf_logkey key;
+
+    cf_logkey_make(outer->body.header.origin, outer->body.header.seq, &key);
+    return cf_txn_put(t, CF_T_OPENED, key.k, key.len, inner, len, false);
+}
+
+cf_status
 cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
 {
     cf_buf v;
@@ -534,6 +567,7 @@ cf_state_check(cf_txn *t, const char *self, const cf_message *m, const char **wh
     case CF_MSG_REVOCATION:
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
+    case CF_MSG_SEALED:
         return CF_OK;
     }
     return CF_OK;
@@ -717,6 +751,15 @@ apply_ack(cf_txn *t, const cf_message *m)
     cf_logkey okey;
     cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
     st = outbox_acked(t, &okey, node);
+    if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
+        /* who holds a sealed incident: only if we could open it ourselves */
+        cf_message *inner = NULL;
+        st = cf_state_load_readable(t, &okey, &inner);
+        if (st == CF_OK) {
+            cf_message_free(orig);
+            orig = inner;
+        }
+    }
     if (st == CF_OK && orig->body.type == CF_MSG_INCIDENT) {
         uint8_t ms[8];
         cf_put_u64(ms, (uint64_t)at);
@@ -758,6 +801,8 @@ cf_state_apply(cf_txn *t, const char *self, const cf_message *m, int64_t now_ms)
     case CF_MSG_REVOCATION:
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
+    case CF_MSG_SEALED:
+        /* a sealed message's inner one is applied by whoever opened it */
         return CF_OK;
     }
     return CF_OK;
@@ -1115,7 +1160,7 @@ list_incident(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, 
     (void)klen;
     if (vlen < 4 || !logkey_from(val + 4, vlen - 4, &lk))
         return CF_OK;
-    st = cf_state_load(c->t, &lk, &m);
+    st = cf_state_load_readable(c->t, &lk, &m);
     if (st != CF_OK)
         return st;
     if (incident_matches(&m->body.u.incident, c->f))
@@ -1148,8 +1193,9 @@ cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out)
     cf_buf_init(&v);
     st = cf_txn_get(t, CF_T_INCIDENTS, id, strlen(id), &v);
     if (st == CF_OK)
-        st = v.len > 4 && logkey_from(v.data + 4, v.len - 4, &lk) ? cf_state_load(t, &lk, out)
-                                                                  : CF_E_MALFORMED;
+        st = v.len > 4 && logkey_from(v.data + 4, v.len - 4, &lk)
+                 ? cf_state_load_readable(t, &lk, out)
+                 : CF_E_MALFORMED;
     cf_buf_clear(&v);
     return st;
 }
@@ -1166,7 +1212,7 @@ list_revision(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, 
     (void)klen;
     if (!logkey_from(val, vlen, &lk))
         return CF_OK;
-    st = cf_state_load(c->t, &lk, &m);
+    st = cf_state_load_readable(c->t, &lk, &m);
     if (st != CF_OK)
         return st;
     const cf_incident *i = &m->body.u.incident;

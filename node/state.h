@@ -81,6 +81,14 @@ CF_MUST_CHECK cf_status cf_state_mark(cf_txn *t, const char *origin, uint64_t *s
 
 /** Decode a stored envelope by its log key or its id. Free with cf_message_free. */
 CF_MUST_CHECK cf_status cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out);
+/**
+ * Load what the message at key says for reading: the decrypted inner
+ * envelope if it was sealed to us (cf_state_opened_put), else the stored one.
+ */
+CF_MUST_CHECK cf_status cf_state_load_readable(cf_txn *t, const cf_logkey *key, cf_message **out);
+/** Keep the decrypted inner envelope of a sealed message sealed to us. */
+CF_MUST_CHECK cf_status cf_state_opened_put(cf_txn *t, const cf_message *outer,
+                                            const uint8_t *inner, size_t len);
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
 
 /* ---- the node's own counters -------------------------------------------- */

@@ -13,23 +13,34 @@ static const char usage_text[] =
     "          [--tlp L] [--rsit-class C] [--rsit-type T] [--confidence 0-100]\n"
     "          [--sector S] [--province P] [--constituent C] [--analyst NAME]\n"
     "          [--observable TYPE:VALUE[:block]]... [--related ID]... [--detected WHEN]\n"
+    "          [--to NODE]...\n"
     "  certfed incident update ID [--status S] [--severity S] [--tlp L]\n"
-    "          [--title TEXT] [--description TEXT] [--note TEXT]\n"
+    "          [--title TEXT] [--description TEXT] [--note TEXT] [--to NODE]...\n"
     "  certfed incident list [--min-severity S] [--tlp L] [--status S]\n"
     "          [--sector S] [--province P]\n"
     "  certfed incident show ID\n"
     "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
     "severity: baseline low medium high severe emergency\n"
-    "tlp: clear green amber amber+strict red; status: new triaged contained resolved closed\n";
+    "tlp: clear green amber amber+strict red; status: new triaged contained resolved closed\n"
+    "amber+strict and red incidents are encrypted end to end to this node and the\n"
+    "ancestors named with --to (by default the parent); relays carry only ciphertext\n";
 
 static const cli_opt report_opts[] = {
-    {"title", CLI_STR, "title"},           {"description", CLI_STR, "description"},
-    {"severity", CLI_STR, "severity"},     {"tlp", CLI_STR, "tlp"},
-    {"rsit-class", CLI_STR, "rsit_class"}, {"rsit-type", CLI_STR, "rsit_type"},
-    {"confidence", CLI_NUM, "confidence"}, {"sector", CLI_STR, "sector"},
-    {"province", CLI_STR, "province"},     {"constituent", CLI_STR, "constituent"},
-    {"analyst", CLI_STR, "analyst"},       {"observable", CLI_OBS, "observables"},
-    {"related", CLI_LIST, "related"},      {"detected", CLI_WHEN, "detected_ms"},
+    {"title", CLI_STR, "title"},
+    {"description", CLI_STR, "description"},
+    {"severity", CLI_STR, "severity"},
+    {"tlp", CLI_STR, "tlp"},
+    {"rsit-class", CLI_STR, "rsit_class"},
+    {"rsit-type", CLI_STR, "rsit_type"},
+    {"confidence", CLI_NUM, "confidence"},
+    {"sector", CLI_STR, "sector"},
+    {"province", CLI_STR, "province"},
+    {"constituent", CLI_STR, "constituent"},
+    {"analyst", CLI_STR, "analyst"},
+    {"observable", CLI_OBS, "observables"},
+    {"related", CLI_LIST, "related"},
+    {"detected", CLI_WHEN, "detected_ms"},
+    {"to", CLI_LIST, "to"},
 };
 
 static const cli_opt update_opts[] = {
@@ -39,6 +50,7 @@ static const cli_opt update_opts[] = {
     {"title", CLI_STR, "title"},
     {"description", CLI_STR, "description"},
     {"note", CLI_STR, "note"},
+    {"to", CLI_LIST, "to"},
 };
 
 static const cli_opt list_opts[] = {
