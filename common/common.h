@@ -52,9 +52,10 @@ typedef enum cf_status {
     CF_E_FULL,             /* the store or the outbox is full */
     CF_E_UNREACHABLE,      /* the NATS server does not answer */
     CF_E_LIMIT,            /* too many repeated fields, too long a string */
+    CF_E_THROTTLED,        /* its sender is over its rate: not taken now, sent again later */
 } cf_status;
 
-#define CF_STATUS_COUNT (CF_E_LIMIT + 1)
+#define CF_STATUS_COUNT (CF_E_THROTTLED + 1)
 
 /** A short, stable, lower-case name for a status ("bad-signature"). */
 const char *cf_status_str(cf_status st);

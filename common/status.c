@@ -64,6 +64,8 @@ cf_status_str(cf_status st)
         return "unreachable";
     case CF_E_LIMIT:
         return "over-limit";
+    case CF_E_THROTTLED:
+        return "throttled";
     }
     return "unknown-status";
 }

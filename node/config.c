@@ -83,6 +83,10 @@ static const number_key numbers[] = {
      false},
     {"limits", "store_mib", "MiB", 1, 1024ull * 1024, offsetof(cf_node_config, store_bytes), 20,
      false},
+    {"limits", "sender_rate", "messages per second", 1, 10000000ull,
+     offsetof(cf_node_config, sender_rate), 0, false},
+    {"limits", "sender_burst", "messages", 1, 100000000ull, offsetof(cf_node_config, sender_burst),
+     0, false},
     {"delivery", "resend_first_ms", "milliseconds", 100, 3600000,
      offsetof(cf_node_config, resend_first_ms), 0, true},
     {"delivery", "resend_max_ms", "milliseconds", 100, 86400000,
@@ -227,6 +231,8 @@ cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_con
     ls.c->max_envelope = CF_DEFAULT_MAX_ENVELOPE;
     ls.c->store_bytes = (size_t)CF_DEFAULT_STORE_MIB << 20;
     ls.c->outbox_max = CF_DEFAULT_OUTBOX_MAX;
+    ls.c->sender_rate = CF_DEFAULT_SENDER_RATE;
+    ls.c->sender_burst = CF_DEFAULT_SENDER_BURST;
     ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;
     ls.c->resend_max_ms = CF_DEFAULT_RESEND_MAX_MS;
     ls.c->catchup_interval_ms = CF_DEFAULT_CATCHUP_INTERVAL_MS;

@@ -22,6 +22,11 @@
 #define CF_DEFAULT_RESEND_FIRST_MS 1000
 #define CF_DEFAULT_RESEND_MAX_MS 60000
 #define CF_DEFAULT_CATCHUP_INTERVAL_MS 30000
+/* [limits]: each origin may have this many messages a second taken from the
+ * bus, in bursts of up to sender_burst; past it its messages are refused as
+ * throttled, unacknowledged, so that it sends them again later. */
+#define CF_DEFAULT_SENDER_RATE 2000
+#define CF_DEFAULT_SENDER_BURST 20000
 
 typedef struct cf_node_config {
     char *path;                  /* the config file */
@@ -41,6 +46,8 @@ typedef struct cf_node_config {
     int64_t resend_first_ms;     /* [delivery] resend_first_ms */
     int64_t resend_max_ms;       /* [delivery] resend_max_ms */
     int64_t catchup_interval_ms; /* [delivery] catchup_interval_ms */
+    size_t sender_rate;          /* [limits] sender_rate: messages per second per origin */
+    size_t sender_burst;         /* [limits] sender_burst: what an origin may send at once */
 } cf_node_config;
 
 /* The largest node configuration file cf_node_config_load() reads. */

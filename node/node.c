@@ -75,6 +75,48 @@ note_contact(cf_node *n, const char *origin, int64_t now_ms)
     }
 }
 
+/*
+ * Take one message of origin off its token bucket: sender_rate a second,
+ * up to sender_burst at once. A message over the rate is refused before
+ * anything is stored or answered, and unacknowledged, so its origin sends
+ * it again with backoff: a flooding node slows itself down and the others
+ * keep their service. The signature is checked first, so that nobody can
+ * spend another node's allowance.
+ */
+static bool
+rate_take(cf_node *n, const char *origin, int64_t now_ms)
+{
+    const cf_topo_node *o = cf_topology_find(n->topo, origin);
+    size_t i = o ? (size_t)(o - n->topo->nodes) : SIZE_MAX;
+    double burst = (double)n->cfg->sender_burst;
+
+    if (i >= n->n_last_contact)
+        return true; /* not a member: refused by the rules anyway */
+    cf_rate *r = &n->rates[i];
+    if (r->at_ms == 0) {
+        r->tokens = burst;
+    } else if (now_ms > r->at_ms) {
+        r->tokens += (double)(now_ms - r->at_ms) * (double)n->cfg->sender_rate / 1000.0;
+        if (r->tokens > burst)
+            r->tokens = burst;
+    }
+    r->at_ms = now_ms;
+    if (r->tokens >= 1.0) {
+        r->tokens -= 1.0;
+        return true;
+    }
+    r->throttled++;
+    n->counters.throttled++;
+    if (now_ms - r->logged_ms >= 1000) {
+        r->logged_ms = now_ms;
+        cf_log(CF_LOG_WARN,
+               "throttled %s: over %zu messages a second ([limits] sender_rate); %" PRIu64
+               " of its messages refused so far, to be sent again by it",
+               origin, n->cfg->sender_rate, r->throttled);
+    }
+    return false;
+}
+
 /* Rebuild the hierarchy after the trust store changed. */
 static cf_status
 rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
@@ -82,6 +124,7 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
     cf_topology *t = NULL;
     const cf_topo_node *me;
     int64_t *lc;
+    cf_rate *rates;
     cf_status st = cf_topology_from_trust(n->keys->trust, now_ms, &t, err, errlen);
 
     if (st != CF_OK)
@@ -93,20 +136,27 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
         return CF_E_BAD_CHAIN;
     }
     lc = calloc(t->n ? t->n : 1, sizeof(*lc));
-    if (!lc) {
+    rates = calloc(t->n ? t->n : 1, sizeof(*rates));
+    if (!lc || !rates) {
+        free(lc);
+        free(rates);
         cf_topology_free(t);
         return CF_E_NOMEM;
     }
-    /* carry last-contact times over by node id */
+    /* carry last-contact times and rates over by node id */
     for (size_t i = 0; n->topo && i < t->n; i++) {
         const cf_topo_node *old = cf_topology_find(n->topo, t->nodes[i].id);
-        if (old)
+        if (old) {
             lc[i] = n->last_contact[old - n->topo->nodes];
+            rates[i] = n->rates[old - n->topo->nodes];
+        }
     }
     cf_topology_free(n->topo);
     free(n->last_contact);
+    free(n->rates);
     n->topo = t;
     n->me = me;
+    n->rates = rates;
     n->last_contact = lc;
     n->n_last_contact = t->n;
     return cf_catchup_peers_rebuild(n);
@@ -614,6 +664,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         *why = "the signer's certificate is not the origin's";
         return CF_E_UNAUTHORIZED;
     }
+    /* each origin's share of this node (catch-up has limits of its own) */
+    if (!via && b->type != CF_MSG_CATCHUP_REQUEST && b->type != CF_MSG_CATCHUP_BATCH &&
+        !rate_take(n, b->header.origin, now_ms))
+        return CF_E_THROTTLED;
     switch (b->type) {
     case CF_MSG_MEMBER_CERT:
     case CF_MSG_REVOCATION:
@@ -817,6 +871,9 @@ cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const ch
                "store error while receiving on %s: %s; the batch is abandoned "
                "and will be resent by its origins",
                subject, cf_status_str(st));
+    } else if (st == CF_E_THROTTLED) {
+        n->counters.rejected[st]++; /* logged once a second by rate_take */
+        st = CF_OK;
     } else {
         n->counters.rejected[st]++;
         cf_log(st == CF_E_DUPLICATE ? CF_LOG_INFO : CF_LOG_WARN,
@@ -1373,6 +1430,7 @@ fail:
     cf_node_config_free(n->cfg);
     cf_topology_free(n->topo);
     free(n->last_contact);
+    free(n->rates);
     cf_catchup_peers_free(n);
     free(n);
     return st;
@@ -1451,6 +1509,7 @@ stop_step(cf_node *n)
     cf_node_config_free(n->cfg);
     cf_topology_free(n->topo);
     free(n->last_contact);
+    free(n->rates);
     cf_catchup_peers_free(n);
     while (n->deferred) {
         cf_link_msg *next = n->deferred->next;

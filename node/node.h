@@ -61,9 +61,18 @@ typedef struct cf_counters {
     uint64_t caught_up;        /* envelopes that came in catch-up batches */
     uint64_t receipts_resent;  /* stored receipts sent again for duplicates */
     uint64_t deferred_dropped; /* held at start past CF_DEFERRED_MAX: resent by origins */
+    uint64_t throttled;        /* refused because their origin was over its rate */
     uint64_t rejected[CF_STATUS_COUNT];
     uint64_t accepted_by_type[CF_MSG_TYPE_MAX + 1];
 } cf_counters;
+
+/* A token bucket per origin ([limits] sender_rate, sender_burst). */
+typedef struct cf_rate {
+    double tokens;
+    int64_t at_ms;      /* when tokens was last brought up to date; 0: full */
+    uint64_t throttled; /* its messages refused as over the rate */
+    int64_t logged_ms;  /* when that was last logged (once a second at most) */
+} cf_rate;
 
 /* How far a node has caught up with one neighbour. */
 typedef struct cf_scan_mark {
@@ -113,7 +122,8 @@ typedef struct cf_node {
     cf_counters counters;
     int64_t started_ms;
     int64_t *last_contact; /* per topology node: when a message of it last arrived */
-    size_t n_last_contact;
+    cf_rate *rates;        /* per topology node: its sending rate */
+    size_t n_last_contact; /* entries of last_contact and rates */
     int64_t link_since_ms; /* when the link last came up or went down */
     cf_peer_sync *peers;   /* the parent and the children */
     size_t n_peers;
