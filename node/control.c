@@ -1,9 +1,9 @@
 /*
- * control.c - the control socket: a Unix socket (mode 0600) on which the
- * certfed CLI sends one JSON request line and reads one JSON answer line
- * (protocol in node.h). Requests are capped at 1 MiB; a client that sends
- * more, or junk, gets an error answer and the connection is closed. Loop
- * thread only.
+ * control.c - the control socket: a Unix socket (mode 0600, or 0660 and
+ * the group's with [node] control_group) on which the certfed CLI sends one
+ * JSON request line and reads one JSON answer line (protocol in node.h).
+ * Requests are capped at 1 MiB; a client that sends more, or junk, gets an
+ * error answer and the connection is closed. Loop thread only.
  */
 #include "node/node.h"
 
@@ -305,6 +305,17 @@ cf_control_start(cf_node *n, const char *path, cf_control **out, char *err, size
     old = umask(0177); /* the socket is born 0600 */
     rc = uv_pipe_bind(&c->server, path);
     umask(old);
+    /* with a control group, the group gets it before it may connect: no
+     * moment in which the node user's primary group may */
+    if (rc == 0 && n->cfg->control_group &&
+        (chown(path, (uid_t)-1, n->cfg->control_gid) != 0 || chmod(path, 0660) != 0)) {
+        int e = errno;
+        snprintf(err, errlen, "cannot give control socket %s to group %s: %s%s", path,
+                 n->cfg->control_group, strerror(e),
+                 e == EPERM ? " (the node's user must be a member of that group)" : "");
+        unlink(path); /* ours: just made */
+        goto fail;
+    }
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&c->server, 16, on_connection);
     if (rc != 0) {

@@ -170,7 +170,8 @@ cJSON *cf_node_handle(cf_node *n, const cJSON *req);
 /* ---- the control socket (control.c) ------------------------------------- */
 
 /**
- * Listen on a Unix socket (mode 0600) and answer each request with
+ * Listen on a Unix socket (mode 0600; 0660 and owned by the config's
+ * control_group if it names one) and answer each request with
  * cf_node_handle. The protocol: a client connects, writes one JSON object
  * {"cmd": "...", "args": {...}} followed by a newline, and reads one JSON
  * object {"ok": true, "result": ...} or {"ok": false, "error": "...",
