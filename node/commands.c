@@ -71,12 +71,20 @@ arg_enum(const cJSON *args, const char *name, const char *const *names, int coun
     return -1;
 }
 
+/* A number as an int64_t, 0 if absent. A client may send 1e300: beyond the
+ * range of int64_t it saturates, as converting it would be undefined. */
 static int64_t
 arg_i64(const cJSON *args, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
 
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    if (!cJSON_IsNumber(v))
+        return 0;
+    if (v->valuedouble >= 9223372036854775808.0) /* 2^63 */
+        return INT64_MAX;
+    if (v->valuedouble < -9223372036854775808.0)
+        return INT64_MIN;
+    return (int64_t)v->valuedouble;
 }
 
 /* A list of strings from a JSON array: borrowed pointers, the array freed by caller. */

@@ -5,6 +5,7 @@
 #include "node/config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <libgen.h>
 #include <sodium.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct load_state {
     cf_node_config *c;
@@ -65,6 +67,58 @@ set_path(load_state *ls, char **slot, const char *name, const char *value)
     if (!*slot)
         ls->nomem = true;
     return *slot != NULL;
+}
+
+/*
+ * [node] control_group: the members of this group may use the control
+ * socket too (it is made 0660 and given to the group, instead of 0600). The
+ * name is looked up here, so a group that does not exist is a config error
+ * that names the file, not a surprise when the socket is made.
+ */
+static bool
+set_group(load_state *ls, const char *value)
+{
+    struct group gr, *found = NULL;
+    long max = sysconf(_SC_GETGR_R_SIZE_MAX);
+    size_t size = max > 0 ? (size_t)max : 4096;
+    char *buf = NULL;
+    int rc;
+
+    if (ls->c->control_group) {
+        fail(ls, "'control_group' given twice");
+        return false;
+    }
+    if (!value[0]) {
+        fail(ls, "'control_group' is empty");
+        return false;
+    }
+    /* a long member list needs a larger buffer: grow it, within reason */
+    for (;;) {
+        char *bigger = realloc(buf, size);
+        if (!bigger) {
+            free(buf);
+            ls->nomem = true;
+            return false;
+        }
+        buf = bigger;
+        rc = getgrnam_r(value, &gr, buf, size, &found);
+        if (rc != ERANGE || size >= (1u << 24))
+            break;
+        size *= 2;
+    }
+    if (!found) {
+        free(buf);
+        if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
+            fail(ls, "[node] control_group '%s' is not a group on this system", value);
+        else
+            fail(ls, "[node] control_group '%s': cannot look it up: %s", value, strerror(rc));
+        return false;
+    }
+    ls->c->control_gid = gr.gr_gid;
+    free(buf);
+    if (!(ls->c->control_group = strdup(value)))
+        ls->nomem = true;
+    return ls->c->control_group != NULL;
 }
 
 /* The numeric settings: where each goes, its bounds, its unit. */
@@ -128,6 +182,8 @@ on_entry(void *user, const char *section, const char *name, const char *value)
             {"store", offsetof(cf_node_config, store)},
             {"control", offsetof(cf_node_config, control)},
         };
+        if (strcmp(name, "control_group") == 0)
+            return set_group(ls, value);
         for (size_t i = 0; i < CF_ARRAY_LEN(paths); i++)
             if (strcmp(name, paths[i].name) == 0)
                 return set_path(ls, (char **)((char *)c + paths[i].off), name, value);
@@ -311,6 +367,7 @@ cf_node_config_free(cf_node_config *c)
     free(c->certs);
     free(c->store);
     free(c->control);
+    free(c->control_group);
     free(c->nats_url);
     free(c);
 }

@@ -9,6 +9,8 @@
 
 #include "federation/federation.h"
 
+#include <sys/types.h>
+
 /* The store's size limit unless [limits] store_mib says otherwise. A full
  * store refuses new work and keeps everything it has; restart the node with
  * a larger store_mib to go on. */
@@ -39,6 +41,9 @@ typedef struct cf_node_config {
     char *certs;                 /* [node] certs: the federation's certificates */
     char *store;                 /* [node] store: the LMDB directory */
     char *control;               /* [node] control: the control socket */
+    char *control_group;         /* [node] control_group: NULL, or the group (a name on this
+                                  * system) whose members may use the socket too (0660) */
+    gid_t control_gid;           /* that group's id, looked up when the file is parsed */
     char *nats_url;              /* [nats] url */
     size_t max_envelope;         /* [limits] max_envelope */
     size_t store_bytes;          /* [limits] store_mib: the most the LMDB store may grow to */
@@ -72,7 +77,8 @@ CF_MUST_CHECK cf_status cf_node_config_load(const char *path, cf_node_config **o
  * @param out   on CF_OK a new config, freed with cf_node_config_free();
  *              untouched otherwise
  * @param err   on failure a message naming the file and the problem
- *              ("node.conf: missing [nats] url")
+ *              ("node.conf: missing [nats] url"); a control_group that
+ *              is not a group on this system is one
  * @return CF_OK, CF_E_CONFIG, CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_node_config_parse(const char *path, const char *text, size_t len,

@@ -1,9 +1,9 @@
 /*
- * control.c - the control socket: a Unix socket (mode 0600) on which the
- * certfed CLI sends one JSON request line and reads one JSON answer line
- * (protocol in node.h). Requests are capped at 1 MiB; a client that sends
- * more, or junk, gets an error answer and the connection is closed. Loop
- * thread only.
+ * control.c - the control socket: a Unix socket (mode 0600, or 0660 and
+ * the group's with [node] control_group) on which the certfed CLI sends one
+ * JSON request line and reads one JSON answer line (protocol in node.h).
+ * Requests are capped at 1 MiB; a client that sends more, or junk, gets an
+ * error answer and the connection is closed. Loop thread only.
  */
 #include "node/node.h"
 
@@ -149,6 +149,29 @@ error_answer(const char *msg)
     return o;
 }
 
+cJSON *
+cf_control_answer(cf_node *n, const uint8_t *data, size_t len, bool eof, cJSON **out_held)
+{
+    const uint8_t *nl = len ? memchr(data, '\n', len) : NULL;
+
+    if (!nl && !eof)
+        return NULL;
+    if (nl)
+        len = (size_t)(nl - data);
+    cJSON *req = cJSON_ParseWithLength((const char *)data, len);
+    if (!req || !cJSON_IsObject(req)) {
+        cJSON_Delete(req);
+        return error_answer("the request is not a JSON object");
+    }
+    if (!cf_node_ready_for(n, req)) {
+        *out_held = req;
+        return NULL;
+    }
+    cJSON *resp = cf_node_handle(n, req);
+    cJSON_Delete(req);
+    return resp;
+}
+
 static void
 alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
@@ -161,7 +184,6 @@ static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     client *cl = s->data;
-    const uint8_t *nl;
 
     if (nread > 0 && !cl->answered) {
         if (cl->in.len + (size_t)nread > MAX_REQUEST) {
@@ -182,25 +204,17 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         client_close(cl);
         return;
     }
-    nl = cl->in.len ? memchr(cl->in.data, '\n', cl->in.len) : NULL;
-    if (!nl && nread != UV_EOF)
-        return; /* wait for the rest of the line */
-    size_t len = nl ? (size_t)(nl - cl->in.data) : cl->in.len;
-    cJSON *req = cJSON_ParseWithLength((const char *)cl->in.data, len);
-    if (!req || !cJSON_IsObject(req)) {
-        cJSON_Delete(req);
-        send_answer(cl, error_answer("the request is not a JSON object"));
-        return;
-    }
-    if (!cf_node_ready_for(cl->c->node, req)) {
+    cJSON *held = NULL;
+    cJSON *resp = cf_control_answer(cl->c->node, cl->in.data, cl->in.len, nread == UV_EOF, &held);
+    if (held) {
         /* answered by cf_control_resume, well before the client's timeout */
         uv_read_stop((uv_stream_t *)&cl->pipe);
-        cl->held = req;
+        cl->held = held;
         return;
     }
-    cJSON *resp = cf_node_handle(cl->c->node, req);
-    cJSON_Delete(req);
-    send_answer(cl, resp);
+    if (resp)
+        send_answer(cl, resp);
+    /* else wait for the rest of the line */
 }
 
 void
@@ -291,6 +305,17 @@ cf_control_start(cf_node *n, const char *path, cf_control **out, char *err, size
     old = umask(0177); /* the socket is born 0600 */
     rc = uv_pipe_bind(&c->server, path);
     umask(old);
+    /* with a control group, the group gets it before it may connect: no
+     * moment in which the node user's primary group may */
+    if (rc == 0 && n->cfg->control_group &&
+        (chown(path, (uid_t)-1, n->cfg->control_gid) != 0 || chmod(path, 0660) != 0)) {
+        int e = errno;
+        snprintf(err, errlen, "cannot give control socket %s to group %s: %s%s", path,
+                 n->cfg->control_group, strerror(e),
+                 e == EPERM ? " (the node's user must be a member of that group)" : "");
+        unlink(path); /* ours: just made */
+        goto fail;
+    }
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&c->server, 16, on_connection);
     if (rc != 0) {

@@ -180,7 +180,8 @@ cJSON *cf_node_handle(cf_node *n, const cJSON *req);
 /* ---- the control socket (control.c) ------------------------------------- */
 
 /**
- * Listen on a Unix socket (mode 0600) and answer each request with
+ * Listen on a Unix socket (mode 0600; 0660 and owned by the config's
+ * control_group if it names one) and answer each request with
  * cf_node_handle. The protocol: a client connects, writes one JSON object
  * {"cmd": "...", "args": {...}} followed by a newline, and reads one JSON
  * object {"ok": true, "result": ...} or {"ok": false, "error": "...",
@@ -191,6 +192,16 @@ cJSON *cf_node_handle(cf_node *n, const cJSON *req);
 CF_MUST_CHECK cf_status cf_control_start(cf_node *n, const char *path, cf_control **out, char *err,
                                          size_t errlen);
 void cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx);
+/**
+ * What the control socket does with the bytes a client has sent so far
+ * (data, borrowed): frame the first line (or, once the client has closed
+ * its side, eof, all of it), parse it and answer it with cf_node_handle.
+ * @param out_held  a write request that must wait (cf_node_ready_for) is
+ *                  handed over here (cJSON_Delete it), and NULL returned
+ * @return the answer (cJSON_Delete it), or NULL if the line is not complete
+ *         yet or the request is held
+ */
+cJSON *cf_control_answer(cf_node *n, const uint8_t *data, size_t len, bool eof, cJSON **out_held);
 /** Answer the write requests held while the node was starting. */
 void cf_control_resume(cf_control *c);
 /** May this request be answered now? Writes wait while the node learns its

@@ -3,10 +3,12 @@
  * (node.conf), as if read from a file in a node's folder. A config that
  * parses must hold what certfedd relies on, or the target aborts: every
  * required setting present, paths resolved against the file's folder,
- * numbers within their bounds; one that does not must say why.
+ * numbers within their bounds, a control group that exists; one that does
+ * not must say why.
  */
 #include "node/config.h"
 
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,12 @@ check(const cf_node_config *c)
     check_path(c->control, true);
     if (strncmp(c->nats_url, "nats://", 7) != 0 && strncmp(c->nats_url, "tls://", 6) != 0)
         abort();
+    /* a control group is a group of this system, looked up once */
+    if (c->control_group) {
+        const struct group *g = getgrnam(c->control_group);
+        if (!c->control_group[0] || !g || g->gr_gid != c->control_gid)
+            abort();
+    }
     if (c->max_envelope < 1024 || c->max_envelope > (64u << 20) || c->outbox_max < 1 ||
         c->store_bytes < (1u << 20) || c->resend_first_ms < 100 ||
         c->resend_max_ms < c->resend_first_ms || c->catchup_interval_ms < 1000)

@@ -2,18 +2,23 @@
  * test_control_socket.c - the node's control socket against hostile local
  * clients: junk and oversized requests get an error answer, too many
  * connections are cut off, and a node with idle connections open still
- * stops cleanly on SIGTERM (no use of freed memory, no hang). The node runs
- * without NATS (an unreachable URL), as it must be able to.
+ * stops cleanly on SIGTERM (no use of freed memory, no hang). The socket is
+ * 0600, or 0660 and the group's with control_group = NAME in node.conf
+ * (tried with the user's primary group); a group that does not exist is a
+ * config error. The node runs without NATS (an unreachable URL), as it must
+ * be able to.
  */
 #include "check.h"
 #include "harness/harness.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +84,71 @@ send_all(int fd, const char *p, size_t n)
     return true;
 }
 
+static pid_t
+start_node(const char *certfedd, const char *conf)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        execl(certfedd, certfedd, "--config", conf, "--nats-url", "nats://127.0.0.1:1",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Connect once the node listens (at most 15 s); -1 if it never does. */
+static int
+wait_node(void)
+{
+    int fd = -1;
+
+    for (int64_t deadline = h_now_ms() + 15000; fd < 0 && h_now_ms() < deadline;) {
+        fd = connect_node();
+        if (fd < 0)
+            poll(NULL, 0, 20);
+    }
+    return fd;
+}
+
+/* SIGTERM, and wait (at most 10 s) for a clean exit; SIGKILL if it hangs. */
+static bool
+stop_node(pid_t node)
+{
+    int status = 0;
+    pid_t w = 0;
+
+    kill(node, SIGTERM);
+    for (int64_t deadline = h_now_ms() + 10000;
+         h_now_ms() < deadline && (w = waitpid(node, &status, WNOHANG)) == 0;)
+        poll(NULL, 0, 20);
+    if (w != node) {
+        kill(node, SIGKILL);
+        waitpid(node, NULL, 0);
+        return false;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* node.conf with "control_group = group" as the first line of [node] (the
+ * bootstrapped file, kept in orig). */
+static bool
+write_conf_with_group(const char *conf, const char *orig, const char *group)
+{
+    const char *sec = strstr(orig, "[node]\n");
+    FILE *f = fopen(conf, "w");
+    bool ok;
+
+    if (!f || !sec) {
+        if (f)
+            fclose(f);
+        return false;
+    }
+    sec += strlen("[node]\n");
+    ok = fprintf(f, "%.*scontrol_group = %s\n%s", (int)(sec - orig), orig, group, sec) > 0;
+    return fclose(f) == 0 && ok;
+}
+
 int
 main(void)
 {
@@ -107,21 +177,17 @@ main(void)
     const char *boot[] = {certfed, "bootstrap", topo, fed, NULL};
     CHECK(h_run(boot, NULL, NULL) == 0);
 
-    node = fork();
-    if (node == 0) {
-        execl(certfedd, certfedd, "--config", conf, "--nats-url", "nats://127.0.0.1:1",
-              (char *)NULL);
-        _exit(127);
-    }
-    int fd = -1;
-    for (int64_t deadline = h_now_ms() + 15000; fd < 0 && h_now_ms() < deadline;) {
-        fd = connect_node();
-        if (fd < 0)
-            poll(NULL, 0, 20);
-    }
+    node = start_node(certfedd, conf);
+    int fd = wait_node();
     CHECK(fd >= 0);
     if (fd < 0)
         goto out;
+
+    /* without control_group: the owner's alone */
+    struct stat sb;
+    CHECK(lstat(sock_path, &sb) == 0 && S_ISSOCK(sb.st_mode));
+    CHECK((sb.st_mode & 07777) == 0600);
+    CHECK(sb.st_uid == getuid());
 
     /* junk: an error answer, not a crash */
     CHECK(send_all(fd, "hello\n", 6));
@@ -187,6 +253,50 @@ main(void)
             close(idle[i]);
         }
     }
+
+    /* control_group = the user's primary group: 0660, that group's */
+    uint8_t *orig = NULL;
+    size_t orig_len = 0;
+    const struct group *gr = getgrgid(getgid());
+    CHECK(gr != NULL);
+    CHECK(cf_file_read(conf, 65536, &orig, &orig_len) == CF_OK);
+    if (!gr || !orig) {
+        free(orig);
+        goto out;
+    }
+    char group[256];
+    snprintf(group, sizeof(group), "%s", gr->gr_name);
+    CHECK(write_conf_with_group(conf, (const char *)orig, group));
+    node = start_node(certfedd, conf);
+    fd = wait_node();
+    CHECK(fd >= 0);
+    CHECK(lstat(sock_path, &sb) == 0 && S_ISSOCK(sb.st_mode));
+    CHECK((sb.st_mode & 07777) == 0660);
+    CHECK(sb.st_gid == getgid());
+    CHECK(sb.st_uid == getuid());
+    if (fd >= 0) {
+        CHECK(send_all(fd, "{\"cmd\":\"status\"}\n", 17));
+        ans = read_answer(fd, 5000);
+        CHECK(ans && strstr(ans, "\"ok\":true"));
+        free(ans);
+        close(fd);
+    }
+    CHECK(stop_node(node));
+    node = 0;
+
+    /* a group that does not exist: a config error that names it */
+    CHECK(write_conf_with_group(conf, (const char *)orig, "no-such-group-of-certfed"));
+    char *err_out = NULL;
+    const char *check_argv[] = {certfedd, "--config", conf, "--check", NULL};
+    CHECK(h_run(check_argv, NULL, &err_out) == 1);
+    CHECK(err_out && strstr(err_out, "control_group 'no-such-group-of-certfed' is not a group"));
+    free(err_out);
+    err_out = NULL;
+    const char *run_argv[] = {certfedd, "--config", conf, "--nats-url", "nats://127.0.0.1:1", NULL};
+    CHECK(h_run_timeout(run_argv, 15000, NULL, &err_out) == 1);
+    CHECK(err_out && strstr(err_out, "is not a group on this system"));
+    free(err_out);
+    free(orig);
 out:
     if (node > 0) {
         kill(node, SIGKILL);
