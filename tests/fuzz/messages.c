@@ -173,6 +173,16 @@ check_message(const cf_message *m, const cf_limits *lim)
                 abort();
         break;
     }
+    case CF_MSG_SEALED: {
+        const cf_sealed *x = &b->u.sealed;
+        if (x->inner_type != CF_MSG_INCIDENT || x->n_recipients == 0 ||
+            x->n_recipients > lim->max_repeated || !x->recipients ||
+            x->ciphertext_len < CF_SEAL_MAC_LEN || !x->ciphertext)
+            abort();
+        for (size_t k = 0; k < x->n_recipients; k++)
+            id(x->recipients[k].node);
+        break;
+    }
     }
 }
 
