@@ -181,7 +181,8 @@ cf_tlp_open(cf_node *n, const cf_message *outer, cf_buf *out_wire, cf_message **
     }
     if (st == CF_OK)
         st = cf_rule_originate(n->topo, &m->body, why);
-    if (st == CF_OK)
+    /* our own, come back by catch-up after a restore, is not received */
+    if (st == CF_OK && strcmp(m->body.header.origin, n->cfg->id) != 0)
         st = cf_rule_receive(n->topo, n->cfg->id, &m->body, why);
     if (st == CF_OK)
         st = cf_buf_append(out_wire, plain.data, plain.len);

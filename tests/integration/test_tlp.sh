@@ -8,7 +8,22 @@
 . "$(dirname "$0")/fedlib.sh"
 : "${CERTFED_SNIFF:?run through ctest}"
 sniff_pid=
-trap '[ -n "$sniff_pid" ] && kill "$sniff_pid" 2>/dev/null; fed_stop; cleanup' EXIT
+trap '[ -n "$sniff_pid" ] && # a store restored from a backup takes its own sealed incident back from
+# punjab, which holds only ciphertext, and reads it again
+expect "lahore-it stops" node_stop lahore-it
+cp -a "$FED/nodes/lahore-it/store" "$WORK/lahore-backup"
+expect "lahore-it starts" node_start lahore-it
+cli lahore-it incident report --title "$secret_title-4" --tlp amber+strict --to ncert
+expect_rc 0 "lahore-it reports a TLP:AMBER+STRICT incident after the backup"
+eventually 20 "NCERT reads it" has ncert "$secret_title-4" incident show lahore-it-2
+expect "lahore-it stops again" node_stop lahore-it
+rm -rf "$FED/nodes/lahore-it/store"
+cp -a "$WORK/lahore-backup" "$FED/nodes/lahore-it/store"
+expect "lahore-it starts from the old backup" node_start lahore-it
+eventually 20 "lahore-it takes its sealed incident back and reads it" \
+    has lahore-it "$secret_title-4" incident show lahore-it-2
+
+kill "$sniff_pid" 2>/dev/null; fed_stop; cleanup' EXIT
 
 lacks() { ! q "$1" "${@:3}" | grep -q -- "$2"; }
 secret_title="Minister-mailbox-breach-$RANDOM$RANDOM"
