@@ -345,7 +345,7 @@ main(void)
             }
         }
     }
-    /* the cases the brief names are in the walk, as forbidden */
+    /* the cases AUTHORIZATION.md names are in the walk, as forbidden */
     static const struct {
         const char *walker, *target;
         int type;
