@@ -42,6 +42,7 @@ typedef struct client {
     cf_nkey *key;
     pthread_mutex_t mu;
     int violations;     /* permission errors the server reported */
+    bool zero_sig;      /* the last nonce signature began with a zero byte */
     unsigned char *got; /* per payload index: received */
     size_t n_got;
 } client;
@@ -57,6 +58,7 @@ sign_nonce(char **err_txt, unsigned char **sig, int *sig_len, const char *nonce,
         return NATS_NO_MEMORY;
     cf_nkey_sign(c->key, (const uint8_t *)nonce, strlen(nonce), *sig);
     *sig_len = CF_SIG_LEN;
+    c->zero_sig = (*sig)[0] == 0;
     return NATS_OK;
 }
 
@@ -144,8 +146,16 @@ client_connect(client *c, const char *url, size_t n_got)
     /* sanitizers and parallel tests make a slow machine */
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(o, 15000);
-    if (s == NATS_OK)
+    /* nats.c 3.4.1 (Debian 12) sends no signature at all when its first
+     * byte is zero, so the server refuses one login in 256 with a good key;
+     * only then is it tried again (a new connection signs a new nonce) */
+    for (int attempt = 1; s == NATS_OK; attempt++) {
+        c->zero_sig = false;
         s = natsConnection_Connect(&c->nc, o);
+        if (s == NATS_OK || !c->zero_sig || attempt == 4)
+            break;
+        s = NATS_OK;
+    }
     natsOptions_Destroy(o);
     return s;
 }
@@ -379,9 +389,14 @@ main(void)
 
     /* payload indexes: the probes, then one sentinel per walker */
     n_got = n_probes + n_walkers;
-    CHECK(client_connect(&monitor, server.url, n_got) == NATS_OK);
-    for (size_t i = 0; i < t->n; i++)
-        CHECK(client_connect(&clients[i], server.url, n_got) == NATS_OK);
+    for (size_t i = 0; i <= t->n; i++) {
+        client *c = i < t->n ? &clients[i] : &monitor;
+        natsStatus s = client_connect(c, server.url, n_got);
+        CHECK(s == NATS_OK);
+        if (s != NATS_OK)
+            fprintf(stderr, "  %s cannot connect: %s (%s)\n", i < t->n ? t->nodes[i].id : "monitor",
+                    natsStatus_GetText(s), nats_GetLastError(NULL));
+    }
     if (check_failures)
         goto out;
     CHECK(natsConnection_Subscribe(&msub, monitor.nc, ">", on_msg, &monitor) == NATS_OK);
