@@ -58,7 +58,8 @@ bool cf_topology_is_ancestor(const cf_topology *t, const cf_topo_node *a, const 
 
 /** May a node of role parent have a direct child of role child? */
 bool cf_role_may_parent(cf_role parent, cf_role child);
-/** May a node of this role broadcast this message type to its subtree? */
+/** May a node of this role broadcast this message type to its subtree (its
+ * own down subject, CF_AUTHZ_SUBTREE in the authorization table)? */
 bool cf_role_may_broadcast(cf_role role, cf_msg_type type);
 
 /** A list of owned strings. */
@@ -71,6 +72,76 @@ void cf_strlist_clear(cf_strlist *l);
 /** Append a copy of s. @return CF_OK or CF_E_NOMEM */
 CF_MUST_CHECK cf_status cf_strlist_add(cf_strlist *l, const char *s);
 
+/* ---- the authorization table (federation/AUTHORIZATION.md) ----------------
+ *
+ * One table of role x message type x direction says who may originate,
+ * relay and receive each kind of message, and relative to whom. It is the
+ * single source of the role-level rule: cf_rule_originate and
+ * cf_rule_receive consult it before their finer checks, cf_permissions and
+ * cf_role_may_broadcast derive the nats-server permissions from it, and
+ * federation/AUTHORIZATION.md prints it (a unit test keeps the two equal).
+ */
+
+typedef enum cf_authz_dir {
+    CF_AUTHZ_ORIGINATE = 1, /* sign and send a message of one's own */
+    CF_AUTHZ_RELAY = 2,     /* pass on another node's signed message unchanged */
+    CF_AUTHZ_RECEIVE = 3,   /* accept and store another node's message */
+} cf_authz_dir;
+
+#define CF_AUTHZ_DIR_MAX CF_AUTHZ_RECEIVE
+
+/*
+ * A cell of the table is a set of these relations; an empty set forbids.
+ * For originate and relay they say where the node may send the message,
+ * for receive from whom (the message's origin) it may accept it.
+ */
+#define CF_AUTHZ_SELF 0x01u        /* originate: kept in its own log only; receive: its own */
+#define CF_AUTHZ_PARENT 0x02u      /* the parent's inbox / from the parent */
+#define CF_AUTHZ_ANCESTORS 0x04u   /* ancestors above the parent */
+#define CF_AUTHZ_CHILDREN 0x08u    /* the children */
+#define CF_AUTHZ_DESCENDANTS 0x10u /* descendants below the children */
+#define CF_AUTHZ_SUBTREE 0x20u     /* originate and relay: its own down subject */
+#define CF_AUTHZ_OTHERS 0x40u      /* receive: any node none of the above */
+#define CF_AUTHZ_OFFLINE 0x80u     /* originate: signed offline (the root) */
+/* Every node that is an inbox away: the nodes a node exchanges messages with. */
+#define CF_AUTHZ_RELATIVES                                                                         \
+    (CF_AUTHZ_PARENT | CF_AUTHZ_ANCESTORS | CF_AUTHZ_CHILDREN | CF_AUTHZ_DESCENDANTS)
+
+/** "originate", "relay", "receive", or NULL. */
+const char *cf_authz_dir_name(int dir);
+
+/**
+ * The cell of the table for (role, type, direction): the relations a node of
+ * this role may send such a message to (originate, relay) or accept it from
+ * (receive); 0 when the role may not. The root signs only member
+ * certificates and revocations, offline; roles, types and directions
+ * outside the table give 0.
+ */
+unsigned cf_authz_scope(cf_role role, cf_msg_type type, cf_authz_dir dir);
+
+/** How x is related to n: exactly one of the CF_AUTHZ_* relation bits. */
+unsigned cf_authz_relation(const cf_topology *t, const cf_topo_node *n, const cf_topo_node *x);
+
+/**
+ * The role whose row of the table rules a message of this type from origin:
+ * the origin's role, except that member certificates and revocations in the
+ * apex's name are the root's (the root certificate names the Council's node;
+ * the Council's own node key certifies no one).
+ */
+cf_role cf_authz_role(const cf_topo_node *origin, cf_msg_type type);
+
+/** Why the table refuses this type in this direction (receive: the
+ * receiver's cell; originate and relay: the sender's), for logs and the
+ * operator. Never NULL. */
+const char *cf_authz_refusal(cf_msg_type type, cf_authz_dir dir);
+
+/**
+ * Append the table as Markdown (the text federation/AUTHORIZATION.md holds).
+ * @param out  the table is appended; on failure out may hold part of it
+ * @return CF_OK, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_authz_markdown(cf_buf *out);
+
 /* ---- who may send what (DESIGN.md section 4) ------------------------------ */
 
 /* Severity from which NCERT escalates an incident to the Council. */
@@ -80,9 +151,11 @@ CF_MUST_CHECK cf_status cf_strlist_add(cf_strlist *l, const char *s);
  * May the origin named in b's header originate this body? Checked by the
  * sender before anything is stored, and by every receiver from the signer's
  * certificate (the caller has checked that the signer's certificate is the
- * origin's). The rules: the owner reports and updates an incident; a node
- * tasks only its descendants; an assignee answers for itself; only the
- * Council issues directives; a node acknowledges for itself.
+ * origin's). First the authorization table: may the origin's role
+ * (cf_authz_role) originate this type at all? Then the finer rules: the
+ * owner reports and updates an incident; a node tasks only its
+ * descendants; an assignee answers for itself; only the Council issues
+ * directives; a node acknowledges for itself.
  * @param why  on refusal a short reason for the log and the operator
  * @return CF_OK, CF_E_UNAUTHORIZED, CF_E_MALFORMED (a body missing what its
  *         type needs, e.g. a tasking with no assignee)
@@ -90,10 +163,12 @@ CF_MUST_CHECK cf_status cf_strlist_add(cf_strlist *l, const char *s);
 CF_MUST_CHECK cf_status cf_rule_originate(const cf_topology *t, const cf_body *b, const char **why);
 
 /**
- * May node self accept this body, which cf_rule_originate allowed? Incidents
- * come only from self's subtree; taskings only to their assignees; task
- * statuses only from self's descendants; acks and directives from anywhere
- * cf_rule_originate allowed. Checks that need the store (is the task ours,
+ * May node self accept this body, which cf_rule_originate allowed? First the
+ * authorization table: may the origin's role originate this type, and may
+ * self's role receive it from a node related to it as the origin is? Then
+ * the finer rules: incidents come only from self's subtree; taskings only
+ * to their assignees; task statuses only from self's descendants; acks and
+ * directives from wherever the table lets them come. Checks that need the store (is the task ours,
  * is the acked message ours) are the node's.
  * @return CF_OK, CF_E_UNAUTHORIZED
  */
@@ -145,11 +220,15 @@ CF_MUST_CHECK cf_status cf_subject_down(const char *path, int type, cf_buf *out)
 /* ---- transport permissions ------------------------------------------------ */
 
 /**
- * The subjects a node's transport key may publish to and subscribe to: it
- * publishes to the inboxes of its ancestors and descendants (reports up,
- * taskings down, acks back to origins) and to its own down subjects for the
- * types its role may broadcast; it subscribes to its own inbox and to the
- * down subjects of its ancestors.
+ * The subjects a node's transport key may publish to and subscribe to,
+ * derived from the authorization table: it publishes to the whole inbox
+ * ("in.>") of every node the table lets its role send some type to (its
+ * ancestors and descendants: reports up, taskings down, acks back to
+ * origins) and to its own down subject of each type the table lets it
+ * broadcast; it subscribes to its own inbox and to the down subjects of its
+ * ancestors. An inbox is granted whole, not type by type, so the per-type
+ * limits of the table on a relative's inbox are the receivers' to enforce
+ * (federation/AUTHORIZATION.md, "What the server does not check").
  */
 CF_MUST_CHECK cf_status cf_permissions(const cf_topology *t, const cf_topo_node *node,
                                        cf_strlist *out_pub, cf_strlist *out_sub);

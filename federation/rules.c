@@ -2,7 +2,9 @@
  * rules.c - who may send what to whom (DESIGN.md section 4), as pure
  * functions over the hierarchy. Senders check cf_rule_originate before they
  * store anything; receivers check it again from the signer's certificate,
- * then cf_rule_receive. Nothing here trusts a subject or a relaying node.
+ * then cf_rule_receive. Both ask the authorization table (authz.c) for the
+ * role-level decision first, then apply the finer rules here (owners, ids,
+ * assignees, subtrees). Nothing here trusts a subject or a relaying node.
  */
 #include "federation/federation.h"
 
@@ -64,6 +66,11 @@ cf_rule_originate(const cf_topology *t, const cf_body *b, const char **why)
 
     if (!o)
         return refuse(why, "the origin is not a member of the federation");
+    if (!cf_msg_type_name((int)b->type))
+        return malformed(why, "unknown message type");
+    /* the role-level rule is the table's; the finer rules follow */
+    if (!cf_authz_scope(cf_authz_role(o, b->type), b->type, CF_AUTHZ_ORIGINATE))
+        return refuse(why, cf_authz_refusal(b->type, CF_AUTHZ_ORIGINATE));
     switch (b->type) {
     case CF_MSG_INCIDENT: {
         const cf_incident *i = &b->u.incident;
@@ -152,6 +159,14 @@ cf_rule_receive(const cf_topology *t, const char *self, const cf_body *b, const 
 
     if (!me || !o)
         return refuse(why, "sender or receiver is not a member of the federation");
+    if (!cf_msg_type_name((int)b->type))
+        return refuse(why, "unknown message type");
+    /* the table first: may the origin's role originate it at all, and may
+     * our role accept it from a node placed as the origin is to us? */
+    if (!cf_authz_scope(cf_authz_role(o, b->type), b->type, CF_AUTHZ_ORIGINATE))
+        return refuse(why, cf_authz_refusal(b->type, CF_AUTHZ_ORIGINATE));
+    if (!(cf_authz_scope(me->role, b->type, CF_AUTHZ_RECEIVE) & cf_authz_relation(t, me, o)))
+        return refuse(why, cf_authz_refusal(b->type, CF_AUTHZ_RECEIVE));
     switch (b->type) {
     case CF_MSG_INCIDENT:
         /* incidents flow up: only from our own subtree */

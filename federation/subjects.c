@@ -41,25 +41,22 @@ cf_subject_down(const char *path, int type, cf_buf *out)
 bool
 cf_role_may_broadcast(cf_role role, cf_msg_type type)
 {
-    switch (type) {
-    case CF_MSG_DIRECTIVE:
-        return role == CF_ROLE_COUNCIL; /* national directives: the Council only */
-    case CF_MSG_MEMBER_CERT:
-    case CF_MSG_REVOCATION:
-        /* a certifying node announces the certificates and revocations it
-         * signs to the subtree below it */
-        return role == CF_ROLE_COUNCIL || role == CF_ROLE_NCERT || role == CF_ROLE_SECTORAL ||
-               role == CF_ROLE_PROVINCIAL;
-    case CF_MSG_INCIDENT:
-    case CF_MSG_TASKING:
-    case CF_MSG_TASK_STATUS:
-    case CF_MSG_ACK:
-    case CF_MSG_CATCHUP_REQUEST:
-    case CF_MSG_CATCHUP_BATCH:
-    case CF_MSG_SEALED:
-        return false; /* addressed to inboxes, never broadcast */
-    }
-    return false;
+    unsigned to =
+        cf_authz_scope(role, type, CF_AUTHZ_ORIGINATE) | cf_authz_scope(role, type, CF_AUTHZ_RELAY);
+
+    return (to & CF_AUTHZ_SUBTREE) != 0;
+}
+
+/* The relations a node of this role may send some message type to. */
+static unsigned
+may_send_to(cf_role role)
+{
+    unsigned to = 0;
+
+    for (int type = 1; type <= CF_MSG_TYPE_MAX; type++)
+        to |= cf_authz_scope(role, (cf_msg_type)type, CF_AUTHZ_ORIGINATE) |
+              cf_authz_scope(role, (cf_msg_type)type, CF_AUTHZ_RELAY);
+    return to;
 }
 
 void
@@ -96,16 +93,21 @@ cf_permissions(const cf_topology *t, const cf_topo_node *node, cf_strlist *out_p
     cf_status st = CF_OK;
 
     cf_buf_init(&b);
-    /* publish: the inboxes of every ancestor and descendant */
+    /* publish: the whole inbox of every node the table lets this role send
+     * something to (acks go both ways: all its ancestors and descendants);
+     * nats-server cannot tell a relayed copy from an original, so one grant
+     * covers originate and relay */
+    unsigned to = may_send_to(node->role) & CF_AUTHZ_RELATIVES;
     for (size_t i = 0; st == CF_OK && i < t->n; i++) {
         const cf_topo_node *o = &t->nodes[i];
-        if (!cf_topology_is_ancestor(t, o, node) && !cf_topology_is_ancestor(t, node, o))
+        if (!(to & cf_authz_relation(t, node, o)))
             continue;
         st = cf_subject_inbox(o->path, 0, &b);
         if (st == CF_OK)
             st = take(&pub, &b);
     }
-    /* publish: its own down subjects, for the types its role broadcasts */
+    /* publish: its own down subjects, for the types the table lets its role
+     * broadcast (originate or relay to its subtree) */
     for (int type = 1; st == CF_OK && type <= CF_MSG_TYPE_MAX; type++) {
         if (!cf_role_may_broadcast(node->role, (cf_msg_type)type))
             continue;
