@@ -42,6 +42,7 @@ struct cf_link {
     int state_changes; /* connection events not yet seen by the loop */
     bool nats_closed;  /* nats.c's closed callback ran: no more callbacks */
     atomic_bool connected;
+    atomic_bool zero_sig; /* the last nonce signature began with a zero byte */
     atomic_uint_fast64_t dropped;
     /* closing */
     uv_work_t flush;
@@ -66,7 +67,26 @@ sign_nonce(char **err_txt, unsigned char **sig, int *sig_len, const char *nonce,
         return NATS_NO_MEMORY;
     cf_nkey_sign(l->opt.transport, (const uint8_t *)nonce, strlen(nonce), *sig);
     *sig_len = CF_SIG_LEN;
+    atomic_store(&l->zero_sig, (*sig)[0] == 0);
     return NATS_OK;
+}
+
+/*
+ * nats.c 3.4.1 (Debian 12) sends no signature at all when its first byte is
+ * zero, so the server refuses one login in 256 with a good key. Connect
+ * again at once in that case only: a new connection signs a new nonce.
+ */
+static natsStatus
+connect_signed(cf_link *l, natsConnection **nc, natsOptions *o)
+{
+    natsStatus s;
+
+    for (int attempt = 1;; attempt++) {
+        atomic_store(&l->zero_sig, false);
+        s = natsConnection_Connect(nc, o);
+        if (s == NATS_OK || !atomic_load(&l->zero_sig) || attempt == 4)
+            return s;
+    }
 }
 
 /* nats.c thread: queue the message for the loop. */
@@ -281,7 +301,7 @@ cf_link_subscribe(cf_link *l, const char *subject)
 static natsStatus
 try_connect(cf_link *l)
 {
-    natsStatus s = natsConnection_Connect(&l->nc, l->nopts);
+    natsStatus s = connect_signed(l, &l->nc, l->nopts);
 
     for (size_t i = 0; s == NATS_OK && i < l->n_subs; i++) {
         s = natsConnection_Subscribe(&l->subs[i], l->nc, l->subjects[i], on_msg, l);
@@ -386,7 +406,7 @@ cf_link_publish_at_once(cf_link *l, const char *subject, const uint8_t *data, si
         if (s == NATS_OK)
             s = natsOptions_SetNKey(o, pub, sign_nonce, l);
         if (s == NATS_OK)
-            s = natsConnection_Connect(&l->side, o);
+            s = connect_signed(l, &l->side, o);
         natsOptions_Destroy(o);
     }
     if (s == NATS_OK)
