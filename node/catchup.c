@@ -631,7 +631,7 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
     const cf_catchup_batch *c = &m->body.u.catchup_batch;
     cf_peer_sync *p = cf_catchup_peer(n, m->body.header.origin);
     const cf_strv *aud = &m->body.header.audience.nodes;
-    bool ours = false, all_taken = true, took_new = false;
+    bool ours = false, all_taken = true, took_new = false, throttled = false;
     char subject[64];
     cf_status st = CF_OK;
 
@@ -657,6 +657,8 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
             all_taken = false;
         if (verdict == CF_OK)
             took_new = true;
+        if (verdict == CF_E_THROTTLED)
+            throttled = true;
     }
     if (st != CF_OK)
         return st;
@@ -679,6 +681,12 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
      * we could take nothing of would come back the same, forever; the
      * periodic catch-up tries again later */
     bool moved = took_new || (all_taken && c->n_scanned > 0);
+    /* an origin over its rate ([limits] sender_rate) is not caught up any
+     * faster than it may send: ask again once its allowance has grown */
+    if (throttled) {
+        p->resume_ms = now_ms + CF_CATCHUP_THROTTLED_MS;
+        return CF_OK;
+    }
     if (c->more && moved && (!n->learning || p->own_only))
         return cf_catchup_ask(n, t, p, p->own_only, now_ms, fx);
     if (p->own_only && n->learning && n->learn_waiting > 0)

@@ -188,20 +188,48 @@ next_counter(cf_node *n, const char *name, uint64_t *out)
     return st;
 }
 
-static cf_status
-incident_exists(cf_node *n, const char *id, bool *yes)
-{
-    cf_txn *t = NULL;
-    cf_message *m = NULL;
-    cf_status st = cf_txn_begin(n->store, false, &t);
+/*
+ * A fresh id for an incident ("<self>-<n>") or a tasking ("<self>-t<n>"),
+ * numbered inside the transaction that signs it, so that one commit takes
+ * the number and stores the message. An incident's number skips ids already
+ * held (a store restored from a backup takes its later incidents back from
+ * its peers).
+ */
+typedef struct numbering {
+    const char *counter; /* its name in the meta table */
+    const char *prefix;  /* between "<self>-" and the number */
+    char id[CF_NODE_ID_MAX + 32];
+} numbering;
 
-    if (st != CF_OK)
-        return st;
-    st = cf_state_incident_latest(t, id, &m);
-    cf_message_free(m);
-    cf_txn_abort(t);
-    *yes = st == CF_OK;
-    return st == CF_E_NOT_FOUND ? CF_OK : st;
+static cf_status
+number_body(cf_node *n, cf_txn *t, cf_body *b, void *ctx)
+{
+    numbering *nb = ctx;
+    uint64_t v = 0;
+    cf_status st = cf_state_meta_get_u64(t, nb->counter, &v);
+
+    if (st == CF_E_NOT_FOUND)
+        st = CF_OK;
+    for (bool taken = true; st == CF_OK && taken;) {
+        cf_message *m = NULL;
+        v++;
+        snprintf(nb->id, sizeof(nb->id), "%s-%s%llu", n->cfg->id, nb->prefix,
+                 (unsigned long long)v);
+        if (b->type != CF_MSG_INCIDENT)
+            break;
+        st = cf_state_incident_latest(t, nb->id, &m);
+        cf_message_free(m);
+        taken = st == CF_OK;
+        if (st == CF_E_NOT_FOUND)
+            st = CF_OK;
+    }
+    if (st == CF_OK)
+        st = cf_state_meta_put_u64(t, nb->counter, v);
+    if (st == CF_OK && b->type == CF_MSG_INCIDENT)
+        b->u.incident.id = nb->id;
+    else if (st == CF_OK)
+        b->u.tasking.id = nb->id;
+    return st;
 }
 
 /* ---- status and peers --------------------------------------------------------- */
@@ -420,10 +448,9 @@ cmd_incident_report(cf_node *n, const cJSON *args)
     cf_observable *ov = NULL;
     const char **related = NULL;
     size_t n_related = 0;
-    char id[64], hex[2 * CF_ID_LEN + 1];
+    char hex[2 * CF_ID_LEN + 1];
     uint8_t mid[CF_ID_LEN];
     const char *why = NULL;
-    uint64_t num = 0;
     cf_status st;
 
     memset(&b, 0, sizeof(b));
@@ -495,28 +522,16 @@ cmd_incident_report(cf_node *n, const cJSON *args)
     }
     b.header.audience.nodes.v = to;
     b.header.audience.nodes.n = n_to;
-    /* a fresh id: the counter, past any id already used (a store restored
-     * from a backup takes its later incidents back from its peers) */
-    for (bool taken = true; taken;) {
-        st = next_counter(n, "incidents", &num);
-        if (st != CF_OK)
-            break;
-        snprintf(id, sizeof(id), "%s-%llu", n->cfg->id, (unsigned long long)num);
-        st = incident_exists(n, id, &taken);
-        if (st != CF_OK)
-            break;
-    }
-    if (st == CF_OK) {
-        i->id = id;
-        st = cf_node_originate(n, &b, NULL, mid, &why);
-    }
+    numbering nb = {"incidents", "", ""};
+    i->id = "unnumbered";
+    st = cf_node_originate_prep(n, &b, NULL, number_body, &nb, mid, &why);
     free(ov);
     free(related);
     free(to);
     if (st != CF_OK)
         return refused(st, "incident report", why);
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddStringToObject(r, "id", nb.id);
     cJSON_AddNumberToObject(r, "revision", 1);
     cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
     cJSON_AddBoolToObject(r, "sent", cf_link_connected(n->link));
@@ -659,9 +674,8 @@ cmd_task_assign(cf_node *n, const cJSON *args)
     cf_tasking *k = &b.u.tasking;
     const char **assignees = NULL, *why = NULL;
     size_t n_assignees = 0;
-    char id[64], hex[2 * CF_ID_LEN + 1];
+    char hex[2 * CF_ID_LEN + 1];
     uint8_t mid[CF_ID_LEN];
-    uint64_t num = 0;
     cf_status st;
 
     memset(&b, 0, sizeof(b));
@@ -685,22 +699,15 @@ cmd_task_assign(cf_node *n, const cJSON *args)
         return fail(CF_E_INVALID_ARG, "unknown task kind (investigate, block, patch, notify, "
                                       "report)");
     }
-    /* refuse here what every receiver would refuse, before using a number */
-    b.header.origin = n->cfg->id;
+    /* numbered in the transaction that signs it: a refusal uses no number */
+    numbering nb = {"tasks", "t", ""};
     k->id = "unnumbered";
-    st = cf_rule_originate(n->topo, &b, &why);
-    if (st == CF_OK)
-        st = next_counter(n, "tasks", &num);
-    if (st == CF_OK) {
-        snprintf(id, sizeof(id), "%s-t%llu", n->cfg->id, (unsigned long long)num);
-        k->id = id;
-        st = cf_node_originate(n, &b, NULL, mid, &why);
-    }
+    st = cf_node_originate_prep(n, &b, NULL, number_body, &nb, mid, &why);
     free(assignees);
     if (st != CF_OK)
         return refused(st, "task assign", why);
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddStringToObject(r, "id", nb.id);
     cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
     return ok(r);
 }

@@ -425,6 +425,13 @@ cf_status
 cf_node_originate(cf_node *n, cf_body *b, const char *reply_to, uint8_t out_id[CF_ID_LEN],
                   const char **why)
 {
+    return cf_node_originate_prep(n, b, reply_to, NULL, NULL, out_id, why);
+}
+
+cf_status
+cf_node_originate_prep(cf_node *n, cf_body *b, const char *reply_to, cf_originate_prep prep,
+                       void *ctx, uint8_t out_id[CF_ID_LEN], const char **why)
+{
     cf_effects fx = {NULL, NULL};
     cf_txn *t = NULL;
     cf_status st;
@@ -437,7 +444,11 @@ cf_node_originate(cf_node *n, cf_body *b, const char *reply_to, uint8_t out_id[C
     st = cf_txn_begin(n->store, true, &t);
     if (st != CF_OK)
         return st;
-    st = originate_in(n, t, b, reply_to, &fx, out_id, why);
+    /* what the body's id needs (a counter) is taken in the same commit */
+    if (prep)
+        st = prep(n, t, b, ctx);
+    if (st == CF_OK)
+        st = originate_in(n, t, b, reply_to, &fx, out_id, why);
     if (st == CF_OK)
         st = cf_txn_commit(t);
     else
@@ -664,8 +675,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         *why = "the signer's certificate is not the origin's";
         return CF_E_UNAUTHORIZED;
     }
-    /* each origin's share of this node (catch-up has limits of its own) */
-    if (!via && b->type != CF_MSG_CATCHUP_REQUEST && b->type != CF_MSG_CATCHUP_BATCH &&
+    /* each origin's share of this node, from the bus or by catch-up (a
+     * flooding child's stream must not come in unthrottled when we ask it
+     * what we lack); catch-up messages themselves have limits of their own */
+    if (b->type != CF_MSG_CATCHUP_REQUEST && b->type != CF_MSG_CATCHUP_BATCH &&
         !rate_take(n, b->header.origin, now_ms))
         return CF_E_THROTTLED;
     switch (b->type) {
@@ -1241,11 +1254,14 @@ on_catchup_timer(uv_timer_t *h)
         return;
     }
     /* a request or its answer was lost (or, at start, the peer was not
-     * listening yet): ask again */
+     * listening yet), or its last answer was partly throttled: ask again */
     for (size_t i = 0; i < n->n_peers; i++) {
         cf_peer_sync *p = &n->peers[i];
         int64_t retry = n->learning ? CF_CATCHUP_TICK_MS : CF_CATCHUP_RETRY_MS;
-        if (p->waiting && now_ms - p->asked_ms >= retry) {
+        bool resume = !p->waiting && p->resume_ms && now_ms >= p->resume_ms;
+        if (resume)
+            p->resume_ms = 0;
+        if ((p->waiting && now_ms - p->asked_ms >= retry) || resume) {
             cf_effects fx = {NULL, NULL};
             cf_txn *t = NULL;
             cf_status st = cf_txn_begin(n->store, false, &t);

@@ -42,6 +42,9 @@ typedef struct cf_control cf_control;
  * "more" is refused (counted as over-limit). */
 #define CF_CATCHUP_MIN_GAP_MS 200
 #define CF_CATCHUP_BATCH 500
+/* After a batch with envelopes refused as over their origin's rate, the
+ * peer is asked again this much later (not at once). */
+#define CF_CATCHUP_THROTTLED_MS 1000
 #define CF_CATCHUP_SCAN_MAX 20000
 
 /* At start a node asks its parent and children for its own latest messages
@@ -91,6 +94,7 @@ typedef struct cf_peer_sync {
     bool waiting;                /* asked and not answered yet */
     bool own_only;               /* the last request asked only for our own stream */
     bool more;                   /* its last batch said more remain */
+    int64_t resume_ms;           /* ask again then: its last batch was partly throttled */
     uint64_t batches, envelopes; /* received from it by catch-up */
     uint64_t served;             /* envelopes it was sent by catch-up */
     cf_scan_mark *scanned;       /* how far its answers looked, per origin */
@@ -173,6 +177,15 @@ void cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx);
  */
 CF_MUST_CHECK cf_status cf_node_originate(cf_node *n, cf_body *b, const char *reply_to,
                                           uint8_t out_id[CF_ID_LEN], const char **why);
+
+/* Called inside the originating transaction before b is signed (e.g. to
+ * number it from a counter in the store, in the same commit). */
+typedef cf_status (*cf_originate_prep)(cf_node *n, cf_txn *t, cf_body *b, void *ctx);
+
+/** cf_node_originate, with prep(n, t, b, ctx) first in its transaction. */
+CF_MUST_CHECK cf_status cf_node_originate_prep(cf_node *n, cf_body *b, const char *reply_to,
+                                               cf_originate_prep prep, void *ctx,
+                                               uint8_t out_id[CF_ID_LEN], const char **why);
 
 /** Answer one control request (commands.c). Never NULL. */
 cJSON *cf_node_handle(cf_node *n, const cJSON *req);
