@@ -90,8 +90,8 @@ put_b64(char *text, const char *name, const uint8_t *bin, size_t len)
     return n > 0 && (size_t)n < TEXT_MAX - used ? CF_OK : CF_E_NOMEM;
 }
 
-cf_status
-cf_identity_save(const cf_identity *id, const char *path, const char *passphrase)
+static cf_status
+identity_write(const cf_identity *id, const char *path, const char *passphrase, bool exclusive)
 {
     uint8_t *secret = sodium_malloc(SECRET_LEN);
     char *text = sodium_malloc(TEXT_MAX);
@@ -135,12 +135,24 @@ cf_identity_save(const cf_identity *id, const char *path, const char *passphrase
             st = put_b64(text, "sealed", boxed, sizeof(boxed));
     }
     if (st == CF_OK)
-        st = cf_file_write(path, text, strlen(text), 0600, true);
+        st = cf_file_write(path, text, strlen(text), 0600, exclusive);
 out:
     sodium_free(secret);
     sodium_free(text);
     sodium_free(key);
     return st;
+}
+
+cf_status
+cf_identity_save(const cf_identity *id, const char *path, const char *passphrase)
+{
+    return identity_write(id, path, passphrase, true);
+}
+
+cf_status
+cf_identity_replace(const cf_identity *id, const char *path, const char *passphrase)
+{
+    return identity_write(id, path, passphrase, false);
 }
 
 static cf_status

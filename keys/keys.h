@@ -39,6 +39,14 @@ void cf_identity_free(cf_identity *id);
 CF_MUST_CHECK cf_status cf_identity_save(const cf_identity *id, const char *path,
                                          const char *passphrase);
 /**
+ * Write an identity key file in place of an existing one, atomically (a
+ * synced temporary file renamed over it), mode 0600: to seal a key with a
+ * passphrase, or to change its passphrase.
+ * @return CF_OK, CF_E_IO, CF_E_NOMEM, CF_E_CRYPTO
+ */
+CF_MUST_CHECK cf_status cf_identity_replace(const cf_identity *id, const char *path,
+                                            const char *passphrase);
+/**
  * Load an identity key file. Refuses a file that group or others may access.
  * @return CF_OK, CF_E_NOT_FOUND, CF_E_PERMISSIONS, CF_E_IO, CF_E_MALFORMED,
  *         CF_E_PASSPHRASE (sealed and no or a wrong passphrase), CF_E_NOMEM

@@ -1,5 +1,5 @@
 /*
- * keys.c - `certfed keys gen|root|certify|revoke|show`: the offline side of
+ * keys.c - `certfed keys gen|root|certify|revoke|seal|show`: the offline side of
  * the chain of trust. Secret keys never leave the files they are written to;
  * a node hands its parent only node.pub, and gets back a certificate.
  */
@@ -29,6 +29,9 @@ static const char usage_text[] =
     "                      [--last-good-seq N] [--reason TEXT] [--passphrase-file F]\n"
     "                      [--json]\n"
     "      revoke a certificate's key; its messages after N are rejected\n"
+    "  certfed keys seal FILE --passphrase-file F [--old-passphrase-file F]\n"
+    "      seal an identity key file with a passphrase, in place (or change its\n"
+    "      passphrase); the node then needs passphrase_file in its node.conf\n"
     "  certfed keys show FILE [--json]\n"
     "      show a certificate (or chain), revocation, node.pub or key file\n"
     "      (public parts only)\n"
@@ -38,7 +41,7 @@ static const char usage_text[] =
 /* Options all keys subcommands understand; each uses those it needs. */
 typedef struct keys_opts {
     const char *federation, *node, *key, *out, *issuer_key, *issuer_cert, *request;
-    const char *role, *parent, *cert, *reason, *passphrase_file;
+    const char *role, *parent, *cert, *reason, *passphrase_file, *old_passphrase_file;
     long days;
     uint64_t last_good_seq;
     bool json;
@@ -57,6 +60,7 @@ enum {
     OPT_CERT,
     OPT_REASON,
     OPT_PASSPHRASE_FILE,
+    OPT_OLD_PASSPHRASE_FILE,
     OPT_DAYS,
     OPT_LAST_GOOD,
     OPT_JSON,
@@ -79,6 +83,7 @@ parse_opts(int argc, char **argv, keys_opts *o)
         {"cert", required_argument, NULL, OPT_CERT},
         {"reason", required_argument, NULL, OPT_REASON},
         {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},
+        {"old-passphrase-file", required_argument, NULL, OPT_OLD_PASSPHRASE_FILE},
         {"days", required_argument, NULL, OPT_DAYS},
         {"last-good-seq", required_argument, NULL, OPT_LAST_GOOD},
         {"json", no_argument, NULL, OPT_JSON},
@@ -128,6 +133,9 @@ parse_opts(int argc, char **argv, keys_opts *o)
             break;
         case OPT_PASSPHRASE_FILE:
             o->passphrase_file = optarg;
+            break;
+        case OPT_OLD_PASSPHRASE_FILE:
+            o->old_passphrase_file = optarg;
             break;
         case OPT_DAYS:
             errno = 0;
@@ -887,6 +895,52 @@ cmd_show(int argc, char **argv)
     return CLI_OK;
 }
 
+/*
+ * Seal an identity key with a passphrase in place (or change it): the key
+ * is loaded with the old passphrase, if any, and written again sealed, the
+ * new file renamed over the old one only once it is on disk.
+ */
+static int
+cmd_seal(int argc, char **argv)
+{
+    keys_opts o;
+    cf_identity *id = NULL;
+    char *pass = NULL;
+    int rc = parse_opts(argc, argv, &o);
+    cf_status st;
+
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    if (optind != argc - 1)
+        return cli_usage(usage_text, "keys seal takes one identity key file");
+    if (!o.passphrase_file)
+        return cli_usage(usage_text, "keys seal needs --passphrase-file (the new passphrase)");
+    rc = load_signer(argv[optind], o.old_passphrase_file, &id);
+    if (rc != CLI_OK)
+        return rc;
+    rc = read_passphrase(o.passphrase_file, &pass);
+    if (rc == CLI_OK) {
+        st = cf_identity_replace(id, argv[optind], pass);
+        if (st != CF_OK)
+            rc = cli_fail("cannot write %s: %s", argv[optind], cf_key_error_hint(st));
+    }
+    cf_passphrase_free(pass);
+    cf_identity_free(id);
+    if (rc != CLI_OK)
+        return rc;
+    if (o.json) {
+        cJSON *j = cJSON_CreateObject();
+        if (!j || !add_str(j, "file", argv[optind]) || !cJSON_AddBoolToObject(j, "sealed", true)) {
+            cJSON_Delete(j);
+            return cli_fail("out of memory");
+        }
+        return cli_print_json(j);
+    }
+    printf("sealed %s; give the node its passphrase with passphrase_file = ... in node.conf\n",
+           argv[optind]);
+    return CLI_OK;
+}
+
 int
 cli_keys(int argc, char **argv)
 {
@@ -895,7 +949,7 @@ cli_keys(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"gen", cmd_gen},       {"root", cmd_root}, {"certify", cmd_certify},
-        {"revoke", cmd_revoke}, {"show", cmd_show},
+        {"revoke", cmd_revoke}, {"seal", cmd_seal}, {"show", cmd_show},
     };
 
     if (argc < 2)

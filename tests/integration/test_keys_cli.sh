@@ -249,6 +249,42 @@ run "$CERTFED_BIN" keys show "$K/punjab/identity.key"
 expect_rc 1 "a world-readable key is refused, as ssh does"
 expect_err "chmod 600" "tells how to fix it"
 
+# sealing an existing key in place, and changing its passphrase
+run "$CERTFED_BIN" keys gen "$K/toseal"
+expect_rc 0 "keys gen writes an unsealed key"
+pk_before=$("$CERTFED_BIN" keys show "$K/toseal/identity.key" --json | tr -d ' \t\n' |
+    grep -o '"identity_key":"[^"]*"')
+expect "the unsealed key shows its public key" test -n "$pk_before"
+printf 'first secret\n' >"$K/seal1.pass"
+printf 'second secret\n' >"$K/seal2.pass"
+chmod 600 "$K/seal1.pass" "$K/seal2.pass"
+run "$CERTFED_BIN" keys seal "$K/toseal/identity.key"
+expect_rc 2 "keys seal needs the new passphrase"
+run "$CERTFED_BIN" keys seal "$K/toseal/identity.key" --passphrase-file "$K/seal1.pass"
+expect_rc 0 "keys seal seals the key in place"
+expect "the key file is sealed now" grep -q "sealing = argon2id13-secretbox" "$K/toseal/identity.key"
+expect "no secret is left in clear" sh -c "! grep -q ed25519-seed '$K/toseal/identity.key'"
+expect "the sealed key is still 0600" test "$(stat -c %a "$K/toseal/identity.key")" = 600
+expect "nothing else is left beside it" test "$(ls "$K/toseal" | wc -l)" -eq 3
+run "$CERTFED_BIN" keys seal "$K/toseal/identity.key" --passphrase-file "$K/seal2.pass"
+expect_rc 1 "resealing a sealed key without its old passphrase is refused"
+run "$CERTFED_BIN" keys seal "$K/toseal/identity.key" --passphrase-file "$K/seal2.pass" \
+    --old-passphrase-file "$K/seal2.pass"
+expect_rc 1 "with a wrong old passphrase too"
+run "$CERTFED_BIN" keys seal "$K/toseal/identity.key" --passphrase-file "$K/seal2.pass" \
+    --old-passphrase-file "$K/seal1.pass" --json
+expect_rc 0 "the passphrase is changed with the old one"
+expect_out '"sealed":[[:space:]]*true' "--json says it is sealed"
+# the same key, opened only with the new passphrase, signs a certificate
+run "$CERTFED_BIN" keys root --federation pk --node council --key "$K/toseal/identity.key" \
+    --out "$K/toseal-old.cert" --passphrase-file "$K/seal1.pass"
+expect_rc 1 "the old passphrase no longer opens it"
+expect_err "sealed: the passphrase is missing or wrong" "and says so"
+run "$CERTFED_BIN" keys root --federation pk --node council --key "$K/toseal/identity.key" \
+    --out "$K/toseal.cert" --passphrase-file "$K/seal2.pass" --json
+expect_rc 0 "the new passphrase opens it"
+expect "it is the same key as before sealing" grep -q -- "$pk_before" <<<"$(tr -d ' \t\n' <<<"$out")"
+
 printf 'garbage\n' >"$K/junk"
 run "$CERTFED_BIN" keys show "$K/junk"
 expect_rc 1 "keys show of junk"
