@@ -30,6 +30,7 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_RECEIPTS] = "receipts",
     [CF_T_EVIDENCE] = "evidence",
     [CF_T_QUARANTINE] = "quarantine",
+    [CF_T_TRUSTDOCS] = "trustdocs",
 };
 
 const char *
