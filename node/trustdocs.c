@@ -163,6 +163,12 @@ cf_trustdocs_learn(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wi
                    "trust: %s revoked a key of %s: its messages after #%" PRIu64
                    " are refused (%s)",
                    m->body.header.origin, r->node, r->last_good_seq, r->reason);
+        if (st == CF_OK && sodium_memcmp(r->key, n->keys->identity->sign_pk, CF_PK_LEN) == 0)
+            cf_log(CF_LOG_ERROR,
+                   "ALARM this node's identity key is revoked: what it signs after #%" PRIu64
+                   " is refused everywhere; install the new key its parent certifies and "
+                   "restart",
+                   r->last_good_seq);
     }
     if (st != CF_OK)
         return st;

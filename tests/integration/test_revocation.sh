@@ -61,6 +61,7 @@ done
 spread=$(since "$t_publish")
 expect "the cut-off Council does not have it yet" test "$(field council revoked_keys)" -eq 0
 expect "NCERT logged it" logged ncert "trust: ncert revoked a key of punjab: its messages after #$last_good"
+expect "punjab raised an alarm about its own key" logged punjab "ALARM this node's identity key is revoked"
 expect "relaying stops: copies that come back are dropped as held" \
     logged ncert "rejected revocation from ncert .*duplicate"
 
