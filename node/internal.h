@@ -117,6 +117,7 @@ bool cf_trustdocs_is_doc(const uint8_t *data, size_t len);
  * is ours (or absent); else at most max of them, within budget bytes,
  * from where the last answer to p stopped. *out (malloc'd copies in a
  * malloc'd array of *out_cap) is the caller's. *out_more: some were left.
+ * The out-parameters are set on CF_OK only.
  * @return CF_OK, store errors, CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_trustdocs_answer(cf_txn *t, const cf_catchup_request *r, cf_peer_sync *p,
@@ -127,7 +128,7 @@ CF_MUST_CHECK cf_status cf_trustdocs_answer(cf_txn *t, const cf_catchup_request 
  * Publish a certificate or revocation handed to this node (trust.publish):
  * received as if from the bus in a transaction of its own, so a new one is
  * checked, kept and passed on. *verdict: CF_OK (new), CF_E_DUPLICATE, or
- * why it was refused. out_id: its id.
+ * why it was refused. out_id: its id. Both set on CF_OK only.
  * @return CF_OK (see *verdict), CF_E_MALFORMED, CF_E_WRONG_TYPE, store errors
  */
 CF_MUST_CHECK cf_status cf_trustdocs_publish(cf_node *n, const uint8_t *wire, size_t len,

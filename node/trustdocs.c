@@ -370,21 +370,18 @@ cf_trustdocs_answer(cf_txn *t, const cf_catchup_request *r, cf_peer_sync *p, siz
 {
     uint8_t mine[CF_ID_LEN], prefix = KEY_ORDER, start[9];
     answer_ctx c;
-    cf_status st;
+    cf_status st = CF_OK;
 
-    *out = NULL;
-    *out_n = *out_cap = *out_bytes = 0;
-    *out_more = false;
+    memset(&c, 0, sizeof(c));
     if (!r->has_trust_digest || r->own_only)
-        return CF_OK;
+        goto done;
     st = cf_trustdocs_digest(t, mine);
     if (st != CF_OK)
         return st;
     if (sodium_memcmp(mine, r->trust_digest, CF_ID_LEN) == 0) {
         p->trust_next = 0;
-        return CF_OK;
+        goto done;
     }
-    memset(&c, 0, sizeof(c));
     c.max = max;
     c.budget = budget;
     order_key(p->trust_next ? p->trust_next : 1, start);
@@ -398,6 +395,7 @@ cf_trustdocs_answer(cf_txn *t, const cf_catchup_request *r, cf_peer_sync *p, siz
     /* the next answer to a differing digest goes on from here, and after
      * the last document starts from the first again */
     p->trust_next = c.stopped_at;
+done:
     *out = c.v;
     *out_n = c.n;
     *out_cap = c.cap;
@@ -427,12 +425,14 @@ cf_trustdocs_publish(cf_node *n, const uint8_t *wire, size_t len, cf_status *ver
         cf_envelope_clear(&env);
         return CF_E_WRONG_TYPE;
     }
-    memcpy(out_id, env.id, CF_ID_LEN);
+    uint8_t id[CF_ID_LEN];
+    cf_status v = CF_OK;
+    memcpy(id, env.id, CF_ID_LEN);
     cf_envelope_clear(&env);
     st = cf_txn_begin(n->store, true, &t);
     if (st == CF_OK)
         st = cf_node_receive(n, t, wire, len, "the control socket", NULL, now_ms, &fx,
-                             &trust_changed, verdict);
+                             &trust_changed, &v);
     if (st == CF_OK)
         st = cf_txn_commit(t);
     else
@@ -442,5 +442,9 @@ cf_trustdocs_publish(cf_node *n, const uint8_t *wire, size_t len, cf_status *ver
     cf_effects_clear(&fx);
     if (trust_changed)
         cf_node_trust_changed(n, now_ms);
+    if (st == CF_OK) {
+        *verdict = v;
+        memcpy(out_id, id, CF_ID_LEN);
+    }
     return st;
 }
