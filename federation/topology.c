@@ -394,8 +394,9 @@ cf_topology_from_trust(const cf_trust *trust, int64_t now_ms, cf_topology **out,
         const cf_cert *valid;
         if (c->role == CF_ROLE_ROOT || node_by_id(ps.t, c->node))
             continue;
-        /* the node's current certificate, if it has a valid one */
-        valid = cf_trust_find_node(trust, c->node, now_ms);
+        /* the node's current certificate; a node whose key is revoked keeps
+         * its place (its messages up to the last good one stay valid) */
+        valid = cf_trust_find_place(trust, c->node, now_ms);
         if (!valid)
             continue;
         cf_topo_node *v = realloc(ps.t->nodes, (ps.t->n + 1) * sizeof(*v));

@@ -218,6 +218,16 @@ CF_MUST_CHECK cf_status cf_revocation_issue(const cf_identity *issuer, const cf_
 
 typedef struct cf_trust cf_trust;
 
+/*
+ * Root rotation: the root signs a certificate of role ROOT for a new key
+ * (same node, no parent). A store that accepts it trusts the new key as an
+ * anchor of its own from then on, and the old root stays trusted for this
+ * long after the rotation's not_before, so that the Council and NCERT can
+ * be certified again under the new root and their certificates reach every
+ * node. Every node computes the same end from the signed document.
+ */
+#define CF_ROOT_OVERLAP_MS (30LL * 24 * 60 * 60 * 1000)
+
 /**
  * A trust store rooted in one self-signed root certificate.
  * @param root  copied; must be a self-signed CF_ROLE_ROOT certificate
@@ -231,7 +241,9 @@ const char *cf_trust_federation(const cf_trust *t);
 /**
  * Validate a certificate's chain to the root at time now (its issuer must
  * already be in the store) and add it. Adding a certificate already present is
- * CF_OK.
+ * CF_OK. A ROOT certificate signed by a trusted root (a rotation) becomes a
+ * root itself, and the one that signed it is trusted until
+ * CF_ROOT_OVERLAP_MS after the rotation's not_before.
  * @return CF_OK, CF_E_WRONG_FEDERATION, CF_E_BAD_CHAIN (issuer unknown, or a
  *         self-signed certificate that is not our root), CF_E_EXPIRED,
  *         CF_E_NOT_YET_VALID, CF_E_REVOKED, CF_E_UNAUTHORIZED (the issuer's
@@ -270,6 +282,13 @@ CF_MUST_CHECK cf_status cf_trust_add_revocation(cf_trust *t, const uint8_t *wire
 const cf_cert *cf_trust_find_key(const cf_trust *t, const uint8_t key[CF_PK_LEN]);
 /** The newest valid certificate of a node id, or NULL. */
 const cf_cert *cf_trust_find_node(const cf_trust *t, const char *node, int64_t now_ms);
+/**
+ * A node's place in the hierarchy: its newest valid certificate, or failing
+ * that the newest whose only fault is that its own key is revoked (the
+ * node keeps its place: its messages up to the last good sequence number
+ * stay valid, and a new key may be certified for it). NULL if neither.
+ */
+const cf_cert *cf_trust_find_place(const cf_trust *t, const char *node, int64_t now_ms);
 
 /**
  * May this key sign a message with sequence number seq now? Its certificate
@@ -289,6 +308,10 @@ bool cf_trust_is_revoked(const cf_trust *t, const uint8_t key[CF_PK_LEN], uint64
 
 /** Certificates in the store, for listing (borrowed, valid until the next change). */
 size_t cf_trust_count(const cf_trust *t);
+/** Trusted roots: the configured one and accepted rotations (retired ones included). */
+size_t cf_trust_root_count(const cf_trust *t);
+/** Revoked keys. */
+size_t cf_trust_revoked_count(const cf_trust *t);
 const cf_cert *cf_trust_at(const cf_trust *t, size_t i);
 
 #endif

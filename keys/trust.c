@@ -3,7 +3,11 @@
  * chains to it, and accepted revocations. One thread owns a cf_trust.
  *
  * Chains are short (root -> NCERT -> sectoral -> constituent), so each check
- * walks issuer links up to the root; MAX_DEPTH bounds a hostile loop.
+ * walks issuer links up to a trust anchor; MAX_DEPTH bounds a hostile loop.
+ * The anchors are the configured self-signed root and every root rotation
+ * accepted since (a ROOT certificate signed by an anchor): a rotation makes
+ * its new key an anchor of its own and ends the signing anchor's trust
+ * CF_ROOT_OVERLAP_MS after the rotation's not_before.
  */
 #include "keys_private.h"
 
@@ -18,12 +22,20 @@ typedef struct revoked_key {
     uint64_t last_good_seq;
 } revoked_key;
 
+/* A root the store trusts by itself, until until_ms. */
+typedef struct anchor {
+    const cf_cert *cert; /* in certs */
+    int64_t until_ms;
+} anchor;
+
 struct cf_trust {
     cf_cert *root;
     cf_cert **certs; /* root included */
     size_t n, cap;
     revoked_key *revs;
     size_t n_revs;
+    anchor *anchors; /* [0] is the configured root */
+    size_t n_anchors;
 };
 
 static cf_status
@@ -67,12 +79,20 @@ cf_trust_new(const cf_cert *root, cf_trust **out)
     st = cert_copy(root, &t->root);
     if (st == CF_OK)
         st = push_cert(t, t->root);
+    if (st == CF_OK) {
+        t->anchors = malloc(sizeof(*t->anchors));
+        st = t->anchors ? CF_OK : CF_E_NOMEM;
+    }
     if (st != CF_OK) {
-        cf_cert_free(t->root);
-        free(t->certs);
+        if (t->n == 0)
+            cf_cert_free(t->root);
+        cf_certv_free(t->certs, t->n);
         free(t);
         return st;
     }
+    t->anchors[0].cert = t->root;
+    t->anchors[0].until_ms = INT64_MAX;
+    t->n_anchors = 1;
     *out = t;
     return CF_OK;
 }
@@ -84,6 +104,7 @@ cf_trust_free(cf_trust *t)
         return;
     cf_certv_free(t->certs, t->n);
     free(t->revs);
+    free(t->anchors);
     free(t);
 }
 
@@ -109,6 +130,30 @@ const cf_cert *
 cf_trust_at(const cf_trust *t, size_t i)
 {
     return i < t->n ? t->certs[i] : NULL;
+}
+
+size_t
+cf_trust_root_count(const cf_trust *t)
+{
+    return t->n_anchors;
+}
+
+size_t
+cf_trust_revoked_count(const cf_trust *t)
+{
+    return t->n_revs;
+}
+
+/* The anchor that is exactly this certificate, or NULL. */
+static anchor *
+find_anchor(const cf_trust *t, const cf_cert *c)
+{
+    for (size_t i = 0; i < t->n_anchors; i++) {
+        const cf_cert *a = t->anchors[i].cert;
+        if (a->len == c->len && memcmp(a->wire, c->wire, c->len) == 0)
+            return &t->anchors[i];
+    }
+    return NULL;
 }
 
 static bool
@@ -178,12 +223,16 @@ check_chain(const cf_trust *t, const cf_cert *c, int64_t now_ms, bool check_leaf
             return CF_E_EXPIRED;
         if ((depth > 0 || check_leaf) && cf_trust_is_revoked(t, c->body->identity_key, NULL))
             return CF_E_REVOKED;
-        if (self_signed(c)) {
-            /* only our own root may sign itself */
-            if (c->len == t->root->len && memcmp(c->wire, t->root->wire, c->len) == 0)
-                return CF_OK;
-            return CF_E_BAD_CHAIN;
+        if (c->body->role == CF_ROLE_ROOT) {
+            /* our root, or a rotation we accepted: trusted by itself, a
+             * retired one only until its overlap with its successor ends */
+            const anchor *a = find_anchor(t, c);
+            if (a)
+                return now_ms < a->until_ms ? CF_OK : CF_E_EXPIRED;
         }
+        /* only an anchor may sign itself */
+        if (self_signed(c))
+            return CF_E_BAD_CHAIN;
         issuer = find_key_at(t, c->body->issuer_key, now_ms);
         if (!issuer)
             return CF_E_BAD_CHAIN;
@@ -249,12 +298,37 @@ cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms)
     st = check_chain(t, c, now_ms, true);
     if (st != CF_OK)
         return st;
+    /* a root rotation becomes an anchor: room first, so nothing fails
+     * after the certificate is in */
+    if (c->body->role == CF_ROLE_ROOT) {
+        anchor *v = realloc(t->anchors, (t->n_anchors + 1) * sizeof(*v));
+        if (!v)
+            return CF_E_NOMEM;
+        t->anchors = v;
+    }
     st = cert_copy(c, &copy);
     if (st == CF_OK)
         st = push_cert(t, copy);
-    if (st != CF_OK)
+    if (st != CF_OK) {
         cf_cert_free(copy);
-    return st;
+        return st;
+    }
+    if (c->body->role == CF_ROLE_ROOT) {
+        /* check_chain let only a ROOT signed by a live anchor through: that
+         * anchor retires when the overlap ends (the earliest rotation wins) */
+        int64_t end = c->body->not_before_ms > INT64_MAX - CF_ROOT_OVERLAP_MS
+                          ? INT64_MAX
+                          : c->body->not_before_ms + CF_ROOT_OVERLAP_MS;
+        for (size_t i = 0; i < t->n_anchors; i++)
+            if (sodium_memcmp(t->anchors[i].cert->body->identity_key, c->body->issuer_key,
+                              CF_PK_LEN) == 0 &&
+                end < t->anchors[i].until_ms)
+                t->anchors[i].until_ms = end;
+        t->anchors[t->n_anchors].cert = copy;
+        t->anchors[t->n_anchors].until_ms = INT64_MAX;
+        t->n_anchors++;
+    }
+    return CF_OK;
 }
 
 cf_status
@@ -301,6 +375,25 @@ cf_trust_find_node(const cf_trust *t, const char *node, int64_t now_ms)
         if (c->body->role == CF_ROLE_ROOT || strcmp(c->body->node, node) != 0)
             continue;
         if (check_chain(t, c, now_ms, true) != CF_OK)
+            continue;
+        if (!best || c->body->not_before_ms > best->body->not_before_ms)
+            best = c;
+    }
+    return best;
+}
+
+const cf_cert *
+cf_trust_find_place(const cf_trust *t, const char *node, int64_t now_ms)
+{
+    const cf_cert *best = cf_trust_find_node(t, node, now_ms);
+
+    if (best)
+        return best;
+    for (size_t i = 0; i < t->n; i++) {
+        const cf_cert *c = t->certs[i];
+        if (c->body->role == CF_ROLE_ROOT || strcmp(c->body->node, node) != 0)
+            continue;
+        if (check_chain(t, c, now_ms, false) != CF_OK)
             continue;
         if (!best || c->body->not_before_ms > best->body->not_before_ms)
             best = c;

@@ -14,6 +14,10 @@
  *
  * Requests and batches are not part of any stream (Header.seq 0), are not
  * stored, and expire after CATCHUP_TTL_MS, so a replay has no effect.
+ *
+ * A request also carries a digest of the certificates and revocations the
+ * asker holds; a neighbour holding others answers with its own first
+ * (trustdocs.c), so a node cut off while one went round still gets it.
  */
 #include "node/internal.h"
 
@@ -323,6 +327,10 @@ cf_catchup_ask(cf_node *n, cf_txn *t, cf_peer_sync *p, bool own_only, int64_t no
     b.u.catchup_request.n_marks = marks.n;
     b.u.catchup_request.max_batch = CF_CATCHUP_BATCH;
     b.u.catchup_request.own_only = own_only;
+    /* and which trust documents we hold: a neighbour with others sends them */
+    if (st == CF_OK)
+        st = cf_trustdocs_digest(t, b.u.catchup_request.trust_digest);
+    b.u.catchup_request.has_trust_digest = true;
     if (st == CF_OK)
         st = seal_for(n, &b, p->id, now_ms, &wire, p->request);
     if (st == CF_OK)
@@ -541,7 +549,13 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
     c.max = r->max_batch && r->max_batch < CF_CATCHUP_BATCH ? r->max_batch : CF_CATCHUP_BATCH;
     c.budget = n->limits.max_envelope / 2;
     cf_buf_init(&wire);
-    st = cf_state_marks_scan(t, collect_mark, &mine);
+    /* certificates and revocations first, as what follows may need them;
+     * at most half the answer, so the log always moves on too */
+    bool trust_more = false;
+    st = cf_trustdocs_answer(t, r, p, c.max / 2, c.budget / 2, &c.envs, &c.n_envs, &c.cap, &c.bytes,
+                             &trust_more);
+    if (st == CF_OK)
+        st = cf_state_marks_scan(t, collect_mark, &mine);
     marks_fix(&mine);
     for (size_t i = 0; st == CF_OK && i < mine.n && !c.full; i++) {
         const char *origin = mine.v[i].origin;
@@ -566,7 +580,7 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
     memcpy(b.u.catchup_batch.request, m->env.id, CF_ID_LEN);
     b.u.catchup_batch.envelopes = c.envs;
     b.u.catchup_batch.n_envelopes = c.n_envs;
-    b.u.catchup_batch.more = c.full;
+    b.u.catchup_batch.more = c.full || trust_more;
     b.u.catchup_batch.scanned = scanned.v;
     b.u.catchup_batch.n_scanned = scanned.n;
     if (st == CF_OK)
@@ -653,7 +667,9 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
         cf_status verdict = CF_OK;
         st = cf_node_receive(n, t, c->envelopes[i].data, c->envelopes[i].len, subject, p->id,
                              now_ms, fx, trust_changed, &verdict);
-        if (verdict != CF_OK && verdict != CF_E_DUPLICATE)
+        /* a trust document refused here is no reason to see the log again */
+        if (verdict != CF_OK && verdict != CF_E_DUPLICATE &&
+            !cf_trustdocs_is_doc(c->envelopes[i].data, c->envelopes[i].len))
             all_taken = false;
         if (verdict == CF_OK)
             took_new = true;

@@ -6,7 +6,7 @@
  * the same path as everything the node signs; reads use a read
  * transaction. Loop thread only.
  */
-#include "node/node.h"
+#include "node/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +344,8 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddBoolToObject(o, "starting", n->learning);
     cJSON_AddBoolToObject(o, "store_full", n->store_full);
     cJSON_AddNumberToObject(o, "certificates", (double)cf_trust_count(n->keys->trust));
+    cJSON_AddNumberToObject(o, "revoked_keys", (double)cf_trust_revoked_count(n->keys->trust));
+    cJSON_AddNumberToObject(o, "roots", (double)cf_trust_root_count(n->keys->trust));
     c = cJSON_AddObjectToObject(o, "counters");
     cJSON_AddNumberToObject(c, "received", (double)n->counters.received);
     cJSON_AddNumberToObject(c, "accepted", (double)n->counters.accepted);
@@ -383,6 +385,7 @@ cmd_status(cf_node *n, const cJSON *args)
         cJSON_AddNumberToObject(o, "outbox_max", (double)n->cfg->outbox_max);
         cJSON_AddBoolToObject(o, "outbox_full", ss.entries[CF_T_OUTBOX] >= n->cfg->outbox_max);
         cJSON_AddNumberToObject(o, "evidence", (double)ss.entries[CF_T_EVIDENCE]);
+        cJSON_AddNumberToObject(o, "trust_documents", (double)(ss.entries[CF_T_TRUSTDOCS] / 2));
     }
     cJSON *qa = cJSON_AddArrayToObject(o, "quarantined");
     cf_txn *rt = NULL;
@@ -961,12 +964,146 @@ cmd_quarantine_release(cf_node *n, const cJSON *args)
     return ok(r);
 }
 
+/* ---- trust documents ------------------------------------------------------------- */
+
+/* The documents of a trust.publish request, decoded from their armour. */
+typedef struct doc_list {
+    uint8_t **data;
+    size_t *len;
+    size_t n;
+} doc_list;
+
+#define PUBLISH_MAX 1000 /* documents per request */
+
+static cf_status
+collect_doc(const uint8_t *data, size_t len, void *arg)
+{
+    doc_list *l = arg;
+
+    if (l->n >= PUBLISH_MAX)
+        return CF_E_LIMIT;
+    uint8_t **d = realloc(l->data, (l->n + 1) * sizeof(*d));
+    if (!d)
+        return CF_E_NOMEM;
+    l->data = d;
+    size_t *k = realloc(l->len, (l->n + 1) * sizeof(*k));
+    if (!k)
+        return CF_E_NOMEM;
+    l->len = k;
+    if (!(l->data[l->n] = malloc(len ? len : 1)))
+        return CF_E_NOMEM;
+    memcpy(l->data[l->n], data, len);
+    l->len[l->n++] = len;
+    return CF_OK;
+}
+
+/* Certificates and revocations (armoured text) handed to this node: each
+ * is checked as if it came from the bus, kept, and passed on. A bundle may
+ * list a certificate before its issuer's: passes repeat while one helps. */
+static cJSON *
+cmd_trust_publish(cf_node *n, const cJSON *args)
+{
+    const char *text = arg_str(args, "text");
+    doc_list l = {NULL, NULL, 0};
+    cf_status *verdict = NULL;
+    size_t fresh = 0, held = 0, refused = 0;
+    cJSON *answer = NULL;
+    char hex[2 * CF_ID_LEN + 1];
+    cf_status st;
+
+    if (!text)
+        return fail(CF_E_INVALID_ARG, "trust publish needs the armoured text of documents");
+    st = cf_armor_decode(text, CF_ARMOR_CERT, collect_doc, &l);
+    if (st == CF_OK)
+        st = cf_armor_decode(text, CF_ARMOR_REVOCATION, collect_doc, &l);
+    if (st != CF_OK) {
+        answer =
+            fail(st, "trust publish: %s", st == CF_E_LIMIT ? "too many documents" : "bad armour");
+        goto out;
+    }
+    if (l.n == 0) {
+        answer = fail(CF_E_NOT_FOUND, "trust publish: no certificate or revocation in the text");
+        goto out;
+    }
+    verdict = calloc(l.n, sizeof(*verdict));
+    if (!verdict) {
+        answer = fail(CF_E_NOMEM, "trust publish: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        verdict[i] = CF_E_NOT_FOUND; /* not tried yet */
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (size_t i = 0; i < l.n; i++) {
+            uint8_t id[CF_ID_LEN];
+            if (verdict[i] == CF_OK || verdict[i] == CF_E_DUPLICATE)
+                continue;
+            st = cf_trustdocs_publish(n, l.data[i], l.len[i], &verdict[i], id);
+            if (st == CF_E_MALFORMED || st == CF_E_WRONG_TYPE) {
+                verdict[i] = st;
+            } else if (st != CF_OK) {
+                answer = fail(st, "trust publish: the store failed: %s", cf_status_str(st));
+                goto out;
+            }
+            progress |= verdict[i] == CF_OK;
+        }
+    }
+    cJSON *docs = cJSON_CreateArray();
+    const char *first = NULL;
+    for (size_t i = 0; i < l.n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        uint8_t id[CF_ID_LEN] = {0};
+        cf_envelope env;
+        if (cf_envelope_parse_stored(l.data[i], l.len[i], &env) == CF_OK) {
+            memcpy(id, env.id, CF_ID_LEN);
+            cf_envelope_clear(&env);
+        }
+        cJSON_AddStringToObject(o, "id", id_hex(id, hex));
+        cJSON_AddStringToObject(o, "verdict",
+                                verdict[i] == CF_OK            ? "accepted"
+                                : verdict[i] == CF_E_DUPLICATE ? "held"
+                                                               : "refused");
+        if (verdict[i] == CF_OK)
+            fresh++;
+        else if (verdict[i] == CF_E_DUPLICATE)
+            held++;
+        else {
+            refused++;
+            cJSON_AddStringToObject(o, "reason", cf_status_str(verdict[i]));
+            first = first ? first : cf_status_str(verdict[i]);
+        }
+        cJSON_AddItemToArray(docs, o);
+    }
+    if (refused) {
+        cJSON_Delete(docs);
+        answer = fail(CF_E_UNAUTHORIZED,
+                      "trust publish: %zu of %zu document(s) refused by this node's trust store "
+                      "(first: %s); %zu accepted, %zu held already",
+                      refused, l.n, first, fresh, held);
+        goto out;
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddNumberToObject(r, "accepted", (double)fresh);
+    cJSON_AddNumberToObject(r, "held", (double)held);
+    cJSON_AddNumberToObject(r, "revoked_keys", (double)cf_trust_revoked_count(n->keys->trust));
+    cJSON_AddNumberToObject(r, "roots", (double)cf_trust_root_count(n->keys->trust));
+    cJSON_AddItemToObject(r, "documents", docs);
+    answer = ok(r);
+out:
+    for (size_t i = 0; i < l.n; i++)
+        free(l.data[i]);
+    free(l.data);
+    free(l.len);
+    free(verdict);
+    return answer;
+}
+
 bool
 cf_node_ready_for(cf_node *n, const cJSON *req)
 {
-    static const char *const writes[] = {"incident.report",   "incident.update", "task.assign",
-                                         "task.update",       "directive.issue", "ack",
-                                         "quarantine.release"};
+    static const char *const writes[] = {"incident.report",    "incident.update", "task.assign",
+                                         "task.update",        "directive.issue", "ack",
+                                         "quarantine.release", "trust.publish"};
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
 
     if (!n->learning || !cJSON_IsString(cmd))
@@ -1020,5 +1157,7 @@ cf_node_handle(cf_node *n, const cJSON *req)
         return cmd_quarantine_release(n, args);
     if (strcmp(cmd, "audit.verify") == 0)
         return with_read(n, read_audit, args);
+    if (strcmp(cmd, "trust.publish") == 0)
+        return cmd_trust_publish(n, args);
     return fail(CF_E_INVALID_ARG, "unknown command \"%s\"", cmd);
 }

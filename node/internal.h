@@ -1,6 +1,7 @@
 /*
- * internal.h - what node.c (the receive pipeline) and catchup.c share. Not
- * an API: loop thread only, like everything of a cf_node.
+ * internal.h - what node.c (the receive pipeline), catchup.c, trustdocs.c
+ * and commands.c share. Not an API: loop thread only, like everything of a
+ * cf_node.
  */
 #ifndef CF_NODE_INTERNAL_H
 #define CF_NODE_INTERNAL_H
@@ -83,6 +84,55 @@ void cf_catchup_txn_end(cf_node *n, bool committed);
 
 /** Stop waiting for our own messages at start: hold no more. */
 void cf_node_learning_done(cf_node *n, const char *how);
+/** The trust store changed: rebuild the hierarchy from it (logs a failure). */
+void cf_node_trust_changed(cf_node *n, int64_t now_ms);
+
+/* ---- trust documents (trustdocs.c) ----------------------------------------------- */
+
+/* The most certificates and revocations a node keeps learnt; beyond, new
+ * ones are refused (over-limit). Only certifying nodes sign them. */
+#define CF_TRUSTDOCS_MAX 10000
+
+/**
+ * Take a certificate or revocation whose signer process_one checked: add it
+ * to the trust store, keep it (CF_T_CERTS or CF_T_REVOKED, and in order in
+ * CF_T_TRUSTDOCS) and pass it on to the parent and the subtree (to fx).
+ * @return CF_OK (new: *trust_changed set), CF_E_DUPLICATE (held already),
+ *         CF_E_LIMIT, any refusal of cf_trust_add_cert or
+ *         cf_trust_add_revocation, store errors
+ */
+CF_MUST_CHECK cf_status cf_trustdocs_learn(cf_node *n, cf_txn *t, const cf_message *m,
+                                           const uint8_t *wire, size_t len, int64_t now_ms,
+                                           cf_effects *fx, bool *trust_changed);
+/** At start: put what the store learnt into the trust store, in the order learnt. */
+CF_MUST_CHECK cf_status cf_trustdocs_load(cf_node *n, cf_txn *t, int64_t now_ms);
+/** BLAKE2b-256 of the ids of the held trust documents, in id order. */
+CF_MUST_CHECK cf_status cf_trustdocs_digest(cf_txn *t, uint8_t out[CF_ID_LEN]);
+/** How many trust documents the store holds. */
+size_t cf_trustdocs_count(cf_txn *t);
+/** Is this stored or received envelope a certificate or a revocation? */
+bool cf_trustdocs_is_doc(const uint8_t *data, size_t len);
+/**
+ * The trust documents for a catch-up answer: none if the request's digest
+ * is ours (or absent); else at most max of them, within budget bytes,
+ * from where the last answer to p stopped. *out (malloc'd copies in a
+ * malloc'd array of *out_cap) is the caller's. *out_more: some were left.
+ * The out-parameters are set on CF_OK only.
+ * @return CF_OK, store errors, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_trustdocs_answer(cf_txn *t, const cf_catchup_request *r, cf_peer_sync *p,
+                                            size_t max, size_t budget, cf_bytes **out,
+                                            size_t *out_n, size_t *out_cap, size_t *out_bytes,
+                                            bool *out_more);
+/**
+ * Publish a certificate or revocation handed to this node (trust.publish):
+ * received as if from the bus in a transaction of its own, so a new one is
+ * checked, kept and passed on. *verdict: CF_OK (new), CF_E_DUPLICATE, or
+ * why it was refused. out_id: its id. Both set on CF_OK only.
+ * @return CF_OK (see *verdict), CF_E_MALFORMED, CF_E_WRONG_TYPE, store errors
+ */
+CF_MUST_CHECK cf_status cf_trustdocs_publish(cf_node *n, const uint8_t *wire, size_t len,
+                                             cf_status *verdict, uint8_t out_id[CF_ID_LEN]);
 
 /* ---- TLP:RED and TLP:AMBER+STRICT (tlp.c) ---------------------------------- */
 

@@ -162,6 +162,15 @@ rebuild_topology(cf_node *n, int64_t now_ms, char *err, size_t errlen)
     return cf_catchup_peers_rebuild(n);
 }
 
+void
+cf_node_trust_changed(cf_node *n, int64_t now_ms)
+{
+    char err[256];
+
+    if (rebuild_topology(n, now_ms, err, sizeof(err)) != CF_OK)
+        cf_log(CF_LOG_ERROR, "the hierarchy could not be rebuilt: %s", err);
+}
+
 static int64_t resend_delay(const cf_node *n, uint32_t attempts);
 
 /* Is the outbox at its cap? (LMDB keeps the count: no scan.) */
@@ -463,35 +472,6 @@ cf_node_originate_prep(cf_node *n, cf_body *b, const char *reply_to, cf_originat
 
 /* ---- receiving ------------------------------------------------------------------ */
 
-/* Persist a certificate or revocation learnt from the bus. */
-static cf_status
-learn_document(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len,
-               int64_t now_ms, bool *trust_changed)
-{
-    cf_status st;
-
-    if (m->body.type == CF_MSG_MEMBER_CERT) {
-        cf_cert *c = NULL;
-        uint8_t key[CF_PK_LEN + 8];
-        st = cf_cert_parse(wire, len, &c);
-        if (st == CF_OK)
-            st = cf_trust_add_cert(n->keys->trust, c, now_ms);
-        if (st == CF_OK) {
-            memcpy(key, c->body->identity_key, CF_PK_LEN);
-            cf_put_u64(key + CF_PK_LEN, c->body->serial);
-            st = cf_txn_put(t, CF_T_CERTS, key, sizeof(key), wire, len, false);
-        }
-        cf_cert_free(c);
-    } else {
-        st = cf_trust_add_revocation(n->keys->trust, wire, len, now_ms);
-        if (st == CF_OK)
-            st = cf_txn_put(t, CF_T_REVOKED, m->body.u.revocation.key, CF_PK_LEN, wire, len, false);
-    }
-    if (st == CF_OK)
-        *trust_changed = true;
-    return st;
-}
-
 static bool
 store_error(cf_status st)
 {
@@ -655,7 +635,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
      * are taken back even if expired since (so that their sequence numbers
      * are never signed again), when our own key signed them. */
     if (via && b->header.origin && strcmp(b->header.origin, n->cfg->id) == 0 &&
-        b->type != CF_MSG_CATCHUP_REQUEST && b->type != CF_MSG_CATCHUP_BATCH) {
+        b->type != CF_MSG_CATCHUP_REQUEST && b->type != CF_MSG_CATCHUP_BATCH &&
+        b->type != CF_MSG_MEMBER_CERT && b->type != CF_MSG_REVOCATION) {
         if (sodium_memcmp(m->env.signer, n->keys->identity->sign_pk, CF_PK_LEN) != 0 ||
             !b->header.federation || strcmp(b->header.federation, n->cfg->federation) != 0) {
             *why = "a message in this node's name that this node's key did not sign";
@@ -684,7 +665,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
     switch (b->type) {
     case CF_MSG_MEMBER_CERT:
     case CF_MSG_REVOCATION:
-        return learn_document(n, t, m, data, len, now_ms, trust_changed);
+        return cf_trustdocs_learn(n, t, m, data, len, now_ms, fx, trust_changed);
     case CF_MSG_CATCHUP_REQUEST:
     case CF_MSG_CATCHUP_BATCH:
         if (via) {
@@ -1029,11 +1010,8 @@ on_messages(void *ctx)
         n->store_full = false;
         cf_log(CF_LOG_INFO, "the store has room again: received messages are stored");
     }
-    if (trust_changed) {
-        char err[256];
-        if (rebuild_topology(n, now_ms, err, sizeof(err)) != CF_OK)
-            cf_log(CF_LOG_ERROR, "the hierarchy could not be rebuilt: %s", err);
-    }
+    if (trust_changed)
+        cf_node_trust_changed(n, now_ms);
     if (n->learning && n->learn_asked && n->learn_waiting == 0 && st == CF_OK)
         cf_node_learning_done(n, "every peer answered");
 out:
@@ -1299,8 +1277,6 @@ on_link_state(void *ctx, bool connected)
 
 static void on_signal(uv_signal_t *h, int signum);
 
-static cf_status load_learnt(cf_node *n, cf_txn *t, int64_t now_ms);
-
 cf_status
 cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *err, size_t errlen)
 {
@@ -1339,7 +1315,7 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
         goto fail;
     st = cf_txn_begin(n->store, false, &t);
     if (st == CF_OK)
-        st = load_learnt(n, t, n->started_ms);
+        st = cf_trustdocs_load(n, t, n->started_ms);
     if (st == CF_OK) {
         st = cf_state_meta_get_u64(t, "seq", &n->seq);
         if (st == CF_E_NOT_FOUND)
@@ -1449,58 +1425,6 @@ fail:
     free(n->rates);
     cf_catchup_peers_free(n);
     free(n);
-    return st;
-}
-
-typedef struct learn_ctx {
-    cf_node *n;
-    int64_t now_ms;
-    size_t certs, revocations, refused;
-} learn_ctx;
-
-static cf_status
-learn_cert(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
-{
-    learn_ctx *c = arg;
-    cf_cert *cert = NULL;
-
-    (void)key;
-    (void)klen;
-    if (cf_cert_parse(val, vlen, &cert) == CF_OK &&
-        cf_trust_add_cert(c->n->keys->trust, cert, c->now_ms) == CF_OK)
-        c->certs++;
-    else
-        c->refused++;
-    cf_cert_free(cert);
-    return CF_OK;
-}
-
-static cf_status
-learn_revocation(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
-{
-    learn_ctx *c = arg;
-
-    (void)key;
-    (void)klen;
-    if (cf_trust_add_revocation(c->n->keys->trust, val, vlen, c->now_ms) == CF_OK)
-        c->revocations++;
-    else
-        c->refused++;
-    return CF_OK;
-}
-
-/* Certificates and revocations learnt from the bus before a restart. */
-static cf_status
-load_learnt(cf_node *n, cf_txn *t, int64_t now_ms)
-{
-    learn_ctx c = {n, now_ms, 0, 0, 0};
-    cf_status st = cf_txn_scan(t, CF_T_CERTS, NULL, 0, learn_cert, &c);
-
-    if (st == CF_OK)
-        st = cf_txn_scan(t, CF_T_REVOKED, NULL, 0, learn_revocation, &c);
-    if (c.refused)
-        cf_log(CF_LOG_WARN, "%zu stored certificate(s) or revocation(s) no longer validate",
-               c.refused);
     return st;
 }
 

@@ -99,6 +99,7 @@ typedef struct cf_peer_sync {
     uint64_t served;             /* envelopes it was sent by catch-up */
     cf_scan_mark *scanned;       /* how far its answers looked, per origin */
     size_t n_scanned;
+    uint64_t trust_next; /* our next trust document for it if digests differ (0: the first) */
 } cf_peer_sync;
 
 typedef struct cf_node_options {

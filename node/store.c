@@ -31,6 +31,7 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_EVIDENCE] = "evidence",
     [CF_T_QUARANTINE] = "quarantine",
     [CF_T_OPENED] = "opened",
+    [CF_T_TRUSTDOCS] = "trustdocs",
 };
 
 const char *

@@ -32,9 +32,10 @@ typedef enum cf_table {
     CF_T_EVIDENCE,    /* (origin, seq, id) -> an envelope that forks origin's stream */
     CF_T_QUARANTINE,  /* origin -> since when and why its messages are refused */
     CF_T_OPENED,      /* (origin, seq) of a sealed message -> its decrypted inner envelope */
+    CF_T_TRUSTDOCS,   /* certificates and revocations in the order learnt (trustdocs.c) */
 } cf_table;
 
-#define CF_TABLE_COUNT (CF_T_OPENED + 1)
+#define CF_TABLE_COUNT (CF_T_TRUSTDOCS + 1)
 
 /** The table's name in the store ("log", "outbox", ...). */
 const char *cf_table_name(cf_table t);

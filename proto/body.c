@@ -342,6 +342,9 @@ catchup_request_from(const Certfed__CatchupRequest *p, const cf_limits *lim, mes
 {
     o->max_batch = p->max_batch;
     o->own_only = p->own_only;
+    o->has_trust_digest = p->trust_digest.len != 0;
+    if (!copy_key(&p->trust_digest, o->trust_digest, false))
+        return CF_E_MALFORMED;
     return marks_from(p->marks, p->n_marks, lim, priv, 0, &o->marks, &o->n_marks);
 }
 
@@ -854,6 +857,8 @@ encode_catchup_request(const cf_body *b, const cf_limits *lim, cf_buf *out)
         p.n_marks = r->n_marks;
         p.max_batch = r->max_batch;
         p.own_only = r->own_only;
+        if (r->has_trust_digest)
+            p.trust_digest = bin(r->trust_digest, CF_ID_LEN);
         st = pack_with_header(&p.base, &b->header, out);
     }
     free(marks);

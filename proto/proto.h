@@ -215,6 +215,8 @@ typedef struct cf_catchup_request {
     size_t n_marks;
     uint32_t max_batch;
     bool own_only; /* only the requester's own envelopes */
+    bool has_trust_digest;
+    uint8_t trust_digest[CF_ID_LEN]; /* the trust documents the requester holds */
 } cf_catchup_request;
 
 typedef struct cf_bytes {

@@ -84,5 +84,6 @@ int cli_directive(int argc, char **argv);
 int cli_ack(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_quarantine(int argc, char **argv);
+int cli_trust(int argc, char **argv);
 
 #endif

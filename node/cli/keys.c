@@ -15,8 +15,10 @@
 
 static const char usage_text[] =
     "usage:\n"
-    "  certfed keys gen DIR [--passphrase-file F] [--json]\n"
-    "      new identity.key, transport.nk and node.pub in DIR (0700; keys 0600)\n"
+    "  certfed keys gen DIR [--transport NKEYFILE] [--passphrase-file F] [--json]\n"
+    "      new identity.key, transport.nk and node.pub in DIR (0700; keys 0600);\n"
+    "      with --transport, a new identity key only, beside a copy of NKEYFILE\n"
+    "      (a stolen identity key replaced, the NATS login kept)\n"
     "  certfed keys root --federation NAME --node ID --key FILE --out CERT\n"
     "                    [--days N] [--passphrase-file F] [--json]\n"
     "      the Council's self-signed root certificate; creates the root key FILE\n"
@@ -24,7 +26,9 @@ static const char usage_text[] =
     "  certfed keys certify --issuer-key FILE --issuer-cert CERT --request node.pub\n"
     "                       --node ID --role ROLE [--parent ID] --out CERT\n"
     "                       [--days N] [--passphrase-file F] [--json]\n"
-    "      certify a node's public keys as a member of the federation\n"
+    "      certify a node's public keys (node.pub, or the first certificate of a\n"
+    "      file: a renewal) as a member of the federation; the root certifying a\n"
+    "      new root key with --role root is a root rotation\n"
     "  certfed keys revoke --issuer-key FILE --issuer-cert CERT --cert CERT --out FILE\n"
     "                      [--last-good-seq N] [--reason TEXT] [--passphrase-file F]\n"
     "                      [--json]\n"
@@ -42,6 +46,7 @@ static const char usage_text[] =
 typedef struct keys_opts {
     const char *federation, *node, *key, *out, *issuer_key, *issuer_cert, *request;
     const char *role, *parent, *cert, *reason, *passphrase_file, *old_passphrase_file;
+    const char *transport;
     long days;
     uint64_t last_good_seq;
     bool json;
@@ -65,6 +70,7 @@ enum {
     OPT_LAST_GOOD,
     OPT_JSON,
     OPT_HELP,
+    OPT_TRANSPORT,
 };
 
 static int
@@ -88,6 +94,7 @@ parse_opts(int argc, char **argv, keys_opts *o)
         {"last-good-seq", required_argument, NULL, OPT_LAST_GOOD},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
+        {"transport", required_argument, NULL, OPT_TRANSPORT},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -151,6 +158,9 @@ parse_opts(int argc, char **argv, keys_opts *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_TRANSPORT:
+            o->transport = optarg;
             break;
         case OPT_HELP:
             fputs(usage_text, stdout);
@@ -425,6 +435,67 @@ out:
     return st;
 }
 
+/*
+ * A key directory with a new identity key and a copy of an existing
+ * transport key: the identity key was stolen and is revoked, the NATS
+ * login (whose permissions the servers know) stays. Never overwrites.
+ */
+static cf_status
+keydir_new_identity(const char *dir, const char *passphrase, const char *nkfile, cf_pubkeys *out,
+                    char *err, size_t errlen)
+{
+    char *idp = cf_path_join(dir, "identity.key");
+    char *nkp = cf_path_join(dir, "transport.nk");
+    char *pubp = cf_path_join(dir, "node.pub");
+    cf_identity *id = NULL;
+    cf_nkey *nk = NULL;
+    cf_pubkeys pk;
+    cf_status st = CF_E_NOMEM;
+
+    snprintf(err, errlen, "out of memory");
+    if (!idp || !nkp || !pubp)
+        goto out;
+    st = cf_nkey_load(nkfile, &nk);
+    if (st != CF_OK) {
+        snprintf(err, errlen, "transport key %s: %s", nkfile, cf_key_error_hint(st));
+        goto out;
+    }
+    st = cf_dir_make(dir, 0700);
+    if (st != CF_OK) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, cli_reason(st));
+        goto out;
+    }
+    struct stat sb;
+    if (stat(idp, &sb) == 0 || stat(nkp, &sb) == 0 || stat(pubp, &sb) == 0)
+        st = CF_E_EXISTS;
+    if (st == CF_OK)
+        st = cf_identity_generate(&id);
+    if (st == CF_OK)
+        st = cf_identity_save(id, idp, passphrase);
+    if (st == CF_OK)
+        st = cf_nkey_save(nk, nkp);
+    if (st == CF_OK) {
+        memcpy(pk.identity, id->sign_pk, CF_PK_LEN);
+        memcpy(pk.transport, nk->pk, CF_PK_LEN);
+        memcpy(pk.encryption, id->box_pk, CF_PK_LEN);
+        st = cf_pubkeys_save(&pk, pubp);
+    }
+    if (st != CF_OK) {
+        snprintf(err, errlen, "cannot write keys in %s: %s%s", dir,
+                 st == CF_E_EXISTS ? "a key file exists" : cli_reason(st),
+                 st == CF_E_EXISTS ? ", refusing to overwrite it" : "");
+        goto out;
+    }
+    *out = pk;
+out:
+    cf_identity_free(id);
+    cf_nkey_free(nk);
+    free(idp);
+    free(nkp);
+    free(pubp);
+    return st;
+}
+
 static int
 cmd_gen(int argc, char **argv)
 {
@@ -442,7 +513,8 @@ cmd_gen(int argc, char **argv)
     rc = read_passphrase(o.passphrase_file, &pass);
     if (rc != CLI_OK)
         return rc;
-    st = cli_keydir_create(argv[optind], pass, false, &pk, &kept, err, sizeof(err));
+    st = o.transport ? keydir_new_identity(argv[optind], pass, o.transport, &pk, err, sizeof(err))
+                     : cli_keydir_create(argv[optind], pass, false, &pk, &kept, err, sizeof(err));
     cf_passphrase_free(pass);
     if (st != CF_OK)
         return cli_fail("%s", err);
@@ -603,6 +675,40 @@ load_first_cert(const char *path, cf_cert **out)
     return CLI_OK;
 }
 
+/* The keys to certify: a node.pub, or the first certificate of a file (a
+ * renewal, or a new root's self-signed certificate for a rotation). */
+static int
+request_keys(const char *path, cf_pubkeys *out)
+{
+    uint8_t *text = NULL;
+    size_t len;
+    cf_cert *c = NULL;
+    bool is_cert;
+    cf_status st = cf_file_read(path, 16 * 1024 * 1024, &text, &len);
+
+    if (st == CF_OK) {
+        is_cert = strstr((const char *)text, "-----BEGIN " CF_ARMOR_CERT "-----") != NULL;
+        free(text);
+        if (is_cert) {
+            int rc = load_first_cert(path, &c);
+            if (rc != CLI_OK)
+                return rc;
+            memcpy(out->identity, c->body->identity_key, CF_PK_LEN);
+            memcpy(out->transport, c->body->transport_key, CF_PK_LEN);
+            memcpy(out->encryption, c->body->encryption_key, CF_PK_LEN);
+            cf_cert_free(c);
+            return CLI_OK;
+        }
+        st = cf_pubkeys_load(path, out);
+    }
+    if (st != CF_OK)
+        return cli_fail("public key file %s: %s", path,
+                        st == CF_E_NOT_FOUND   ? "no such file"
+                        : st == CF_E_MALFORMED ? "not a certfed node.pub"
+                                               : cli_reason(st));
+    return CLI_OK;
+}
+
 static int
 cmd_certify(int argc, char **argv)
 {
@@ -623,12 +729,9 @@ cmd_certify(int argc, char **argv)
     req.role = cf_role_parse(o.role);
     if (req.role == CF_ROLE_NONE)
         return cli_usage(usage_text, "unknown role '%s'", o.role);
-    st = cf_pubkeys_load(o.request, &req.keys);
-    if (st != CF_OK)
-        return cli_fail("public key file %s: %s", o.request,
-                        st == CF_E_NOT_FOUND   ? "no such file"
-                        : st == CF_E_MALFORMED ? "not a certfed node.pub"
-                                               : cli_reason(st));
+    rc = request_keys(o.request, &req.keys);
+    if (rc != CLI_OK)
+        return rc;
     rc = load_first_cert(o.issuer_cert, &issuer);
     if (rc == CLI_OK)
         rc = load_signer(o.issuer_key, o.passphrase_file, &id);
@@ -636,8 +739,10 @@ cmd_certify(int argc, char **argv)
         goto out;
     req.federation = issuer->federation;
     req.node = o.node;
-    /* the parent defaults to the issuer; the Council's node has none */
-    req.parent = o.parent ? o.parent : req.role == CF_ROLE_COUNCIL ? "" : issuer->body->node;
+    /* the parent defaults to the issuer; the Council's node and a root have none */
+    req.parent = o.parent                                                  ? o.parent
+                 : req.role == CF_ROLE_COUNCIL || req.role == CF_ROLE_ROOT ? ""
+                                                                           : issuer->body->node;
     req.not_before_ms = cf_clock_now_ms() - CF_CERT_BACKDATE_MS;
     req.not_after_ms = req.not_before_ms + (o.days ? o.days : CLI_NODE_DAYS) * 86400000LL;
     st = cf_cert_issue(id, issuer, &req, &cert);

@@ -20,6 +20,7 @@ static const char usage_text[] =
     "  ack NUMBER                          acknowledge a directive\n"
     "  audit verify                        re-check the log's signatures and hash chains\n"
     "  quarantine release NODE             hear a node again after a fork quarantined it\n"
+    "  trust publish FILE                  spread certificates, revocations, root rotations\n"
     "offline commands:\n"
     "  keys gen|root|certify|revoke|show   identities, certificates, revocations\n"
     "  bootstrap TOPOLOGY OUTDIR           keys, certificates and configs of a federation\n"
@@ -88,7 +89,7 @@ main(int argc, char **argv)
     } node_cmds[] = {
         {"status", cli_status}, {"peers", cli_peers},           {"incident", cli_incident},
         {"task", cli_task},     {"directive", cli_directive},   {"ack", cli_ack},
-        {"audit", cli_audit},   {"quarantine", cli_quarantine},
+        {"audit", cli_audit},   {"quarantine", cli_quarantine}, {"trust", cli_trust},
     };
     for (size_t i = 0; i < CF_ARRAY_LEN(node_cmds); i++)
         if (strcmp(argv[1], node_cmds[i].name) == 0)

@@ -524,6 +524,28 @@ test_revocation(void)
     CHECK_ST(cf_trust_check_signer(t, punjab.id->sign_pk, 4, NOW, NULL), CF_E_REVOKED);
     CHECK_ST(cf_trust_check_cert(t, lahore.cert, NOW), CF_E_REVOKED);
     CHECK_ST(cf_trust_check_signer(t, lahore.id->sign_pk, 1, NOW, NULL), CF_E_REVOKED);
+    /* punjab keeps its place in the hierarchy (for its messages up to the
+     * last good one, and for a new key); lahore, certified by the revoked
+     * key, has none */
+    CHECK(cf_trust_find_node(t, "punjab", NOW) == NULL);
+    CHECK(same_wire(cf_trust_find_place(t, "punjab", NOW), punjab.cert));
+    CHECK(cf_trust_find_place(t, "lahore-isp", NOW) == NULL);
+    CHECK(cf_trust_revoked_count(t) == 1);
+    /* the province certified again with a new key is the node's place */
+    {
+        member punjab2 = {0};
+        CHECK_ST(make_member(&punjab2, FED, &ncert, "punjab", CF_ROLE_PROVINCIAL, "ncert",
+                             NOW - HOUR, NOW + YEAR),
+                 CF_OK);
+        if (punjab2.cert) {
+            CHECK_ST(cf_trust_add_cert(t, punjab2.cert, NOW), CF_OK);
+            CHECK(same_wire(cf_trust_find_node(t, "punjab", NOW), punjab2.cert));
+            CHECK(same_wire(cf_trust_find_place(t, "punjab", NOW), punjab2.cert));
+            CHECK_ST(cf_trust_check_signer(t, punjab2.id->sign_pk, 4, NOW, NULL), CF_OK);
+            CHECK_ST(cf_trust_check_signer(t, punjab.id->sign_pk, 4, NOW, NULL), CF_E_REVOKED);
+        }
+        member_free(&punjab2);
+    }
     /* the revoked provincial can no longer sign a (seq 0) revocation */
     {
         cf_buf wire;
@@ -1029,6 +1051,117 @@ out:
     cf_trust_free(t2);
 }
 
+/* ---- root rotation -------------------------------------------------------- */
+
+static void
+test_root_rotation(void)
+{
+    const int64_t later = NOW + CF_ROOT_OVERLAP_MS + DAY; /* past the overlap */
+    cf_trust *t = NULL, *t2 = NULL;
+    member rotated = {0}, rogue = {0}, rogue_rot = {0}, self_new = {0}, too_late = {0};
+    /* the Council and NCERT keep their keys and are certified again */
+    member council2 = {council.id, NULL}, ncert2 = {ncert.id, NULL};
+    cf_cert *c = NULL;
+
+    CHECK_ST(make_store(&t), CF_OK);
+    CHECK_ST(make_member(&rotated, FED, &root, "council", CF_ROLE_ROOT, NULL, NOW - HOUR,
+                         NOW + 10 * YEAR),
+             CF_OK);
+    if (!t || !rotated.cert)
+        goto out;
+    CHECK(cf_trust_root_count(t) == 1);
+    /* nothing issued by the new key counts before the rotation is known */
+    CHECK_ST(issue(FED, &rotated, "council", CF_ROLE_COUNCIL, NULL, council.id, NOW - HOUR,
+                   NOW + 5 * YEAR, &council2.cert),
+             CF_OK);
+    CHECK_ST(issue(FED, &rotated, "ncert", CF_ROLE_NCERT, "council", ncert.id, NOW - HOUR,
+                   NOW + 5 * YEAR, &ncert2.cert),
+             CF_OK);
+    if (!council2.cert || !ncert2.cert)
+        goto out;
+    CHECK_ST(cf_trust_add_cert(t, ncert2.cert, NOW), CF_E_BAD_CHAIN);
+
+    /* the rotation, signed by the root: the new key is a root from now on */
+    CHECK_ST(cf_trust_add_cert(t, rotated.cert, NOW), CF_OK);
+    CHECK(cf_trust_root_count(t) == 2);
+    CHECK_ST(cf_trust_add_cert(t, council2.cert, NOW), CF_OK);
+    CHECK_ST(cf_trust_add_cert(t, ncert2.cert, NOW), CF_OK);
+    CHECK_ST(cf_trust_check_signer(t, council.id->sign_pk, 7, NOW, NULL), CF_OK);
+    CHECK_ST(cf_trust_check_signer(t, ncert.id->sign_pk, 7, NOW, NULL), CF_OK);
+    /* within the overlap the old root's certificates are valid too */
+    CHECK_ST(cf_trust_check_cert(t, ncert.cert, NOW), CF_OK);
+    CHECK_ST(cf_trust_check_cert(t, council.cert, NOW + CF_ROOT_OVERLAP_MS - 2 * HOUR), CF_OK);
+    /* after it, only what chains to the new root */
+    CHECK_ST(cf_trust_check_cert(t, ncert.cert, later), CF_E_EXPIRED);
+    CHECK_ST(cf_trust_check_cert(t, council.cert, later), CF_E_EXPIRED);
+    CHECK_ST(cf_trust_check_cert(t, ncert2.cert, later), CF_OK);
+    CHECK_ST(cf_trust_check_cert(t, council2.cert, later), CF_OK);
+    CHECK(same_wire(cf_trust_find_node(t, "ncert", later), ncert2.cert));
+    CHECK(same_wire(cf_trust_find_node(t, "council", later), council2.cert));
+    /* what NCERT certified chains through its new certificate */
+    CHECK_ST(cf_trust_check_signer(t, banking.id->sign_pk, 3, later, NULL), CF_OK);
+    CHECK_ST(cf_trust_check_signer(t, ncert.id->sign_pk, 3, later, NULL), CF_OK);
+    /* a retired root rotates nothing */
+    CHECK_ST(make_member(&too_late, FED, &root, "council", CF_ROLE_ROOT, NULL, later - HOUR,
+                         later + YEAR),
+             CF_OK);
+    if (too_late.cert)
+        CHECK_ST(cf_trust_add_cert(t, too_late.cert, later), CF_E_EXPIRED);
+    CHECK(cf_trust_root_count(t) == 2);
+
+    /* a rotation is accepted only from a trusted root: a self-signed new
+     * root, one signed by another root, or a ROOT signed by NCERT */
+    CHECK_ST(
+        make_member(&self_new, FED, NULL, "council", CF_ROLE_ROOT, NULL, NOW - HOUR, NOW + YEAR),
+        CF_OK);
+    if (self_new.cert)
+        CHECK_ST(cf_trust_add_cert(t, self_new.cert, NOW), CF_E_BAD_CHAIN);
+    CHECK_ST(make_member(&rogue, FED, NULL, "council", CF_ROLE_ROOT, NULL, NOW - HOUR, NOW + YEAR),
+             CF_OK);
+    CHECK_ST(
+        make_member(&rogue_rot, FED, &rogue, "council", CF_ROLE_ROOT, NULL, NOW - HOUR, NOW + YEAR),
+        CF_OK);
+    if (rogue_rot.cert)
+        CHECK_ST(cf_trust_add_cert(t, rogue_rot.cert, NOW), CF_E_BAD_CHAIN);
+    if (self_new.id) {
+        forged f = {FED,
+                    "ncert",
+                    "council",
+                    CF_ROLE_ROOT,
+                    "",
+                    self_new.id->sign_pk,
+                    ncert.id->sign_pk,
+                    NOW - HOUR,
+                    NOW + YEAR};
+        CHECK_ST(forge_cert(&f, ncert.id, &c), CF_OK);
+        if (c)
+            CHECK_ST(cf_trust_add_cert(t, c, NOW), CF_E_UNAUTHORIZED);
+    }
+    CHECK(cf_trust_root_count(t) == 2);
+
+    /* a store built afresh after the overlap (a restart: the configured
+     * root, then the stored rotation) comes to the same trust */
+    CHECK_ST(cf_trust_new(root.cert, &t2), CF_OK);
+    if (t2) {
+        CHECK_ST(cf_trust_add_cert(t2, rotated.cert, later), CF_OK);
+        CHECK_ST(cf_trust_add_cert(t2, ncert2.cert, later), CF_OK);
+        CHECK_ST(cf_trust_add_cert(t2, ncert.cert, later), CF_E_EXPIRED);
+        CHECK_ST(cf_trust_add_cert(t2, banking.cert, later), CF_OK);
+        CHECK_ST(cf_trust_check_signer(t2, banking.id->sign_pk, 3, later, NULL), CF_OK);
+    }
+out:
+    cf_cert_free(c);
+    member_free(&rotated);
+    cf_cert_free(council2.cert);
+    cf_cert_free(ncert2.cert);
+    member_free(&rogue);
+    member_free(&rogue_rot);
+    member_free(&self_new);
+    member_free(&too_late);
+    cf_trust_free(t);
+    cf_trust_free(t2);
+}
+
 /* ---- armour and bundles --------------------------------------------------- */
 
 #define MAX_BLOCKS 8
@@ -1385,6 +1518,7 @@ main(void)
         test_key_reuse(&ncert, "mirror");
         test_key_reuse(&root, "root-mirror");
         test_foreign_roots();
+        test_root_rotation();
         test_place_binding();
         test_armor();
         dir = make_tmpdir();

@@ -232,6 +232,8 @@ static void
 check_catchup_request(const cf_catchup_request *g, const cf_catchup_request *w)
 {
     CHECK(g->max_batch == w->max_batch);
+    CHECK(g->has_trust_digest == w->has_trust_digest);
+    CHECK(!w->has_trust_digest || memcmp(g->trust_digest, w->trust_digest, CF_ID_LEN) == 0);
     CHECK(g->n_marks == w->n_marks);
     for (size_t i = 0; i < g->n_marks && i < w->n_marks; i++) {
         CHECK(str_eq(g->marks[i].origin, w->marks[i].origin));
@@ -479,6 +481,9 @@ make_sample(cf_msg_type type, cf_body *b)
         r->marks = marks;
         r->n_marks = 3;
         r->max_batch = 50;
+        r->has_trust_digest = true;
+        for (int i = 0; i < CF_ID_LEN; i++)
+            r->trust_digest[i] = (uint8_t)(200 - i);
         break;
     }
     case CF_MSG_CATCHUP_BATCH: {
@@ -1050,6 +1055,26 @@ test_key_lengths(void)
                 CHECK_STR(m->body.u.catchup_request.marks[3].origin, "node-q");
                 CHECK(!m->body.u.catchup_request.marks[3].has_head);
             }
+        }
+        cf_message_free(m);
+        m = NULL;
+        /* a trust digest is 32 bytes or absent (the last field on the wire wins) */
+        body.len = base;
+        put_bytes(&body, 5, h31, 31);
+        CHECK_ST(open_bytes(CF_MSG_CATCHUP_REQUEST, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+        CHECK(m == NULL);
+        body.len = base;
+        put_bytes(&body, 5, h31, 0);
+        CHECK_ST(open_bytes(CF_MSG_CATCHUP_REQUEST, body.data, body.len, NULL, &m), CF_OK);
+        if (m)
+            CHECK(!m->body.u.catchup_request.has_trust_digest);
+        cf_message_free(m);
+        m = NULL;
+        body.len = base;
+        CHECK_ST(open_bytes(CF_MSG_CATCHUP_REQUEST, body.data, body.len, NULL, &m), CF_OK);
+        if (m) {
+            CHECK(m->body.u.catchup_request.has_trust_digest);
+            CHECK(m->body.u.catchup_request.trust_digest[0] == 200);
         }
         cf_message_free(m);
         cf_buf_clear(&mark);
