@@ -39,6 +39,13 @@ CF_MUST_CHECK cf_status cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *da
                                         const char *subject, const char *via, int64_t now_ms,
                                         cf_effects *fx, bool *trust_changed, cf_status *verdict);
 
+/**
+ * One turn of the receive loop: take msgs (from the bus, in order) in one
+ * write transaction, commit, then publish what they caused (receipts,
+ * forwards). Frees msgs.
+ */
+void cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms);
+
 /* ---- catch-up (catchup.c) -------------------------------------------------- */
 
 /** The peer with this id, or NULL if id is neither our parent nor a child. */

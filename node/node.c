@@ -934,14 +934,7 @@ static void
 on_messages(void *ctx)
 {
     cf_node *n = ctx;
-    cf_link_msg *msgs = NULL, *lm;
-    cf_effects fx = {NULL, NULL};
-    cf_txn *t = NULL;
-    int64_t now_ms = cf_clock_now_ms();
-    bool trust_changed = false;
-    size_t count = 0;
-    uint64_t accepted_before = n->counters.accepted;
-    cf_status st = CF_OK;
+    cf_link_msg *msgs = NULL;
 
     if (n->stopping)
         return;
@@ -957,8 +950,21 @@ on_messages(void *ctx)
     }
     if (n->learning)
         msgs = hold_while_learning(n, msgs);
-    if (!msgs)
-        return;
+    if (msgs)
+        cf_node_receive_batch(n, msgs, cf_clock_now_ms());
+}
+
+void
+cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms)
+{
+    cf_link_msg *lm;
+    cf_effects fx = {NULL, NULL};
+    cf_txn *t = NULL;
+    bool trust_changed = false;
+    size_t count = 0;
+    uint64_t accepted_before = n->counters.accepted;
+    cf_status st = CF_OK;
+
     st = cf_txn_begin(n->store, true, &t);
     if (st == CF_OK) {
         st = cf_catchup_txn_begin(n);

@@ -43,11 +43,13 @@ cf_table_name(cf_table t)
 struct cf_store {
     MDB_env *env;
     MDB_dbi dbi[CF_TABLE_COUNT];
+    uint64_t commits; /* write transactions committed */
 };
 
 struct cf_txn {
     cf_store *s;
     MDB_txn *txn;
+    bool write;
 };
 
 /* LMDB's codes, translated once. */
@@ -172,6 +174,7 @@ cf_txn_begin(cf_store *s, bool write, cf_txn **out)
         return from_mdb(rc);
     }
     t->s = s;
+    t->write = write;
     *out = t;
     return CF_OK;
 }
@@ -181,8 +184,16 @@ cf_txn_commit(cf_txn *t)
 {
     int rc = mdb_txn_commit(t->txn);
 
+    if (rc == 0 && t->write)
+        t->s->commits++;
     free(t);
     return from_mdb(rc);
+}
+
+uint64_t
+cf_store_commits(const cf_store *s)
+{
+    return s->commits;
 }
 
 void

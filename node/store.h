@@ -68,6 +68,9 @@ CF_MUST_CHECK cf_status cf_txn_begin(cf_store *s, bool write, cf_txn **out);
  * @return CF_OK, CF_E_FULL (the map or the disk is full), CF_E_IO
  */
 CF_MUST_CHECK cf_status cf_txn_commit(cf_txn *t);
+/** Write transactions committed since the store was opened (each one a
+ * synced write to disk: what the receive loop batches). */
+uint64_t cf_store_commits(const cf_store *s);
 /** Abandon and free a transaction; accepts NULL. */
 void cf_txn_abort(cf_txn *t);
 
