@@ -7,10 +7,12 @@
  *     writes a message signed by KEYFILE's identity (or a fresh key) that
  *     claims ORIGIN. KIND: directive; tasking (ARG: the assignee);
  *     incident (ARG: the owner; an update of ARG-1 at revision 2);
- *     catchup (a catch-up request to ARG, sequence 0).
+ *     catchup (a catch-up request to ARG, sequence 0); ack (ARG:
+ *     NODE:MESSAGE-ID-HEX, a receipt in NODE's name).
  *     Its sequence number is 1000000, or $CERTFED_INJECT_SEQ; with
  *     $CERTFED_INJECT_EXPIRES_MS it expires that many milliseconds after
- *     it was made (negative: it expired before it was made).
+ *     it was made (negative: it expired before it was made); a directive
+ *     has $CERTFED_INJECT_ACTIONS required actions (up to 2048).
  * cf_inject rewrite MODE IN OUT [ARG]
  *     rewrites the envelope in file IN without its signing key: type N
  *     (relabels it as type N), reorder (its body's fields in reverse order),
@@ -57,8 +59,10 @@ static int
 forge(const char *kind, const char *federation, const char *origin, const char *keyfile,
       const char *out, const char *arg)
 {
-    char incident_id[64];
+    char incident_id[64], ack_node[64];
     const char *assignees[1] = {arg};
+    const char *actions[2048];
+    cf_limits lim = cf_limits_default();
     cf_identity *id = NULL;
     cf_body b;
     cf_buf body, wire;
@@ -86,6 +90,18 @@ forge(const char *kind, const char *federation, const char *origin, const char *
         b.u.directive.version = 1;
         b.u.directive.kind = 3;
         b.u.directive.title = "Disconnect all banks from the Internet now";
+        /* more required actions than a receiver takes (it must refuse them
+         * as over its limit, not allocate for them) */
+        const char *n_actions = getenv("CERTFED_INJECT_ACTIONS");
+        if (n_actions && *n_actions) {
+            b.u.directive.actions.n = strtoul(n_actions, NULL, 10);
+            if (b.u.directive.actions.n > sizeof(actions) / sizeof(actions[0]))
+                b.u.directive.actions.n = sizeof(actions) / sizeof(actions[0]);
+            for (size_t i = 0; i < b.u.directive.actions.n; i++)
+                actions[i] = "Disconnect";
+            b.u.directive.actions.v = actions;
+            lim.max_repeated = b.u.directive.actions.n;
+        }
     } else if (strcmp(kind, "tasking") == 0 && arg) {
         b.type = CF_MSG_TASKING;
         b.u.tasking.id = "forged-t1";
@@ -103,6 +119,15 @@ forge(const char *kind, const char *federation, const char *origin, const char *
         b.u.incident.title = "Nothing happened";
         b.u.incident.status = 5;
         b.u.incident.tlp = 1;
+    } else if (strcmp(kind, "ack") == 0 && arg && strlen(arg) > 2 * CF_ID_LEN + 1 &&
+               arg[strlen(arg) - 2 * CF_ID_LEN - 1] == ':' &&
+               cf_hex_decode(arg + strlen(arg) - 2 * CF_ID_LEN, b.u.ack.message_id, CF_ID_LEN) ==
+                   CF_OK) {
+        snprintf(ack_node, sizeof(ack_node), "%.*s", (int)(strlen(arg) - 2 * CF_ID_LEN - 1), arg);
+        b.type = CF_MSG_ACK;
+        b.u.ack.node = ack_node;
+        b.u.ack.state = 1; /* received */
+        b.u.ack.at_ms = b.header.created_ms;
     } else if (strcmp(kind, "catchup") == 0 && arg) {
         b.type = CF_MSG_CATCHUP_REQUEST;
         b.header.seq = 0;
@@ -117,7 +142,7 @@ forge(const char *kind, const char *federation, const char *origin, const char *
     }
     cf_buf_init(&body);
     cf_buf_init(&wire);
-    st = cf_body_encode(&b, NULL, &body);
+    st = cf_body_encode(&b, &lim, &body);
     if (st == CF_OK)
         st = cf_envelope_seal(b.type, body.data, body.len, id->sign_sk, &wire);
     if (st == CF_OK)
