@@ -60,8 +60,9 @@ settled() {
 }
 # incident_json NODE ID: what NODE holds of incident ID
 incident_json() { json "$1" incident show "$2" || true; }
-# taken_ms NODE ID: when NODE took incident ID (Unix ms), empty if it has not
-taken_ms() {
+# signed_ms NODE ID: when incident ID's origin signed the revision NODE holds
+# (Unix ms), empty if NODE has none
+signed_ms() {
     local at
     at=$(incident_json "$1" "$2" | sed -n 's/.*"updated":"\([^"]*\)".*/\1/p')
     [ -n "$at" ] && date -d "$at" +%s%3N
@@ -192,6 +193,22 @@ refused unauthorized banking punjab
 honest_after sindh banking
 verdict "unauthorized at sindh and banking: on NCERT's subjects, punjab's certificate still may not task a sibling"
 
+attack forged-receipt
+# a directive for the banking sector only: sindh never receives it
+ctl directive issue --number SEC-SECTOR --title "Banking-only" --sector banking \
+    --config "$(conf council)" >/dev/null 2>&1 || bad "the Council issues a sector directive"
+within 20 directive_received SEC-SECTOR 1 || bad "banking's receipt for SEC-SECTOR"
+re='"number":"SEC-SECTOR"[^}]*"message_id":"([0-9a-f]{64})"'
+[[ $(json council directive list) =~ $re ]] || bad "the Council lists SEC-SECTOR's message id"
+craft "a receipt in sindh's name, signed by punjab" \
+    inj forge ack pk punjab "$(idkey punjab)" "$WORK/receipt-forged.env" "sindh:${BASH_REMATCH[1]}"
+snap council
+send punjab certfed.council.in.ack "$WORK/receipt-forged.env"
+refused unauthorized council
+check "the Council counts sindh's receipt for SEC-SECTOR" directive_received SEC-SECTOR 1
+honest_after council
+verdict "unauthorized at the Council: a node acknowledges only for itself, so no node's receipt can be forged"
+
 # ---- replays ------------------------------------------------------------------------
 attack replay
 snap ncert
@@ -259,6 +276,14 @@ junk_attack malformed-truncated malformed "$WORK/truncated.env" \
     "malformed at NCERT: half an envelope does not decode"
 craft "a varint that never ends" inj junk badvarint "$WORK/badvarint.env"
 junk_attack malformed-varint malformed "$WORK/badvarint.env" "malformed at NCERT: a varint of 12 bytes"
+CERTFED_INJECT_ACTIONS=1100 craft "a Council directive with 1100 required actions" \
+    inj forge directive pk council "$(idkey council)" "$WORK/over-limit.env"
+attack over-limit
+snap ncert
+send punjab certfed.council.ncert.in.directive "$WORK/over-limit.env"
+refused over-limit ncert
+honest_after punjab
+verdict "over-limit at NCERT: more repeated entries than max_repeated (1024), though the Council's key signed them"
 craft "an envelope without signer and signature" \
     inj rewrite unsign "$WORK/incident.env" "$WORK/unsigned.env"
 junk_attack unsigned unsigned "$WORK/unsigned.env" "unsigned at NCERT"
@@ -286,20 +311,15 @@ honest_id=$probe_id
 wait "$flooder" || bad "the flood: $(cat "$WORK/flood.out")"
 check "NCERT is not done with the flood within 60 s" within 60 quiet ncert
 check "NCERT does not answer certfed status after the flood" alive ncert
-# NCERT took punjab's incident amid the flood: before the flood's last
-# envelope left, or before NCERT took the flood's last one it stored
+# punjab reported amid the flood: it signed its incident before the flood's
+# last envelope left (one machine, one clock)
 flood_to=$(sed -n 's/^flood: .* to \([0-9]*\)$/\1/p' "$WORK/flood.out")
-honest_ms=$(taken_ms ncert "$honest_id")
-peers=$(json ncert peers) || true
-re='"node":"sindh"[^}]*"highest_seq_seen":([0-9]+)'
-[[ $peers =~ $re ]] && last_ms=$(taken_ms ncert "sindh-${BASH_REMATCH[1]}") || last_ms=""
-if [ -n "$honest_ms" ] && { [ "$honest_ms" -lt "${flood_to:-0}" ] ||
-    [ "$honest_ms" -lt "${last_ms:-0}" ]; }; then
-    amid="amid the flood"
+honest_ms=$(signed_ms ncert "$honest_id") || honest_ms=""
+if [ -n "$honest_ms" ] && [ "$honest_ms" -lt "${flood_to:-0}" ]; then
+    amid="amid the flood ($((flood_to - honest_ms)) ms before its last envelope left)"
 else
-    amid="not amid the flood (at ${honest_ms:-?} ms; the flood left until ${flood_to:-?} ms"
-    amid+=" and NCERT took its last at ${last_ms:-?} ms)"
-    bad "the flood: NCERT took punjab's incident $amid: the test did not test what it says"
+    amid="not amid the flood (at ${honest_ms:-?} ms; the flood's last envelope left at ${flood_to:-?} ms)"
+    bad "the flood: punjab reported $amid: the test did not test what it says"
 fi
 now_json=$(status_json ncert) || true
 flood_log=$(($(num "$now_json" log) - $(num "${BEFORE[ncert]}" log)))
@@ -307,8 +327,8 @@ flood_log=$(($(num "$now_json" log) - $(num "${BEFORE[ncert]}" log)))
 limiter=$(grep -oE '"(rate[_-]?limited|throttled)[a-z_-]*":[0-9]+' <<<"$now_json" | head -n 1 |
     cut -d'"' -f2 || true)
 honest_after punjab council
-figure "FLOOD sindh's stolen keys sent NCERT $FLOOD signed incidents in 1.5 s; NCERT took" \
-    "punjab's $amid and acknowledged it in $honest_s s; NCERT stored $flood_log log entries" \
+figure "FLOOD sindh's stolen keys sent NCERT $FLOOD signed incidents in 1.5 s; punjab reported" \
+    "$amid and NCERT's receipt was back in $honest_s s; NCERT stored $flood_log log entries" \
     "(the flood and its receipts) and dropped $(num "$now_json" dropped) messages"
 if [ -n "$limiter" ]; then
     check "NCERT did not count sindh's flood as $limiter" counter_up ncert "$limiter"
