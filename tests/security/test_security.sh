@@ -15,7 +15,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../integration/fedlib.sh"
 . "$HERE/seclib.sh"
 set -euo pipefail # lib.sh sets -u alone
-trap 'fed_stop; cleanup' EXIT
+# on exit: the attacker's tools still running (captures, the flood), by
+# their pids, then the federation
+stop_tools() {
+    local pid
+    for pid in $(jobs -p); do kill "$pid" 2>/dev/null || true; done
+}
+trap 'stop_tools; fed_stop; cleanup' EXIT
 started=$SECONDS
 
 ALL=(council ncert banking punjab sindh)
@@ -35,7 +41,7 @@ broadcast() { send punjab certfed.council.down.directive,certfed.council.in.dire
 craft() {
     local what=$1
     shift
-    "$@" >/dev/null 2>"$WORK/make.err" || bad "make $what: $(cat "$WORK/make.err")"
+    "$@" >/dev/null 2>"$WORK/craft.err" || bad "craft $what: $(cat "$WORK/craft.err")"
 }
 # same_claim A B: two envelopes claim the same message (decoded, not verified)
 same_claim() {
