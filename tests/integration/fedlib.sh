@@ -96,3 +96,25 @@ field() { q "$1" status | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
 now() { date +%s.%3N; }
 # since T0: seconds elapsed since T0 (from now), to a tenth
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# fed_bootstrap [TOPOLOGY]: bootstrap TOPOLOGY (the sample by default) into
+# $FED without starting it; fed_run starts what is there
+fed_bootstrap() { "$CERTFED_BIN" bootstrap "${1:-$SAMPLE}" "$FED" >/dev/null; }
+fed_run() { "$FEDERATION" start "$FED" >/dev/null; }
+
+# nats_open_publish NODE: let NODE's transport nkey publish on every subject
+# of the single server (before fed_run), as a careless or hostile server
+# operator could: then only the receivers' checks stand between that node
+# and every other (DESIGN.md section 4: signatures are the inner wall)
+nats_open_publish() {
+    local conf="$FED/nats/nats-server.conf" opened
+    opened=$(awk -v node="$1" '
+        /^    # / { mine = index($0, "    # " node " (") == 1 }
+        mine && /^        publish: \{ allow: \[$/ { print "        publish: { allow: [ \">\" ] }"; skip = 1; next }
+        skip && /^        \] \}$/ { skip = 0; mine = 0; done = 1; next }
+        skip { next }
+        { print }
+        END { exit !done }' "$conf") || return 1
+    printf '%s\n' "$opened" >"$conf"
+    nats-server -c "$conf" -t >/dev/null 2>&1
+}
