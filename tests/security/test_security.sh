@@ -397,6 +397,7 @@ node_start banking || bad "banking starts again"
 for n in "${ALL[@]}"; do
     expect "$n is alive" alive "$n"
     now_json=$(status_json "$n") || true
+    printf '%s\n' "$now_json" >"$WORK/status-$n.out"
     expect "$n saw no fork" test "$(num "$now_json" forks)" = 0
     expect "$n quarantines no one" grep -q '"quarantined":\[\]' <<<"$now_json"
     expect "$n's store passes the audit" \
@@ -406,6 +407,23 @@ fed_stop
 expect "no certfedd of this test is left" sh -c "! pgrep -f '[c]ertfedd --config $FED/' >/dev/null"
 expect "no sanitizer report in the nodes' logs" \
     sh -c "! grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' '$FED'/logs/*.log"
+# secret keys are never logged or printed: no node's identity seed, X25519
+# secret or transport seed appears in any log or in any status answer
+secrets=0
+leaked=""
+for n in "${ALL[@]}"; do
+    for field in ed25519-seed x25519-secret; do
+        v=$(sed -n "s/^$field = //p" "$(idkey "$n")")
+        [ -n "$v" ] || continue
+        secrets=$((secrets + 1))
+        if grep -rqF -- "$v" "$FED/logs" "$WORK"/*.out 2>/dev/null; then leaked="$leaked $n:$field"; fi
+    done
+    v=$(head -c 58 "$(nkey "$n")")
+    secrets=$((secrets + 1))
+    if grep -rqF -- "$v" "$FED/logs" "$WORK"/*.out 2>/dev/null; then leaked="$leaked $n:transport"; fi
+done
+expect "the nodes' $secrets secrets are in their key files" test "$secrets" -eq $((3 * ${#ALL[@]}))
+expect "no secret key appears in a log or an output ($leaked)" test -z "$leaked"
 
 security_summary
 echo "security suite: $((SECONDS - started)) s"
