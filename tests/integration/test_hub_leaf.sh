@@ -149,8 +149,10 @@ if exec 3<>"/dev/tcp/${hub_addr%:*}/${hub_addr##*:}"; then
             bad "the hub answers after a forbidden leaf message"
         rogue_lmsg certfed.council.down.directive "$WORK/forged.env" ||
             bad "the hub answers after a forbidden broadcast"
-        # allowed for punjab: its parent's inbox (the control: the rogue gets through there)
-        rogue_lmsg certfed.council.ncert.in.directive "$WORK/forged.env" ||
+        # allowed for punjab: its parent's inbox, on the subject of a type it
+        # may send there (the control: the rogue gets through there, and
+        # NCERT refuses the envelope from its signature)
+        rogue_lmsg certfed.council.ncert.in.ack "$WORK/forged.env" ||
             bad "the hub answers after an allowed leaf message"
     else
         bad "the hub accepts punjab's uplink credentials"
@@ -160,9 +162,10 @@ else
 fi
 eventually 15 "NCERT gets the hostile leaf's allowed message (the probe works)" \
     has ncert '"unknown-signer":1[,}]' status
-# the control on sindh's inbox: the same envelope from NCERT, which may send there
+# the control on sindh's inbox: the same envelope from NCERT, which may send
+# there (on the subject of a type it may send its child: an ack)
 "$CERTFED_INJECT" publish "$(leaf_url ncert)" "$FED/nodes/ncert/keys/transport.nk" \
-    certfed.council.ncert.sindh.in.directive "$WORK/forged.env" || bad "publish as NCERT"
+    certfed.council.ncert.sindh.in.ack "$WORK/forged.env" || bad "publish as NCERT"
 eventually 15 "sindh gets NCERT's copy" has sindh '"unknown-signer":[1-9]' status
 sleep 1 # the forbidden copies went first; give a leaked one time to be counted
 expect "sindh got nothing from punjab's leaf or the hostile leaf: exactly one copy" \
