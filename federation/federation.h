@@ -221,14 +221,18 @@ CF_MUST_CHECK cf_status cf_subject_down(const char *path, int type, cf_buf *out)
 
 /**
  * The subjects a node's transport key may publish to and subscribe to,
- * derived from the authorization table: it publishes to the whole inbox
- * ("in.>") of every node the table lets its role send some type to (its
- * ancestors and descendants: reports up, taskings down, acks back to
- * origins) and to its own down subject of each type the table lets it
- * broadcast; it subscribes to its own inbox and to the down subjects of its
- * ancestors. An inbox is granted whole, not type by type, so the per-type
- * limits of the table on a relative's inbox are the receivers' to enforce
- * (federation/AUTHORIZATION.md, "What the server does not check").
+ * derived from the authorization table. It publishes to
+ * "certfed.<path>.in.<type>" of a relative exactly for the types whose
+ * originate or relay cell of its role covers its relation to that relative
+ * (cf_authz_relation: reports to the parent, taskings down, acks back to
+ * origins), and to its own down subject of each type the table lets it
+ * broadcast; it subscribes to its own inbox ("in.>") and to the down
+ * subjects of its ancestors. So the server refuses every publish the table
+ * forbids; receivers check the signer's certificate against the table all
+ * the same, and never trust a subject (federation/AUTHORIZATION.md).
+ * @param out_pub, out_sub  on CF_OK new lists (cf_strlist_clear), untouched
+ *                          otherwise
+ * @return CF_OK, CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_permissions(const cf_topology *t, const cf_topo_node *node,
                                        cf_strlist *out_pub, cf_strlist *out_sub);

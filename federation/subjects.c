@@ -47,16 +47,14 @@ cf_role_may_broadcast(cf_role role, cf_msg_type type)
     return (to & CF_AUTHZ_SUBTREE) != 0;
 }
 
-/* The relations a node of this role may send some message type to. */
+/* The relations a node of this role may send this message type to: its
+ * originate and relay cells (nats-server cannot tell a relayed copy from an
+ * original, so one grant covers both). */
 static unsigned
-may_send_to(cf_role role)
+may_send(cf_role role, int type)
 {
-    unsigned to = 0;
-
-    for (int type = 1; type <= CF_MSG_TYPE_MAX; type++)
-        to |= cf_authz_scope(role, (cf_msg_type)type, CF_AUTHZ_ORIGINATE) |
-              cf_authz_scope(role, (cf_msg_type)type, CF_AUTHZ_RELAY);
-    return to;
+    return cf_authz_scope(role, (cf_msg_type)type, CF_AUTHZ_ORIGINATE) |
+           cf_authz_scope(role, (cf_msg_type)type, CF_AUTHZ_RELAY);
 }
 
 void
@@ -93,18 +91,24 @@ cf_permissions(const cf_topology *t, const cf_topo_node *node, cf_strlist *out_p
     cf_status st = CF_OK;
 
     cf_buf_init(&b);
-    /* publish: the whole inbox of every node the table lets this role send
-     * something to (acks go both ways: all its ancestors and descendants);
-     * nats-server cannot tell a relayed copy from an original, so one grant
-     * covers originate and relay */
-    unsigned to = may_send_to(node->role) & CF_AUTHZ_RELATIVES;
+    /* publish: the inbox of each relative, type by type, exactly for the
+     * types whose originate or relay cell of this role covers how that
+     * relative is related to it (a sectoral CERT's incidents to its parent,
+     * taskings to its children, acks both ways). Granting whole inboxes
+     * would let the server pass what the table forbids (a tasking up to the
+     * parent, a directive into a child's inbox); this way the server refuses
+     * every forbidden publish, and the receivers' own checks are the second
+     * wall, not the only one. */
     for (size_t i = 0; st == CF_OK && i < t->n; i++) {
         const cf_topo_node *o = &t->nodes[i];
-        if (!(to & cf_authz_relation(t, node, o)))
-            continue;
-        st = cf_subject_inbox(o->path, 0, &b);
-        if (st == CF_OK)
-            st = take(&pub, &b);
+        unsigned rel = cf_authz_relation(t, node, o) & CF_AUTHZ_RELATIVES;
+        for (int type = 1; st == CF_OK && rel && type <= CF_MSG_TYPE_MAX; type++) {
+            if (!(may_send(node->role, type) & rel))
+                continue;
+            st = cf_subject_inbox(o->path, type, &b);
+            if (st == CF_OK)
+                st = take(&pub, &b);
+        }
     }
     /* publish: its own down subjects, for the types the table lets its role
      * broadcast (originate or relay to its subtree) */

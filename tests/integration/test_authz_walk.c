@@ -8,11 +8,11 @@
  * One node of each role publishes every message type to every node's inbox
  * and down subject. What the table lets that role send there must reach the
  * node (its own connection, subscribed as its permissions allow) and the
- * monitor; everything else must be refused by the server (a permissions
- * violation reported to the publisher, and nothing at the monitor), except
- * a type the table forbids on a relative's inbox, which the server passes
- * because it grants inboxes whole (federation/AUTHORIZATION.md): those are
- * counted as "unfiltered", and must be on a relative's inbox.
+ * monitor; everything else, a type the table forbids on a relative's inbox
+ * included, must be refused by the server: a permissions violation reported
+ * to the publisher, and nothing at the monitor or at any node. A publish the
+ * permissions let through though the table forbids it is counted as
+ * "unfiltered" and fails the walk (federation/AUTHORIZATION.md).
  */
 #include "check.h"
 #include "federation/federation.h"
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PERMITTED, UNFILTERED, FORBIDDEN };
+enum { PERMITTED, FORBIDDEN };
 
 typedef struct probe {
     size_t walker; /* index of the publishing node */
@@ -251,7 +251,7 @@ main(void)
     char monitor_pub[CF_NKEY_PUBLIC_LEN + 1];
     h_nats server = {0};
     cf_buf conf, subj;
-    size_t counts[3] = {0, 0, 0}, delivered = 0, refused = 0;
+    size_t counts[2] = {0, 0}, unfiltered = 0, delivered = 0, refused = 0;
     natsSubscription *msub = NULL, **subs = NULL;
     size_t n_subs = 0, n_got;
     char payload[32];
@@ -345,10 +345,16 @@ main(void)
                                 "  the permissions of %s refuse %s, which the table "
                                 "permits\n",
                                 me->id, p->subject);
-                    p->kind = table ? PERMITTED : config ? UNFILTERED : FORBIDDEN;
-                    /* the only gap: a whole inbox of a relative */
-                    if (p->kind == UNFILTERED)
-                        CHECK(!down && (rel & CF_AUTHZ_RELATIVES));
+                    /* and nothing the table forbids: no gap, on any inbox */
+                    CHECK(table || !config);
+                    if (config && !table) {
+                        fprintf(stderr,
+                                "  the permissions of %s let through %s, which the table "
+                                "forbids\n",
+                                me->id, p->subject);
+                        unfiltered++;
+                    }
+                    p->kind = table ? PERMITTED : FORBIDDEN;
                     counts[p->kind]++;
                     n_probes++;
                 }
@@ -371,11 +377,41 @@ main(void)
         {"state-bank", "state-bank", CF_MSG_REVOCATION, true}, /* a constituent broadcasting */
         {"council", "council", CF_MSG_INCIDENT, false},        /* its own inbox */
         {"ncert", "council", CF_MSG_DIRECTIVE, true},
+        /* a type the table forbids on a relative's inbox */
+        {"punjab", "ncert", CF_MSG_DIRECTIVE, false},      /* a directive up to its parent */
+        {"banking", "ncert", CF_MSG_TASKING, false},       /* a tasking of its parent */
+        {"ncert", "council", CF_MSG_DIRECTIVE, false},     /* NCERT issues none */
+        {"ncert", "punjab", CF_MSG_DIRECTIVE, false},      /* ... nor into a child's inbox */
+        {"council", "ncert", CF_MSG_DIRECTIVE, false},     /* the Council's go down, not in */
+        {"banking", "state-bank", CF_MSG_INCIDENT, false}, /* incidents go up only */
+        {"state-bank", "council", CF_MSG_INCIDENT, false}, /* ... to the parent only */
+        {"council", "ncert", CF_MSG_INCIDENT, false},      /* the Council keeps its own */
+        {"state-bank", "banking", CF_MSG_TASKING, false},  /* a constituent tasks no one */
     };
     for (size_t k = 0; k < CF_ARRAY_LEN(named); k++) {
         const probe *p = find_probe(probes, n_probes, t, named[k].walker, named[k].type,
                                     named[k].target, named[k].down);
         CHECK(p != NULL && p->kind == FORBIDDEN);
+        if (p && p->kind != FORBIDDEN)
+            fprintf(stderr, "  %s is not forbidden to %s\n", p->subject, named[k].walker);
+    }
+    /* and the types the table permits on those inboxes are in it, as permitted */
+    static const struct {
+        const char *walker, *target;
+        int type;
+    } allowed[] = {
+        {"banking", "ncert", CF_MSG_INCIDENT},
+        {"banking", "ncert", CF_MSG_ACK},
+        {"punjab", "council", CF_MSG_ACK},
+        {"ncert", "punjab", CF_MSG_TASKING},
+        {"council", "ncert", CF_MSG_TASKING},
+        {"state-bank", "banking", CF_MSG_INCIDENT},
+        {"state-bank", "council", CF_MSG_TASK_STATUS},
+    };
+    for (size_t k = 0; k < CF_ARRAY_LEN(allowed); k++) {
+        const probe *p = find_probe(probes, n_probes, t, allowed[k].walker, allowed[k].type,
+                                    allowed[k].target, false);
+        CHECK(p != NULL && p->kind == PERMITTED);
     }
 
     /* the server: the generated configuration plus the monitor */
@@ -469,9 +505,8 @@ main(void)
         if (!ok)
             fprintf(stderr, "  %s publishing %s (%s): %s\n", t->nodes[p->walker].id, p->subject,
                     cf_role_name(t->nodes[p->walker].role),
-                    p->kind == PERMITTED    ? "permitted but not delivered as it should be"
-                    : p->kind == UNFILTERED ? "let through by the permissions but not delivered"
-                                            : "forbidden but not refused");
+                    p->kind == PERMITTED ? "permitted but not delivered as it should be"
+                                         : "forbidden but not refused");
         if (ok && p->kind == PERMITTED)
             delivered++;
         if (ok && p->kind == FORBIDDEN)
@@ -491,10 +526,11 @@ main(void)
     printf("AUTHZ-WALK roles=%zu types=%d permitted=%zu delivered=%zu forbidden=%zu refused=%zu "
            "unfiltered=%zu (%lld ms)\n",
            n_walkers, CF_MSG_TYPE_MAX, counts[PERMITTED], delivered, counts[FORBIDDEN], refused,
-           counts[UNFILTERED], (long long)(h_now_ms() - started));
+           unfiltered, (long long)(h_now_ms() - started));
     CHECK(counts[PERMITTED] > 0 && counts[FORBIDDEN] > 0);
     CHECK(delivered == counts[PERMITTED]);
     CHECK(refused == counts[FORBIDDEN]);
+    CHECK(unfiltered == 0);
 
 subs:
     for (size_t i = 0; subs && i < n_subs; i++)

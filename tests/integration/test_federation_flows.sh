@@ -142,12 +142,16 @@ expect_out "lahore-it +constituent +[0-9T:.-]+Z +[0-9T:.-]+Z +acknowledged" "and
 "$CERTFED_INJECT" forge directive pk council random "$WORK/forged.env" || bad "forge a directive"
 "$CERTFED_INJECT" forge directive pk punjab "$FED/nodes/punjab/keys/identity.key" \
     "$WORK/provincial.env" || bad "forge a provincial directive"
-# with the Council's transport key, as a compromised server or machine could
+# with the Council's transport key, as a compromised server or machine could;
+# and to the Council with NCERT's, on the subject of a type NCERT may send it
+# (an ack): the server checks subjects only, and a receiver takes the type
+# from the signed envelope, never from the subject, so it is the signature
+# that is refused
 for env in forged provincial; do
     "$CERTFED_INJECT" publish "$URL" "$FED/nodes/council/keys/transport.nk" \
         certfed.council.down.directive "$WORK/$env.env" || bad "publish $env"
     "$CERTFED_INJECT" publish "$URL" "$FED/nodes/ncert/keys/transport.nk" \
-        certfed.council.in.directive "$WORK/$env.env" || bad "publish $env to the Council"
+        certfed.council.in.ack "$WORK/$env.env" || bad "publish $env to the Council"
 done
 for node in council ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
     eventually 15 "$node rejects the forged directive (unknown signer)" \
@@ -159,11 +163,19 @@ for node in council ncert banking telecom energy punjab sindh kp balochistan sta
 done
 
 # a sectoral CERT tasking its parent, and NCERT "updating" punjab's incident,
-# forced onto the bus with their own transport keys and real signatures
+# forced onto the bus with their own transport keys and real signatures.
+# The server refuses a tasking's subject from banking to its parent (the
+# table forbids it there), so the tasking goes on the subject of a type
+# banking may send NCERT (an incident); NCERT refuses it from the signature.
 "$CERTFED_INJECT" forge tasking pk banking "$FED/nodes/banking/keys/identity.key" \
     "$WORK/up-tasking.env" ncert || bad "forge a tasking of the parent"
 "$CERTFED_INJECT" publish "$URL" "$FED/nodes/banking/keys/transport.nk" \
-    certfed.council.ncert.in.tasking "$WORK/up-tasking.env" || bad "publish the tasking"
+    certfed.council.ncert.in.tasking "$WORK/up-tasking.env" 2>/dev/null
+eventually 10 "the server refuses banking's publish on NCERT's tasking subject" \
+    grep -q 'Publish Violation.*Subject "certfed.council.ncert.in.tasking"' \
+    "$FED/logs/nats-server.log"
+"$CERTFED_INJECT" publish "$URL" "$FED/nodes/banking/keys/transport.nk" \
+    certfed.council.ncert.in.incident "$WORK/up-tasking.env" || bad "publish the tasking"
 "$CERTFED_INJECT" forge incident pk ncert "$FED/nodes/ncert/keys/identity.key" \
     "$WORK/not-owner.env" punjab || bad "forge an update by a non-owner"
 "$CERTFED_INJECT" publish "$URL" "$FED/nodes/ncert/keys/transport.nk" \
@@ -177,13 +189,17 @@ expect "the Council keeps punjab-1 resolved at revision 3, not closed by NCERT" 
     has council '"revision":3,"title":"Phishingwaveagainstbankcustomers".*"status":"resolved"' incident show punjab-1
 
 # a constituent sending a low-severity incident straight to the Council skips
-# NCERT's filter: refused
+# NCERT's filter: refused. Its key may not use the Council's incident subject
+# (incidents go to its parent only), so the report goes on one it may use (an
+# ack's), and the Council refuses it from the signature.
 "$CERTFED_INJECT" forge incident pk lahore-it "$FED/nodes/lahore-it/keys/identity.key" \
     "$WORK/direct.env" lahore-it || bad "forge a direct report"
 "$CERTFED_INJECT" publish "$URL" "$FED/nodes/lahore-it/keys/transport.nk" \
-    certfed.council.in.incident "$WORK/direct.env" || bad "publish the direct report"
+    certfed.council.in.ack "$WORK/direct.env" || bad "publish the direct report"
 eventually 15 "the Council refuses a low incident that did not come by NCERT" \
     has council '"unauthorized":3' status
+expect "NCERT got only the tasking the server let through (still 2 unauthorized)" \
+    has ncert '"unauthorized":2[,}]' status
 
 # --- a node restarts with everything it had, and applies nothing twice -------------------
 wait "$capture" || bad "the capture client saw punjab-1 on NCERT's inbox"

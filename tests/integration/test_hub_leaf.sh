@@ -117,6 +117,13 @@ eventually 10 "punjab's leaf refuses its node's publish to sindh's inbox" \
 eventually 10 "punjab's leaf refuses its node's directive broadcast" \
     grep -q 'Publish Violation.*Subject "certfed.council.down.directive"' \
     "$FED/logs/leaf-punjab.log"
+# ... nor a type the table forbids it in an inbox it may use for others: a
+# directive to its parent (it may send NCERT incidents and acks, not that)
+"$CERTFED_INJECT" publish "$(leaf_url punjab)" "$FED/nodes/punjab/keys/transport.nk" \
+    certfed.council.ncert.in.directive "$WORK/forged.env"
+eventually 10 "punjab's leaf refuses its node's directive to NCERT's inbox" \
+    grep -q 'Publish Violation.*Subject "certfed.council.ncert.in.directive"' \
+    "$FED/logs/leaf-punjab.log"
 
 # 2. at the hub, a hostile leaf server logged in with punjab's own uplink
 # credentials sends messages itself (the leaf-node protocol, spoken by bash)
@@ -149,8 +156,14 @@ if exec 3<>"/dev/tcp/${hub_addr%:*}/${hub_addr##*:}"; then
             bad "the hub answers after a forbidden leaf message"
         rogue_lmsg certfed.council.down.directive "$WORK/forged.env" ||
             bad "the hub answers after a forbidden broadcast"
-        # allowed for punjab: its parent's inbox (the control: the rogue gets through there)
+        # ... and a directive to its parent's inbox: punjab's account exports
+        # NCERT only the types punjab may send it
         rogue_lmsg certfed.council.ncert.in.directive "$WORK/forged.env" ||
+            bad "the hub answers after a forbidden type in an allowed inbox"
+        # allowed for punjab: its parent's inbox, on the subject of a type it
+        # may send there (the control: the rogue gets through there, and
+        # NCERT refuses the envelope from its signature)
+        rogue_lmsg certfed.council.ncert.in.ack "$WORK/forged.env" ||
             bad "the hub answers after an allowed leaf message"
     else
         bad "the hub accepts punjab's uplink credentials"
@@ -160,13 +173,16 @@ else
 fi
 eventually 15 "NCERT gets the hostile leaf's allowed message (the probe works)" \
     has ncert '"unknown-signer":1[,}]' status
-# the control on sindh's inbox: the same envelope from NCERT, which may send there
+# the control on sindh's inbox: the same envelope from NCERT, which may send
+# there (on the subject of a type it may send its child: an ack)
 "$CERTFED_INJECT" publish "$(leaf_url ncert)" "$FED/nodes/ncert/keys/transport.nk" \
-    certfed.council.ncert.sindh.in.directive "$WORK/forged.env" || bad "publish as NCERT"
+    certfed.council.ncert.sindh.in.ack "$WORK/forged.env" || bad "publish as NCERT"
 eventually 15 "sindh gets NCERT's copy" has sindh '"unknown-signer":[1-9]' status
 sleep 1 # the forbidden copies went first; give a leaked one time to be counted
 expect "sindh got nothing from punjab's leaf or the hostile leaf: exactly one copy" \
     has sindh '"unknown-signer":1[,}]' status
+expect "NCERT got only the hostile leaf's allowed message: exactly one copy" \
+    has ncert '"unknown-signer":1[,}]' status
 for node in council banking kp lahore-it; do
     expect "$node got no directive broadcast from punjab" \
         sh -c "! '$CERTFED_BIN' status --json --config '$FED/nodes/$node/node.conf' | grep -q unknown-signer"

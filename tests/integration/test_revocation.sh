@@ -93,9 +93,12 @@ expect "the Council refused nothing of punjab's as revoked" \
     sh -c "! grep -q 'rejected incident from punjab .*revoked' '$FED/logs/council.log'"
 inject incident $((last_good + 3)) "$WORK/council.env" punjab
 t_inject=$(now)
-send "$WORK/council.env" certfed.council.in.incident
+# on the subject of a type punjab's key may send the Council (an ack's): the
+# Council refuses the stolen key's incident from its signature, whatever the
+# subject says
+send "$WORK/council.env" certfed.council.in.ack
 eventually 20 "the Council refuses the old key's message as revoked" \
-    logged council "rejected incident from punjab on certfed.council.in.incident: revoked"
+    logged council "rejected incident from punjab on certfed.council.in.ack: revoked"
 reject_council=$(since "$t_inject")
 
 # --- a second envelope for a number punjab used: kept as proof ---------------------------

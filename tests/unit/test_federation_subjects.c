@@ -200,37 +200,101 @@ perms(const cf_topology *t, const char *id, const cf_topo_node **out_node, cf_st
     return st == CF_OK;
 }
 
+/* Grants into one node's inbox: those that start with "certfed.<path>.in." */
+static size_t
+count_prefix(const cf_strlist *l, const char *prefix)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->n; i++)
+        if (strncmp(l->v[i], prefix, strlen(prefix)) == 0)
+            n++;
+    return n;
+}
+
+/* l holds exactly the n subjects of want, each once. */
+static bool
+exactly(const cf_strlist *l, const char *const *want, size_t n)
+{
+    bool ok = l->n == n;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t seen = 0;
+        for (size_t k = 0; k < l->n; k++)
+            seen += strcmp(l->v[k], want[i]) == 0;
+        if (seen != 1) {
+            fprintf(stderr, "  %s granted %zu times, expected once\n", want[i], seen);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 static void
 test_permissions_banking(const cf_topology *t)
 {
     const cf_topo_node *n;
     cf_strlist pub = {NULL, 0}, sub = {NULL, 0};
     int before = check_failures;
+    /* the authorization table's cells for a sectoral CERT, spelled out */
+    static const char *const want[] = {
+        /* its parent: what it reports and relays up, its answers, catch-up */
+        "certfed.council.ncert.in.incident",
+        "certfed.council.ncert.in.taskstatus",
+        "certfed.council.ncert.in.ack",
+        "certfed.council.ncert.in.cert",
+        "certfed.council.ncert.in.revocation",
+        "certfed.council.ncert.in.catchup",
+        "certfed.council.ncert.in.catchupbatch",
+        "certfed.council.ncert.in.sealed",
+        /* the Council, above its parent: answers and trust documents only */
+        "certfed.council.in.taskstatus",
+        "certfed.council.in.ack",
+        "certfed.council.in.cert",
+        "certfed.council.in.revocation",
+        /* its constituent: taskings, acks, trust documents, catch-up */
+        "certfed.council.ncert.banking.state-bank.in.tasking",
+        "certfed.council.ncert.banking.state-bank.in.ack",
+        "certfed.council.ncert.banking.state-bank.in.cert",
+        "certfed.council.ncert.banking.state-bank.in.revocation",
+        "certfed.council.ncert.banking.state-bank.in.catchup",
+        "certfed.council.ncert.banking.state-bank.in.catchupbatch",
+        /* its own subtree: the certificates and revocations it issues */
+        "certfed.council.ncert.banking.down.cert",
+        "certfed.council.ncert.banking.down.revocation",
+    };
 
     if (!perms(t, "banking", &n, &pub, &sub))
         return;
-    /* up to its parent and the council, down to its constituent */
-    CHECK(has(&pub, "certfed.council.ncert.in.>"));
-    CHECK(has(&pub, "certfed.council.in.>"));
-    CHECK(has(&pub, "certfed.council.ncert.banking.state-bank.in.>"));
-    /* never a directive, a sibling's inbox or a cousin's */
+    CHECK(exactly(&pub, want, CF_ARRAY_LEN(want)));
+    /* up to its parent: incidents and acks, never a directive or a tasking */
+    CHECK(has(&pub, "certfed.council.ncert.in.incident"));
+    CHECK(has(&pub, "certfed.council.ncert.in.ack"));
+    CHECK(!has(&pub, "certfed.council.ncert.in.directive"));
+    CHECK(!has(&pub, "certfed.council.ncert.in.tasking"));
+    CHECK(!has(&pub, "certfed.council.ncert.in.>"));
+    /* to the Council: no incident (it goes by NCERT), no tasking */
+    CHECK(!has(&pub, "certfed.council.in.incident"));
+    CHECK(!has(&pub, "certfed.council.in.tasking"));
+    CHECK(!has(&pub, "certfed.council.in.>"));
+    /* down to its constituent: no incident, no directive */
+    CHECK(!has(&pub, "certfed.council.ncert.banking.state-bank.in.incident"));
+    CHECK(!has(&pub, "certfed.council.ncert.banking.state-bank.in.directive"));
+    CHECK(!has(&pub, "certfed.council.ncert.banking.state-bank.in.>"));
+    /* never a directive, a sibling's inbox or a cousin's, nor its own inbox */
     CHECK(!has(&pub, "certfed.council.down.directive"));
     CHECK(count_containing(&pub, "directive") == 0);
-    CHECK(!has(&pub, "certfed.council.ncert.telecom.in.>"));
     CHECK(count_containing(&pub, ".telecom.") == 0);
     CHECK(count_containing(&pub, ".punjab.") == 0);
     CHECK(count_containing(&pub, ".lahore-it.") == 0);
-    /* no down subject of another node: its own down subjects at most */
-    for (size_t i = 0; i < pub.n; i++)
-        if (strstr(pub.v[i], ".down."))
-            CHECK(strncmp(pub.v[i], "certfed.council.ncert.banking.down.",
-                          strlen("certfed.council.ncert.banking.down.")) == 0);
+    CHECK(count_prefix(&pub, "certfed.council.ncert.banking.in.") == 0);
+    /* no down subject of another node, no wildcard at all */
     CHECK(!has(&pub, "certfed.council.down.>"));
     CHECK(!has(&pub, "certfed.council.ncert.down.>"));
-    /* nothing broader than a node's own subjects */
     CHECK(!has(&pub, "certfed.>"));
     CHECK(!has(&pub, ">"));
     CHECK(count_containing(&pub, "*") == 0);
+    CHECK(count_containing(&pub, ">") == 0);
 
     /* subscribe: exactly its own inbox and its ancestors' down subjects */
     CHECK(sub.n == 3);
@@ -251,60 +315,115 @@ test_permissions_roles(const cf_topology *t)
 {
     const cf_topo_node *n;
     cf_strlist pub = {NULL, 0}, sub = {NULL, 0};
+    int before = check_failures;
 
-    /* the council issues directives to everyone */
+    /* the council issues directives to everyone, on its down subject only */
     if (perms(t, "council", &n, &pub, &sub)) {
         CHECK(has(&pub, "certfed.council.down.directive"));
-        CHECK(has(&pub, "certfed.council.ncert.in.>"));
-        CHECK(has(&pub, "certfed.council.ncert.punjab.lahore-it.in.>"));
-        CHECK(!has(&pub, "certfed.council.in.>")); /* not its own inbox */
+        CHECK(has(&pub, "certfed.council.down.cert"));
+        CHECK(has(&pub, "certfed.council.down.revocation"));
+        CHECK(count_prefix(&pub, "certfed.council.down.") == 3);
+        CHECK(count_containing(&pub, "directive") == 1);
+        /* NCERT, its child: taskings, acks, trust documents, catch-up */
+        CHECK(has(&pub, "certfed.council.ncert.in.tasking"));
+        CHECK(has(&pub, "certfed.council.ncert.in.ack"));
+        CHECK(has(&pub, "certfed.council.ncert.in.cert"));
+        CHECK(has(&pub, "certfed.council.ncert.in.revocation"));
+        CHECK(has(&pub, "certfed.council.ncert.in.catchup"));
+        CHECK(has(&pub, "certfed.council.ncert.in.catchupbatch"));
+        CHECK(count_prefix(&pub, "certfed.council.ncert.in.") == 6);
+        CHECK(!has(&pub, "certfed.council.ncert.in.incident"));
+        CHECK(!has(&pub, "certfed.council.ncert.in.directive"));
+        /* a constituent, below its children: no catch-up */
+        CHECK(has(&pub, "certfed.council.ncert.punjab.lahore-it.in.tasking"));
+        CHECK(has(&pub, "certfed.council.ncert.punjab.lahore-it.in.ack"));
+        CHECK(!has(&pub, "certfed.council.ncert.punjab.lahore-it.in.catchup"));
+        CHECK(count_prefix(&pub, "certfed.council.ncert.punjab.lahore-it.in.") == 4);
+        CHECK(count_prefix(&pub, "certfed.council.in.") == 0); /* not its own inbox */
+        CHECK(pub.n == 3 + 6 + 9 * 4); /* down; NCERT; its nine descendants below */
         CHECK(sub.n == 1);
         CHECK(has(&sub, "certfed.council.in.>"));
+        if (check_failures != before)
+            dump("council publish", &pub);
         cf_strlist_clear(&pub);
         cf_strlist_clear(&sub);
     }
     /* the ncert issues no directive of any kind */
+    before = check_failures;
     if (perms(t, "ncert", &n, &pub, &sub)) {
         CHECK(count_containing(&pub, "directive") == 0);
         CHECK(!has(&pub, "certfed.council.down.directive"));
         CHECK(!has(&pub, "certfed.council.ncert.down.directive"));
-        CHECK(has(&pub, "certfed.council.in.>"));
-        CHECK(has(&pub, "certfed.council.ncert.banking.in.>"));
-        CHECK(has(&pub, "certfed.council.ncert.banking.state-bank.in.>"));
+        CHECK(has(&pub, "certfed.council.in.incident"));
+        CHECK(has(&pub, "certfed.council.in.sealed"));
+        CHECK(!has(&pub, "certfed.council.in.tasking"));
+        CHECK(count_prefix(&pub, "certfed.council.in.") == 8);
+        CHECK(has(&pub, "certfed.council.ncert.banking.in.tasking"));
+        CHECK(!has(&pub, "certfed.council.ncert.banking.in.incident"));
+        CHECK(count_prefix(&pub, "certfed.council.ncert.banking.in.") == 6);
+        CHECK(has(&pub, "certfed.council.ncert.banking.state-bank.in.tasking"));
+        CHECK(count_prefix(&pub, "certfed.council.ncert.banking.state-bank.in.") == 4);
+        CHECK(pub.n == 8 + 7 * 6 + 2 * 4 + 2); /* Council, children, below, down */
         CHECK(sub.n == 2);
         CHECK(has(&sub, "certfed.council.ncert.in.>"));
         CHECK(has(&sub, "certfed.council.down.>"));
+        if (check_failures != before)
+            dump("ncert publish", &pub);
         cf_strlist_clear(&pub);
         cf_strlist_clear(&sub);
     }
-    /* constituents broadcast nothing, and report up only */
+    /* constituents broadcast nothing, task no one, and report up only */
     static const char *const constituents[] = {"state-bank", "lahore-it"};
     for (size_t k = 0; k < CF_ARRAY_LEN(constituents); k++) {
         if (!perms(t, constituents[k], &n, &pub, &sub))
             continue;
         CHECK(count_containing(&pub, ".down.") == 0);
         CHECK(count_containing(&pub, "directive") == 0);
-        CHECK(pub.n == 3); /* its parent, the ncert and the council */
-        CHECK(sub.n == 4); /* its inbox, three ancestors' down */
+        CHECK(count_containing(&pub, "tasking") == 0);
+        CHECK(pub.n == 16); /* 8 types to its parent, 4 to the ncert and 4 to the council */
+        CHECK(sub.n == 4);  /* its inbox, three ancestors' down */
         cf_strlist_clear(&pub);
         cf_strlist_clear(&sub);
     }
+    before = check_failures;
     if (perms(t, "lahore-it", &n, &pub, &sub)) {
-        CHECK(has(&pub, "certfed.council.ncert.punjab.in.>"));
-        CHECK(has(&pub, "certfed.council.ncert.in.>"));
-        CHECK(has(&pub, "certfed.council.in.>"));
+        static const char *const want[] = {
+            "certfed.council.in.taskstatus",
+            "certfed.council.in.ack",
+            "certfed.council.in.cert",
+            "certfed.council.in.revocation",
+            "certfed.council.ncert.in.taskstatus",
+            "certfed.council.ncert.in.ack",
+            "certfed.council.ncert.in.cert",
+            "certfed.council.ncert.in.revocation",
+            "certfed.council.ncert.punjab.in.incident",
+            "certfed.council.ncert.punjab.in.taskstatus",
+            "certfed.council.ncert.punjab.in.ack",
+            "certfed.council.ncert.punjab.in.cert",
+            "certfed.council.ncert.punjab.in.revocation",
+            "certfed.council.ncert.punjab.in.catchup",
+            "certfed.council.ncert.punjab.in.catchupbatch",
+            "certfed.council.ncert.punjab.in.sealed",
+        };
+        CHECK(exactly(&pub, want, CF_ARRAY_LEN(want)));
+        /* a low incident straight to the Council would skip NCERT's filter */
+        CHECK(!has(&pub, "certfed.council.in.incident"));
+        CHECK(!has(&pub, "certfed.council.ncert.in.incident"));
         CHECK(has(&sub, "certfed.council.ncert.punjab.lahore-it.in.>"));
         CHECK(has(&sub, "certfed.council.ncert.punjab.down.>"));
-        CHECK(!has(&pub, "certfed.council.ncert.banking.in.>"));
+        CHECK(count_containing(&pub, ".banking.") == 0);
+        if (check_failures != before)
+            dump("lahore-it publish", &pub);
         cf_strlist_clear(&pub);
         cf_strlist_clear(&sub);
     }
 }
 
-/* For every node of the sample: its inbox publish rights are exactly the
- * inboxes of its ancestors and descendants, its down publish rights exactly
- * its own down subjects for what its role may broadcast, and its subscribe
- * rights exactly its inbox plus its ancestors' down (DESIGN.md section 4). */
+/* For every node of the sample: its inbox publish rights are exactly, type
+ * by type, the inboxes of its ancestors and descendants that its role's
+ * originate or relay cell covers, its down publish rights exactly its own
+ * down subjects for what its role may broadcast, and its subscribe rights
+ * exactly its inbox plus its ancestors' down (DESIGN.md section 4). */
 static void
 test_permissions_all(const cf_topology *t)
 {
@@ -321,10 +440,19 @@ test_permissions_all(const cf_topology *t)
         for (size_t j = 0; j < t->n; j++) {
             const cf_topo_node *o = &t->nodes[j];
             bool related = cf_topology_is_ancestor(t, o, n) || cf_topology_is_ancestor(t, n, o);
+            unsigned rel = cf_authz_relation(t, n, o);
             cf_buf_clear(&b);
             CHECK_ST(cf_subject_inbox(o->path, 0, &b), CF_OK);
-            CHECK(b.data && has(&pub, (const char *)b.data) == related);
-            want_pub += related;
+            CHECK(b.data && !has(&pub, (const char *)b.data)); /* never a whole inbox */
+            for (int type = 1; type <= CF_MSG_TYPE_MAX; type++) {
+                unsigned to = cf_authz_scope(n->role, (cf_msg_type)type, CF_AUTHZ_ORIGINATE) |
+                              cf_authz_scope(n->role, (cf_msg_type)type, CF_AUTHZ_RELAY);
+                bool want = related && (to & rel) != 0;
+                cf_buf_clear(&b);
+                CHECK_ST(cf_subject_inbox(o->path, type, &b), CF_OK);
+                CHECK(b.data && has(&pub, (const char *)b.data) == want);
+                want_pub += want;
+            }
             cf_buf_clear(&b);
             CHECK_ST(cf_subject_down(o->path, 0, &b), CF_OK);
             CHECK(b.data && has(&sub, (const char *)b.data) == cf_topology_is_ancestor(t, o, n));
@@ -436,9 +564,14 @@ test_server_config_fake_keys(const cf_topology *t)
         char *block = user_block(text, keys[banking - t->nodes]);
         CHECK(block != NULL);
         if (block) {
-            CHECK(strstr(block, "\"certfed.council.ncert.in.>\"") != NULL);
-            CHECK(strstr(block, "\"certfed.council.in.>\"") != NULL);
-            CHECK(strstr(block, "\"certfed.council.ncert.banking.state-bank.in.>\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.in.incident\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.in.ack\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.in.tasking\"") == NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.in.>\"") == NULL);
+            CHECK(strstr(block, "\"certfed.council.in.ack\"") != NULL);
+            CHECK(strstr(block, "\"certfed.council.in.incident\"") == NULL);
+            CHECK(strstr(block, "\"certfed.council.ncert.banking.state-bank.in.tasking\"") != NULL);
+            /* its own inbox, to subscribe to, whole */
             CHECK(strstr(block, "\"certfed.council.ncert.banking.in.>\"") != NULL);
             CHECK(strstr(block, "\"certfed.council.down.>\"") != NULL);
             CHECK(strstr(block, "publish") != NULL);
@@ -689,8 +822,25 @@ test_hub_config_grants(const cf_topology *t)
     if (sindh) {
         CHECK(strstr(sindh, "{ stream: { account: \"council\", subject: "
                             "\"certfed.council.down.directive\" } }") != NULL);
+        /* its parent's taskings and acks, type by type; never a directive
+         * in its inbox, and no inbox whole */
         CHECK(strstr(sindh, "{ stream: { account: \"ncert\", subject: "
-                            "\"certfed.council.ncert.sindh.in.>\" } }") != NULL);
+                            "\"certfed.council.ncert.sindh.in.tasking\" } }") != NULL);
+        CHECK(strstr(sindh, "{ stream: { account: \"ncert\", subject: "
+                            "\"certfed.council.ncert.sindh.in.ack\" } }") != NULL);
+        CHECK(count_str(sindh, "{ stream: { account: \"ncert\", subject: "
+                               "\"certfed.council.ncert.sindh.in.") == 6);
+        CHECK(count_str(sindh, "{ stream: { account: \"council\", subject: "
+                               "\"certfed.council.ncert.sindh.in.") == 4);
+        CHECK(strstr(sindh, "sindh.in.directive") == NULL);
+        CHECK(strstr(sindh, "sindh.in.incident") == NULL);
+        CHECK(strstr(sindh, ".in.>\" } }") == NULL);
+        /* what it may send its parent, exported to NCERT's account */
+        CHECK(strstr(sindh, "{ stream: \"certfed.council.ncert.in.incident\", accounts: [\n"
+                            "        \"ncert\"\n      ] }") != NULL);
+        CHECK(strstr(sindh, "certfed.council.ncert.in.directive") == NULL);
+        CHECK(strstr(sindh, "certfed.council.ncert.in.tasking") == NULL);
+        CHECK(strstr(sindh, "certfed.council.in.incident") == NULL);
         CHECK(strstr(sindh, "account: \"punjab\"") == NULL); /* a sibling sends it nothing */
         CHECK(strstr(sindh, "account: \"lahore-it\"") == NULL);
         CHECK(strstr(sindh, "account: \"banking\"") == NULL);
