@@ -75,8 +75,9 @@ static const authz_row table[CF_MSG_TYPE_MAX + 1] = {
                           "only the Council issues national directives",
                           "directives come only from the Council, above the receiver",
                           {
-                              /* on the Council's down subject, to everyone in scope */
-                              [CF_AUTHZ_ORIGINATE - 1] = {S, 0, 0, 0, 0, 0},
+                              /* on the Council's down subject, to everyone in scope;
+                               * resent into the inbox of each who has not received it */
+                              [CF_AUTHZ_ORIGINATE - 1] = {S | C | D, 0, 0, 0, 0, 0},
                               [CF_AUTHZ_RELAY - 1] = {0, 0, 0, 0, 0, 0},
                               [CF_AUTHZ_RECEIVE - 1] = {0, P, P | A, P | A, P | A, 0},
                           }},

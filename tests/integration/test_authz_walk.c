@@ -382,7 +382,6 @@ main(void)
         {"banking", "ncert", CF_MSG_TASKING, false},       /* a tasking of its parent */
         {"ncert", "council", CF_MSG_DIRECTIVE, false},     /* NCERT issues none */
         {"ncert", "punjab", CF_MSG_DIRECTIVE, false},      /* ... nor into a child's inbox */
-        {"council", "ncert", CF_MSG_DIRECTIVE, false},     /* the Council's go down, not in */
         {"banking", "state-bank", CF_MSG_INCIDENT, false}, /* incidents go up only */
         {"state-bank", "council", CF_MSG_INCIDENT, false}, /* ... to the parent only */
         {"council", "ncert", CF_MSG_INCIDENT, false},      /* the Council keeps its own */
@@ -405,6 +404,7 @@ main(void)
         {"punjab", "council", CF_MSG_ACK},
         {"ncert", "punjab", CF_MSG_TASKING},
         {"council", "ncert", CF_MSG_TASKING},
+        {"council", "ncert", CF_MSG_DIRECTIVE}, /* a resend, into the inbox */
         {"state-bank", "banking", CF_MSG_INCIDENT},
         {"state-bank", "council", CF_MSG_TASK_STATUS},
     };

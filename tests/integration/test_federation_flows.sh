@@ -122,6 +122,11 @@ for node in ncert banking telecom energy punjab sindh balochistan state-bank lah
 done
 eventually 15 "nine receipts are back, kp's missing" \
     has council '"in_scope":10,"received":9,"acknowledged":0' directive status 2026-008
+# the Council resends it while kp is down: once on its down subject, then
+# into kp's inbox alone
+published=$(field council published)
+published_since() { [ "$(field council published)" -ge $((published + $1)) ]; }
+eventually 20 "the Council resends 2026-008, into kp's inbox too" published_since 2
 "$CERTFEDD_BIN" --config "$FED/nodes/kp/node.conf" --nats-url "$URL" \
     </dev/null >>"$FED/logs/kp.log" 2>&1 &
 echo $! >"$FED/run/kp.pid"
@@ -226,6 +231,10 @@ expect "the replay changed nothing" test "$(q ncert incident show punjab-1)" = "
 cli ncert incident list
 expect_out "punjab-1 +3 " "NCERT lists punjab-1 once, at revision 3"
 expect "punjab-1 appears once" test "$(printf '%s\n' "$out" | grep -c 'punjab-1 ')" = 1
+
+# the server refused the forged publishes above, and nothing a node sent of its own
+expect "the server refused no publish of a node's own" \
+    sh -c "! grep 'Publish Violation' '$FED/logs/nats-server.log' | grep -q ':C:[a-z0-9-][a-z0-9-]*\" - Publish'"
 
 fed_stop
 expect "no certfedd of this test is left" sh -c "! pgrep -f '[c]ertfedd --config $FED/' >/dev/null"

@@ -323,7 +323,7 @@ test_permissions_roles(const cf_topology *t)
         CHECK(has(&pub, "certfed.council.down.cert"));
         CHECK(has(&pub, "certfed.council.down.revocation"));
         CHECK(count_prefix(&pub, "certfed.council.down.") == 3);
-        CHECK(count_containing(&pub, "directive") == 1);
+        CHECK(count_containing(&pub, "directive") == 1 + 10); /* down, and resends */
         /* NCERT, its child: taskings, acks, trust documents, catch-up */
         CHECK(has(&pub, "certfed.council.ncert.in.tasking"));
         CHECK(has(&pub, "certfed.council.ncert.in.ack"));
@@ -331,16 +331,16 @@ test_permissions_roles(const cf_topology *t)
         CHECK(has(&pub, "certfed.council.ncert.in.revocation"));
         CHECK(has(&pub, "certfed.council.ncert.in.catchup"));
         CHECK(has(&pub, "certfed.council.ncert.in.catchupbatch"));
-        CHECK(count_prefix(&pub, "certfed.council.ncert.in.") == 6);
+        CHECK(has(&pub, "certfed.council.ncert.in.directive"));
+        CHECK(count_prefix(&pub, "certfed.council.ncert.in.") == 7);
         CHECK(!has(&pub, "certfed.council.ncert.in.incident"));
-        CHECK(!has(&pub, "certfed.council.ncert.in.directive"));
         /* a constituent, below its children: no catch-up */
         CHECK(has(&pub, "certfed.council.ncert.punjab.lahore-it.in.tasking"));
         CHECK(has(&pub, "certfed.council.ncert.punjab.lahore-it.in.ack"));
         CHECK(!has(&pub, "certfed.council.ncert.punjab.lahore-it.in.catchup"));
-        CHECK(count_prefix(&pub, "certfed.council.ncert.punjab.lahore-it.in.") == 4);
+        CHECK(count_prefix(&pub, "certfed.council.ncert.punjab.lahore-it.in.") == 5);
         CHECK(count_prefix(&pub, "certfed.council.in.") == 0); /* not its own inbox */
-        CHECK(pub.n == 3 + 6 + 9 * 4); /* down; NCERT; its nine descendants below */
+        CHECK(pub.n == 3 + 7 + 9 * 5); /* down; NCERT; its nine descendants below */
         CHECK(sub.n == 1);
         CHECK(has(&sub, "certfed.council.in.>"));
         if (check_failures != before)
@@ -831,8 +831,10 @@ test_hub_config_grants(const cf_topology *t)
         CHECK(count_str(sindh, "{ stream: { account: \"ncert\", subject: "
                                "\"certfed.council.ncert.sindh.in.") == 6);
         CHECK(count_str(sindh, "{ stream: { account: \"council\", subject: "
-                               "\"certfed.council.ncert.sindh.in.") == 4);
-        CHECK(strstr(sindh, "sindh.in.directive") == NULL);
+                               "\"certfed.council.ncert.sindh.in.") == 5);
+        CHECK(strstr(sindh,
+                     "account: \"ncert\", subject: \"certfed.council.ncert.sindh.in.directive") ==
+              NULL);
         CHECK(strstr(sindh, "sindh.in.incident") == NULL);
         CHECK(strstr(sindh, ".in.>\" } }") == NULL);
         /* what it may send its parent, exported to NCERT's account */
