@@ -57,6 +57,9 @@ cf_armor_decode(const char *text, const char *label, cf_armor_cb cb, void *ctx)
         if (!bin)
             return CF_E_NOMEM;
         st = cf_base64_decode(body, b64_len, bin, max, &got);
+        /* an empty block holds no document: the file is damaged */
+        if (st == CF_OK && got == 0)
+            st = CF_E_MALFORMED;
         if (st == CF_OK)
             st = cb(bin, got, ctx);
         free(bin);

@@ -137,7 +137,8 @@ typedef cf_status (*cf_armor_cb)(const uint8_t *data, size_t len, void *ctx);
 /**
  * Call cb for every block with the given label in text, in order. Stops at
  * the first status other than CF_OK that cb returns, and returns it.
- * @return CF_OK, CF_E_MALFORMED (unterminated block, bad base64), CF_E_OVERSIZE
+ * @return CF_OK, CF_E_MALFORMED (unterminated or empty block, bad base64),
+ *         CF_E_OVERSIZE, CF_E_NOMEM
  */
 CF_MUST_CHECK cf_status cf_armor_decode(const char *text, const char *label, cf_armor_cb cb,
                                         void *ctx);
