@@ -443,15 +443,17 @@ cf_state_mark(cf_txn *t, const char *origin, uint64_t *seq)
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
-cf_status
-cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out)
+/* The envelope stored under key in table, decoded (it was verified before
+ * it was stored). */
+static cf_status
+load_from(cf_txn *t, cf_table table, const cf_logkey *key, cf_message **out)
 {
     cf_buf v;
     cf_envelope env;
     cf_status st;
 
     cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
+    st = cf_txn_get(t, table, key->k, key->len, &v);
     if (st == CF_OK)
         st = cf_envelope_parse_stored(v.data, v.len, &env);
     if (st == CF_OK) {
@@ -464,25 +466,17 @@ cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out)
 }
 
 cf_status
+cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out)
+{
+    return load_from(t, CF_T_LOG, key, out);
+}
+
+cf_status
 cf_state_load_readable(cf_txn *t, const cf_logkey *key, cf_message **out)
 {
-    cf_buf v;
-    cf_envelope env;
-    cf_status st;
+    cf_status st = load_from(t, CF_T_OPENED, key, out);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_OPENED, key->k, key->len, &v);
-    if (st == CF_OK)
-        st = cf_envelope_parse_stored(v.data, v.len, &env);
-    if (st == CF_OK) {
-        st = cf_message_decode(&env, NULL, out);
-        if (st != CF_OK)
-            cf_envelope_clear(&env);
-    }
-    if (v.data)
-        sodium_memzero(v.data, v.cap);
-    cf_buf_clear(&v);
-    return st == CF_E_NOT_FOUND ? cf_state_load(t, key, out) : st;
+    return st == CF_E_NOT_FOUND ? load_from(t, CF_T_LOG, key, out) : st;
 }
 
 cf_status
