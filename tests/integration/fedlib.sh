@@ -13,7 +13,16 @@ fed_start() {
     "$FEDERATION" start "$FED" >/dev/null
 }
 
-fed_stop() { "$FEDERATION" stop "$FED" >/dev/null 2>&1 || true; }
+fed_stop() {
+    "$FEDERATION" stop "$FED" >/dev/null 2>&1 || true
+    # a node a test restarted by hand that the pid files lost sight of (seen
+    # once: a restarted node outliving its test) is stopped all the same
+    if pkill -TERM -f -- "--config $FED/nodes/" 2>/dev/null; then
+        echo "fed_stop: stopped a node the pid files did not name" >&2
+        sleep 1
+        pkill -KILL -f -- "--config $FED/nodes/" 2>/dev/null || true
+    fi
+}
 
 # cli NODE ARGS...: certfed against NODE, output in $out/$err/$rc like run
 cli() {
