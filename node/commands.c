@@ -589,15 +589,16 @@ cmd_incident_update(cf_node *n, const cJSON *args)
         i->title = arg_str(args, "title");
     if (arg_str(args, "description"))
         i->description = arg_str(args, "description");
-    if (st == CF_OK && n_to && i->tlp < 4)
-        st = CF_E_UNAUTHORIZED;
+    if (st == CF_OK && n_to && i->tlp < 4) {
+        cf_message_free(cur);
+        free(to);
+        return fail(CF_E_INVALID_ARG, "recipients (to) are named only for TLP:AMBER+STRICT and "
+                                      "TLP:RED incidents");
+    }
     if (st != CF_OK) {
         cf_message_free(cur);
         free(to);
-        return st == CF_E_UNAUTHORIZED
-                   ? fail(CF_E_INVALID_ARG, "recipients (to) are named only for "
-                                            "TLP:AMBER+STRICT and TLP:RED incidents")
-                   : fail(st, "unknown status, severity or TLP name");
+        return fail(st, "unknown status, severity or TLP name");
     }
     if (i->tlp < 4)
         memset(&b.header.audience, 0, sizeof(b.header.audience));

@@ -703,9 +703,17 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         *ignored = true;
         return CF_OK;
     }
-    /* sealed to us: open it now, before anything is written; a relay
-     * stores and passes on what it cannot read */
+    /* sealed to us: open it now, before anything is written (unless it is
+     * a resend we hold: recording it below finds the duplicate without
+     * decrypting and verifying it again); a relay stores and passes on what
+     * it cannot read */
+    bool held = false;
     if (b->type == CF_MSG_SEALED) {
+        st = cf_state_has_id(t, m->env.id, &held);
+        if (st != CF_OK)
+            return st;
+    }
+    if (b->type == CF_MSG_SEALED && !held) {
         st = cf_tlp_open(n, m, inner_wire, out_inner, why);
         if (st != CF_OK && st != CF_E_NOT_FOUND)
             return st;

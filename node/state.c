@@ -489,6 +489,19 @@ cf_state_opened_put(cf_txn *t, const cf_message *outer, const uint8_t *inner, si
 }
 
 cf_status
+cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
+    cf_buf_clear(&v);
+    *yes = st == CF_OK;
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+cf_status
 cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
 {
     cf_buf v;
@@ -746,10 +759,13 @@ apply_ack(cf_txn *t, const cf_message *m)
     cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
     st = outbox_acked(t, &okey, node);
     if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
-        /* who holds a sealed incident: only if we could open it ourselves */
+        /* who holds a sealed incident: only if we could open it ourselves
+         * (a relay has only the envelope it already loaded) */
         cf_message *inner = NULL;
-        st = cf_state_load_readable(t, &okey, &inner);
-        if (st == CF_OK) {
+        st = load_from(t, CF_T_OPENED, &okey, &inner);
+        if (st == CF_E_NOT_FOUND)
+            st = CF_OK;
+        else if (st == CF_OK) {
             cf_message_free(orig);
             orig = inner;
         }

@@ -89,6 +89,8 @@ CF_MUST_CHECK cf_status cf_state_load_readable(cf_txn *t, const cf_logkey *key, 
 /** Keep the decrypted inner envelope of a sealed message sealed to us. */
 CF_MUST_CHECK cf_status cf_state_opened_put(cf_txn *t, const cf_message *outer,
                                             const uint8_t *inner, size_t len);
+/** Does the store hold the message with this id? */
+CF_MUST_CHECK cf_status cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes);
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
 
 /* ---- the node's own counters -------------------------------------------- */

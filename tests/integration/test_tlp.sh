@@ -61,6 +61,9 @@ eventually 20 "lahore-it's outbox drains (punjab's and NCERT's receipts)" \
 cli lahore-it incident update lahore-it-1 --status contained --note "$secret_update"
 expect_rc 0 "lahore-it updates the incident"
 eventually 20 "NCERT reads revision 2" has ncert "$secret_update" incident show lahore-it-1
+cli lahore-it incident update lahore-it-1 --tlp green --to ncert
+expect_rc 1 "an update naming recipients of a TLP:GREEN incident is refused"
+expect_err "named only for TLP:AMBER.STRICT and TLP:RED" "the refusal says why"
 expect "punjab still reads nothing" lacks punjab "$secret_update" incident list
 
 # punjab shares one with the Council alone: NCERT only passes it on
