@@ -41,9 +41,10 @@ static struct {
     size_t mask;
     uint8_t *acked;
     size_t n_acked;
-    uint64_t foreign; /* receipts for nothing of ours, or not receipts */
+    uint64_t foreign;  /* receipts for nothing of ours, or not receipts */
+    uint64_t receipts; /* signed receipts (each for one or more messages) */
     const char *parent;
-} g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, NULL, 0, 0, NULL};
+} g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0, NULL, 0, 0, 0, NULL};
 
 static cf_nkey *nkey;
 
@@ -105,17 +106,24 @@ on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
         if (cf_message_decode(&env, &lim, &m) != CF_OK)
             cf_envelope_clear(&env);
     }
-    if (m && m->body.type == CF_MSG_ACK && m->body.u.ack.state == 1 && m->body.u.ack.node &&
-        strcmp(m->body.u.ack.node, g.parent) == 0)
-        i = id_find(m->body.u.ack.message_id);
+    bool receipt = m && m->body.type == CF_MSG_ACK && m->body.u.ack.state == 1 &&
+                   m->body.u.ack.node && strcmp(m->body.u.ack.node, g.parent) == 0;
     pthread_mutex_lock(&g.mu);
-    if (i < 0) {
+    if (!receipt)
         g.foreign++;
-    } else if (!g.acked[i]) {
-        g.acked[i] = 1;
-        g.n_acked++;
-        pthread_cond_signal(&g.cv);
+    /* one receipt stands for every message of ours the parent took in one turn */
+    for (size_t k = 0; receipt && k < cf_ack_count(&m->body.u.ack); k++) {
+        i = id_find(cf_ack_id(&m->body.u.ack, k));
+        if (i < 0) {
+            g.foreign++;
+        } else if (!g.acked[i]) {
+            g.acked[i] = 1;
+            g.n_acked++;
+        }
     }
+    if (receipt)
+        g.receipts++;
+    pthread_cond_signal(&g.cv);
     pthread_mutex_unlock(&g.mu);
     cf_message_free(m);
     natsMsg_Destroy(msg);
@@ -360,10 +368,11 @@ main(int argc, char **argv)
 timeout:
     busy += now_s() - t0;
     pthread_mutex_lock(&g.mu);
-    printf("sent=%zu\nreceipts=%zu\nresent=%llu\nforeign=%llu\nseconds=%.3f\n"
-           "rate_per_s=%.0f\nenvelope_bytes=%.1f\n",
-           count, g.n_acked, (unsigned long long)resent, (unsigned long long)g.foreign, busy,
-           busy > 0 ? (double)g.n_acked / busy : 0.0, (double)bytes / (double)count);
+    printf("sent=%zu\nreceipts=%zu\nreceipt_envelopes=%llu\nresent=%llu\nforeign=%llu\n"
+           "seconds=%.3f\nrate_per_s=%.0f\nenvelope_bytes=%.1f\n",
+           count, g.n_acked, (unsigned long long)g.receipts, (unsigned long long)resent,
+           (unsigned long long)g.foreign, busy, busy > 0 ? (double)g.n_acked / busy : 0.0,
+           (double)bytes / (double)count);
     if (g.n_acked != count) {
         fprintf(stderr, "cf_bench_flood: %zu of %zu messages without a receipt\n",
                 count - g.n_acked, count);

@@ -40,6 +40,18 @@ CF_MUST_CHECK cf_status cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *da
                                         cf_effects *fx, bool *trust_changed, cf_status *verdict);
 
 /**
+ * Sign the receipts owed for what the open transaction t received (one per
+ * origin, for up to CF_RECEIPT_IDS_MAX messages each), store them and
+ * publish them after the commit with fx. Call before committing a
+ * transaction in which cf_node_receive ran; cf_node_receipts_forget if it is
+ * abandoned.
+ * @return CF_OK, or a store error (the transaction must be abandoned)
+ */
+CF_MUST_CHECK cf_status cf_node_receipts_sign(cf_node *n, cf_txn *t, int64_t now_ms,
+                                              cf_effects *fx);
+void cf_node_receipts_forget(cf_node *n);
+
+/**
  * One turn of the receive loop: take msgs (from the bus, in order) in one
  * write transaction, commit, then publish what they caused (receipts,
  * forwards). Frees msgs.

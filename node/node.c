@@ -497,10 +497,10 @@ relaying_child(const cf_node *n, const char *origin)
     return o->parent_idx == me ? o : NULL;
 }
 
-/* Publish (after the commit) our stored receipt for m to its origin, or
- * only to the relay that forwarded it. */
+/* Publish (after the commit) our stored receipt for m again, to its origin
+ * and to the relay that forwarded it: m came again. */
 static cf_status
-publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, cf_effects *fx)
+publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, cf_effects *fx)
 {
     const cf_topo_node *origin = cf_topology_find(n->topo, m->body.header.origin);
     /* only incidents are forwarded up the tree */
@@ -518,9 +518,9 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, cf_e
     st = cf_txn_get(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, &key);
     if (st == CF_OK)
         st = cf_txn_get(t, CF_T_LOG, key.data, key.len, &wire);
-    if (st == CF_OK && to_origin)
+    if (st == CF_OK)
         st = cf_subject_inbox(origin->path, CF_MSG_ACK, &subj);
-    if (st == CF_OK && to_origin)
+    if (st == CF_OK)
         st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
     subj.len = 0;
     if (st == CF_OK && relay)
@@ -534,26 +534,139 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, bool to_origin, cf_e
 }
 
 /*
- * A receipt for a message we forwarded: the acked message is in our log,
- * comes from below us, and the receipt from above us. It clears our relay
- * outbox entry; it is not a receipt for something we originated.
+ * A receipt for messages we forwarded: the acked messages are in our log,
+ * come from (one origin) below us, and the receipt from above us. It
+ * clears our relay outbox entries; it is not a receipt for something we
+ * originated.
  */
 static bool
 is_relay_receipt(cf_node *n, cf_txn *t, const cf_message *m)
 {
     const cf_topo_node *acker = cf_topology_find(n->topo, m->body.header.origin);
-    cf_message *orig = NULL;
-    bool yes = false;
+    char origin[CF_NODE_ID_MAX + 1];
+    const char *why = NULL;
 
     if (m->body.type != CF_MSG_ACK || m->body.u.ack.state != 1 || !acker ||
         !cf_topology_is_ancestor(n->topo, acker, n->me))
         return false;
-    if (cf_state_load_id(t, m->body.u.ack.message_id, &orig) == CF_OK) {
-        const cf_topo_node *o = cf_topology_find(n->topo, orig->body.header.origin);
-        yes = o && cf_topology_is_ancestor(n->topo, n->me, o);
+    if (cf_state_ack_origin(t, &m->body.u.ack, origin, &why) != CF_OK)
+        return false; /* cf_state_check says why */
+    const cf_topo_node *o = cf_topology_find(n->topo, origin);
+    return o && cf_topology_is_ancestor(n->topo, n->me, o);
+}
+
+/* Note that m, just stored, needs our receipt before the commit. */
+static cf_status
+receipt_owed(cf_node *n, const cf_message *m)
+{
+    if (n->n_due == n->cap_due) {
+        size_t cap = n->cap_due ? 2 * n->cap_due : 64;
+        cf_receipt_due *d = realloc(n->due, cap * sizeof(*d));
+        if (!d)
+            return CF_E_NOMEM;
+        n->due = d;
+        n->cap_due = cap;
     }
-    cf_message_free(orig);
-    return yes;
+    cf_receipt_due *d = &n->due[n->n_due];
+    memcpy(d->id, m->env.id, CF_ID_LEN);
+    snprintf(d->origin, sizeof(d->origin), "%s", m->body.header.origin);
+    d->order = n->n_due++;
+    /* only incidents are forwarded up the tree */
+    d->relayed = (m->body.type == CF_MSG_INCIDENT || m->body.type == CF_MSG_SEALED) &&
+                 relaying_child(n, m->body.header.origin) != NULL;
+    return CF_OK;
+}
+
+static int
+due_cmp(const void *a, const void *b)
+{
+    const cf_receipt_due *x = a, *y = b;
+    int c = strcmp(x->origin, y->origin);
+
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+void
+cf_node_receipts_forget(cf_node *n)
+{
+    n->n_due = 0;
+}
+
+/* One receipt for due[0..count): messages of one origin. */
+static cf_status
+sign_receipt(cf_node *n, cf_txn *t, const cf_receipt_due *due, size_t count, int64_t now_ms,
+             cf_effects *fx)
+{
+    uint8_t *more = count > 1 ? malloc((count - 1) * CF_ID_LEN) : NULL;
+    const char *why = NULL;
+    bool relayed = false;
+    cf_body ack;
+    cf_logkey rk;
+    cf_status st;
+
+    if (count > 1 && !more)
+        return CF_E_NOMEM;
+    memset(&ack, 0, sizeof(ack));
+    ack.type = CF_MSG_ACK;
+    memcpy(ack.u.ack.message_id, due[0].id, CF_ID_LEN);
+    for (size_t i = 1; i < count; i++)
+        memcpy(more + (i - 1) * CF_ID_LEN, due[i].id, CF_ID_LEN);
+    ack.u.ack.more_ids = more;
+    ack.u.ack.n_more = count - 1;
+    ack.u.ack.node = n->cfg->id;
+    ack.u.ack.state = 1; /* received */
+    ack.u.ack.at_ms = now_ms;
+    st = originate_in(n, t, &ack, due[0].origin, fx, NULL, &why);
+    free(more);
+    if (st != CF_OK) {
+        cf_log(CF_LOG_ERROR, "cannot sign a receipt for %zu messages of %s: %s%s%s", count,
+               due[0].origin, cf_status_str(st), why ? ": " : "", why ? why : "");
+        /* nothing of them may be stored without its receipt */
+        return store_error(st) ? st : CF_E_IO;
+    }
+    cf_logkey_make(n->cfg->id, n->pending_seq, &rk);
+    for (size_t i = 0; i < count && st == CF_OK; i++) {
+        st = cf_txn_put(t, CF_T_RECEIPTS, due[i].id, CF_ID_LEN, rk.k, rk.len, false);
+        relayed |= due[i].relayed;
+    }
+    /* the relay that forwarded them waits for this receipt as well */
+    const cf_topo_node *relay = relayed ? relaying_child(n, due[0].origin) : NULL;
+    if (st == CF_OK && relay) {
+        cf_buf wire, subj;
+        cf_buf_init(&wire);
+        cf_buf_init(&subj);
+        st = cf_txn_get(t, CF_T_LOG, rk.k, rk.len, &wire);
+        if (st == CF_OK)
+            st = cf_subject_inbox(relay->path, CF_MSG_ACK, &subj);
+        if (st == CF_OK)
+            st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+        cf_buf_clear(&wire);
+        cf_buf_clear(&subj);
+    }
+    return st;
+}
+
+cf_status
+cf_node_receipts_sign(cf_node *n, cf_txn *t, int64_t now_ms, cf_effects *fx)
+{
+    cf_status st = CF_OK;
+    size_t i = 0;
+
+    if (n->n_due == 0)
+        return CF_OK;
+    qsort(n->due, n->n_due, sizeof(*n->due), due_cmp);
+    while (i < n->n_due && st == CF_OK) {
+        size_t j = i + 1;
+        while (j < n->n_due && j - i < CF_RECEIPT_IDS_MAX &&
+               strcmp(n->due[j].origin, n->due[i].origin) == 0)
+            j++;
+        st = sign_receipt(n, t, &n->due[i], j - i, now_ms, fx);
+        if (st == CF_OK)
+            n->counters.receipts_signed++;
+        i = j;
+    }
+    n->n_due = 0;
+    return st;
 }
 
 /*
@@ -756,7 +869,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
     if (st == CF_E_DUPLICATE && receipted) {
         /* the origin sends again because our receipt never reached it:
          * send the same receipt again, and nothing else happens */
-        cf_status rs = publish_receipt(n, t, m, true, fx);
+        cf_status rs = publish_receipt(n, t, m, fx);
         if (rs == CF_OK)
             n->counters.receipts_resent++;
         return store_error(rs) ? rs : CF_E_DUPLICATE;
@@ -769,24 +882,11 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         st = cf_state_apply(t, n->cfg->id, *out_inner, now_ms);
     if (st != CF_OK)
         return st;
-    /* acknowledge what was stored: a signed receipt to the origin */
+    /* acknowledge what was stored: a signed receipt to the origin, made
+     * for all of the origin's messages of this transaction before it
+     * commits (cf_node_receipts_sign) */
     if (receipted) {
-        cf_body ack;
-        memset(&ack, 0, sizeof(ack));
-        ack.type = CF_MSG_ACK;
-        memcpy(ack.u.ack.message_id, m->env.id, CF_ID_LEN);
-        ack.u.ack.node = n->cfg->id;
-        ack.u.ack.state = 1; /* received */
-        ack.u.ack.at_ms = now_ms;
-        st = originate_in(n, t, &ack, b->header.origin, fx, NULL, why);
-        if (st != CF_OK)
-            return st;
-        cf_logkey rk;
-        cf_logkey_make(n->cfg->id, n->pending_seq, &rk);
-        st = cf_txn_put(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, rk.k, rk.len, false);
-        /* the relay that forwarded it waits for this receipt as well */
-        if (st == CF_OK)
-            st = publish_receipt(n, t, m, false, fx);
+        st = receipt_owed(n, m);
         if (st != CF_OK)
             return st;
     }
@@ -988,7 +1088,10 @@ cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms)
         st = cf_node_receive(n, t, lm->data, lm->len, lm->subject, NULL, now_ms, &fx,
                              &trust_changed, NULL);
     }
+    if (st == CF_OK)
+        st = cf_node_receipts_sign(n, t, now_ms, &fx);
     if (st != CF_OK) {
+        cf_node_receipts_forget(n);
         cf_txn_abort(t);
         txn_done(n, false);
         cf_catchup_txn_end(n, false);
@@ -1437,6 +1540,7 @@ fail:
     cf_topology_free(n->topo);
     free(n->last_contact);
     free(n->rates);
+    free(n->due);
     cf_catchup_peers_free(n);
     free(n);
     return st;
@@ -1464,6 +1568,7 @@ stop_step(cf_node *n)
     cf_topology_free(n->topo);
     free(n->last_contact);
     free(n->rates);
+    free(n->due);
     cf_catchup_peers_free(n);
     while (n->deferred) {
         cf_link_msg *next = n->deferred->next;

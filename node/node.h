@@ -31,6 +31,11 @@ typedef struct cf_control cf_control;
 
 #define CF_QUEUE_BYTES_MAX (64 * 1024 * 1024)
 
+/* Receipts: what one loop turn received from one origin is acknowledged
+ * by one signed receipt for at most this many messages (DESIGN.md section
+ * 5), so that a node signs once per turn and origin, not once per message. */
+#define CF_RECEIPT_IDS_MAX 1000
+
 /* Catch-up (anti-entropy) with the parent and the children: asked on every
  * (re)connect and every catchup_interval_ms (config); a request unanswered for
  * CF_CATCHUP_RETRY_MS is asked again. An answer carries at most
@@ -63,6 +68,7 @@ typedef struct cf_counters {
     uint64_t forks;            /* envelopes that forked their origin's stream */
     uint64_t caught_up;        /* envelopes that came in catch-up batches */
     uint64_t receipts_resent;  /* stored receipts sent again for duplicates */
+    uint64_t receipts_signed;  /* receipts signed (each for up to CF_RECEIPT_IDS_MAX messages) */
     uint64_t deferred_dropped; /* held at start past CF_DEFERRED_MAX: resent by origins */
     uint64_t throttled;        /* refused because their origin was over its rate */
     uint64_t rejected[CF_STATUS_COUNT];
@@ -108,6 +114,14 @@ typedef struct cf_node_options {
     bool retry_at_start;  /* keep trying an unreachable NATS server at start */
 } cf_node_options;
 
+/* A message received in the open transaction that still needs its receipt. */
+typedef struct cf_receipt_due {
+    uint8_t id[CF_ID_LEN];
+    char origin[CF_NODE_ID_MAX + 1];
+    size_t order; /* the order in which they came */
+    bool relayed; /* a relay forwarded it: it waits for the receipt too */
+} cf_receipt_due;
+
 typedef struct cf_node {
     uv_loop_t *loop;
     cf_node_config *cfg;
@@ -147,6 +161,10 @@ typedef struct cf_node {
     cf_scan_mark *staged;
     size_t *staged_peer, n_staged;
     size_t n_deferred, deferred_bytes;
+    /* receipts owed for what the open transaction received (one each per
+     * origin, signed before it commits) */
+    cf_receipt_due *due;
+    size_t n_due, cap_due;
     bool store_full; /* the last batch received could not be stored: no local work */
     bool stopping;
     void (*on_stopped)(void *ctx);

@@ -528,6 +528,33 @@ strv_has(cf_strv v, const char *s)
 }
 
 cf_status
+cf_state_ack_origin(cf_txn *t, const cf_ack *a, char origin[CF_NODE_ID_MAX + 1], const char **why)
+{
+    cf_status st = CF_OK;
+
+    origin[0] = 0;
+    for (size_t i = 0; i < cf_ack_count(a) && st == CF_OK; i++) {
+        cf_message *orig = NULL;
+        st = cf_state_load_id(t, cf_ack_id(a, i), &orig);
+        if (st == CF_E_NOT_FOUND) {
+            *why = "an ack for a message this node does not have";
+            return CF_E_UNAUTHORIZED;
+        }
+        if (st != CF_OK)
+            return st;
+        const char *o = orig->body.header.origin ? orig->body.header.origin : "";
+        if (i == 0) {
+            snprintf(origin, CF_NODE_ID_MAX + 1, "%s", o);
+        } else if (strcmp(origin, o) != 0) {
+            *why = "a receipt for messages of more than one origin";
+            st = CF_E_MALFORMED;
+        }
+        cf_message_free(orig);
+    }
+    return st;
+}
+
+cf_status
 cf_state_check(cf_txn *t, const char *self, const cf_message *m, const char **why)
 {
     cf_message *orig = NULL;
@@ -552,21 +579,15 @@ cf_state_check(cf_txn *t, const char *self, const cf_message *m, const char **wh
         }
         cf_message_free(orig);
         return st;
-    case CF_MSG_ACK:
-        st = cf_state_load_id(t, m->body.u.ack.message_id, &orig);
-        if (st == CF_E_NOT_FOUND) {
-            *why = "an ack for a message this node does not have";
-            return CF_E_UNAUTHORIZED;
-        }
-        if (st != CF_OK)
-            return st;
-        st = CF_OK;
-        if (strcmp(orig->body.header.origin, self) != 0) {
+    case CF_MSG_ACK: {
+        char origin[CF_NODE_ID_MAX + 1];
+        st = cf_state_ack_origin(t, &m->body.u.ack, origin, why);
+        if (st == CF_OK && strcmp(origin, self) != 0) {
             *why = "an ack for a message this node did not originate";
             st = CF_E_UNAUTHORIZED;
         }
-        cf_message_free(orig);
         return st;
+    }
     case CF_MSG_INCIDENT:
     case CF_MSG_TASKING:
     case CF_MSG_DIRECTIVE:
@@ -716,8 +737,9 @@ apply_directive(cf_txn *t, const cf_message *m)
  * nobody is left to ack. (Defined with the outbox, below.) */
 static cf_status outbox_acked(cf_txn *t, const cf_logkey *key, const char *node);
 
+/* What an ack (or one of the messages a receipt stands for, id) changes. */
 static cf_status
-apply_ack(cf_txn *t, const cf_message *m)
+apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
 {
     const cf_ack *a = &m->body.u.ack;
     const char *node = m->body.header.origin;
@@ -728,7 +750,7 @@ apply_ack(cf_txn *t, const cf_message *m)
 
     cf_buf_init(&k);
     cf_buf_init(&v);
-    st = cf_buf_append(&k, a->message_id, CF_ID_LEN);
+    st = cf_buf_append(&k, id, CF_ID_LEN);
     if (st == CF_OK)
         st = cf_buf_append(&k, node, strlen(node));
     if (st == CF_OK)
@@ -752,7 +774,7 @@ apply_ack(cf_txn *t, const cf_message *m)
     st = cf_txn_put(t, CF_T_ACKS, k.data, k.len, val, sizeof(val), false);
     if (st != CF_OK)
         goto out;
-    st = cf_state_load_id(t, a->message_id, &orig);
+    st = cf_state_load_id(t, id, &orig);
     if (st != CF_OK)
         goto out;
     cf_logkey okey;
@@ -785,6 +807,16 @@ out:
     cf_message_free(orig);
     cf_buf_clear(&k);
     cf_buf_clear(&v);
+    return st;
+}
+
+static cf_status
+apply_ack(cf_txn *t, const cf_message *m)
+{
+    cf_status st = CF_OK;
+
+    for (size_t i = 0; i < cf_ack_count(&m->body.u.ack) && st == CF_OK; i++)
+        st = apply_ack_one(t, m, cf_ack_id(&m->body.u.ack, i));
     return st;
 }
 

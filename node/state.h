@@ -93,6 +93,15 @@ CF_MUST_CHECK cf_status cf_state_opened_put(cf_txn *t, const cf_message *outer,
 CF_MUST_CHECK cf_status cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes);
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
 
+/**
+ * The origin of the messages an ack stands for (a receipt may stand for
+ * several: they must all be stored here, and all of one origin).
+ * @return CF_OK; CF_E_UNAUTHORIZED (a message not stored here) or
+ *         CF_E_MALFORMED (of several origins), *why set; a store error
+ */
+CF_MUST_CHECK cf_status cf_state_ack_origin(cf_txn *t, const cf_ack *a,
+                                            char origin[CF_NODE_ID_MAX + 1], const char **why);
+
 /* ---- the node's own counters -------------------------------------------- */
 
 CF_MUST_CHECK cf_status cf_state_meta_get_u64(cf_txn *t, const char *name, uint64_t *out);

@@ -434,9 +434,13 @@ cf_trustdocs_publish(cf_node *n, const uint8_t *wire, size_t len, cf_status *ver
         st = cf_node_receive(n, t, wire, len, "the control socket", NULL, now_ms, &fx,
                              &trust_changed, &v);
     if (st == CF_OK)
+        st = cf_node_receipts_sign(n, t, now_ms, &fx);
+    if (st == CF_OK) {
         st = cf_txn_commit(t);
-    else
+    } else {
+        cf_node_receipts_forget(n);
         cf_txn_abort(t);
+    }
     if (st == CF_OK)
         cf_effects_publish(n, &fx);
     cf_effects_clear(&fx);

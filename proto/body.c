@@ -252,13 +252,31 @@ directive_from(const Certfed__Directive *p, const cf_limits *lim, cf_directive *
 }
 
 static cf_status
-ack_from(const Certfed__Ack *p, const cf_limits *lim, cf_ack *o)
+ack_from(const Certfed__Ack *p, const cf_limits *lim, message_priv *priv, cf_ack *o)
 {
     if (!text_ok(p->node, short_max(lim)) || !text_ok(p->analyst, short_max(lim)) ||
         !text_ok(p->reason, lim->max_text))
         return CF_E_LIMIT;
     if (!copy_key(&p->message_id, o->message_id, true))
         return CF_E_MALFORMED;
+    if (p->n_more_ids > lim->max_repeated)
+        return CF_E_LIMIT;
+    /* only a receipt stands for several messages */
+    if (p->n_more_ids > 0 && p->state != CERTFED__ACK_STATE__ACK_RECEIVED)
+        return CF_E_MALFORMED;
+    if (p->n_more_ids > 0) {
+        uint8_t *ids = malloc(p->n_more_ids * CF_ID_LEN);
+        if (!ids)
+            return CF_E_NOMEM;
+        priv->arrays[0] = ids;
+        for (size_t i = 0; i < p->n_more_ids; i++) {
+            if (p->more_ids[i].len != CF_ID_LEN)
+                return CF_E_MALFORMED;
+            memcpy(ids + i * CF_ID_LEN, p->more_ids[i].data, CF_ID_LEN);
+        }
+        o->more_ids = ids;
+        o->n_more = p->n_more_ids;
+    }
     o->node = p->node;
     o->analyst = p->analyst;
     o->state = (int)p->state;
@@ -479,7 +497,7 @@ body_from(cf_msg_type type, const ProtobufCMessage *pb, const cf_limits *lim, me
     case CF_MSG_DIRECTIVE:
         return directive_from((const Certfed__Directive *)pb, lim, &out->u.directive);
     case CF_MSG_ACK:
-        return ack_from((const Certfed__Ack *)pb, lim, &out->u.ack);
+        return ack_from((const Certfed__Ack *)pb, lim, priv, &out->u.ack);
     case CF_MSG_MEMBER_CERT:
         return cert_from((const Certfed__MemberCert *)pb, lim, &out->u.cert);
     case CF_MSG_REVOCATION:
@@ -772,7 +790,22 @@ encode_ack(const cf_body *b, const cf_limits *lim, cf_buf *out)
     p.state = (Certfed__AckState)a->state;
     p.reason = S(a->reason);
     p.at_ms = a->at_ms;
-    return pack_with_header(&p.base, &b->header, out);
+    if (a->n_more == 0)
+        return pack_with_header(&p.base, &b->header, out);
+    if (a->n_more > lim->max_repeated)
+        return CF_E_LIMIT;
+    if (a->state != 1)
+        return CF_E_MALFORMED;
+    ProtobufCBinaryData *more = calloc(a->n_more, sizeof(*more));
+    if (!more)
+        return CF_E_NOMEM;
+    for (size_t i = 0; i < a->n_more; i++)
+        more[i] = bin(a->more_ids + i * CF_ID_LEN, CF_ID_LEN);
+    p.n_more_ids = a->n_more;
+    p.more_ids = more;
+    cf_status st = pack_with_header(&p.base, &b->header, out);
+    free(more);
+    return st;
 }
 
 static cf_status

@@ -174,12 +174,28 @@ typedef struct cf_directive {
 
 typedef struct cf_ack {
     uint8_t message_id[CF_ID_LEN];
+    /* a receipt (state 1) for several messages of one origin: the ids after
+     * message_id, n_more * CF_ID_LEN bytes (cf_ack_id) */
+    const uint8_t *more_ids;
+    size_t n_more;
     const char *node;
     const char *analyst;
     int state;
     const char *reason;
     int64_t at_ms;
 } cf_ack;
+
+/* The ids a receipt stands for: i = 0 .. cf_ack_count(a) - 1. */
+static inline size_t
+cf_ack_count(const cf_ack *a)
+{
+    return 1 + a->n_more;
+}
+static inline const uint8_t *
+cf_ack_id(const cf_ack *a, size_t i)
+{
+    return i == 0 ? a->message_id : a->more_ids + (i - 1) * CF_ID_LEN;
+}
 
 typedef struct cf_member_cert {
     const char *node;

@@ -225,6 +225,19 @@ main(int argc, char **argv)
     nested.u.catchup_batch.n_envelopes = 1;
     if (emit(argv[1], "catchupbatch-nested", &nested, sk, NULL) != 0)
         goto out;
+    /* a receipt for three messages at once */
+    static uint8_t more[2 * CF_ID_LEN];
+    cf_body receipt;
+    memset(more, 0x19, sizeof(more));
+    header(&receipt, CF_MSG_ACK);
+    memset(receipt.u.ack.message_id, 0x17, CF_ID_LEN);
+    receipt.u.ack.more_ids = more;
+    receipt.u.ack.n_more = 2;
+    receipt.u.ack.node = "ncert";
+    receipt.u.ack.state = 1;
+    receipt.u.ack.at_ms = 1796000000002;
+    if (emit(argv[1], "receipt-batch", &receipt, sk, NULL) != 0)
+        goto out;
     rc = 0;
 out:
     for (size_t i = 0; i < CF_ARRAY_LEN(inner); i++)

@@ -144,11 +144,19 @@ check_message(const cf_message *m, const cf_limits *lim)
         (void)roles;
         break;
     }
-    case CF_MSG_ACK:
-        text(b->u.ack.node, sm);
-        text(b->u.ack.analyst, sm);
-        text(b->u.ack.reason, tm);
+    case CF_MSG_ACK: {
+        const cf_ack *a = &b->u.ack;
+        text(a->node, sm);
+        text(a->analyst, sm);
+        text(a->reason, tm);
+        if (a->n_more > lim->max_repeated || (a->n_more && (!a->more_ids || a->state != 1)))
+            abort();
+        unsigned x = 0;
+        for (size_t k = 0; k < cf_ack_count(a); k++)
+            x += cf_ack_id(a, k)[CF_ID_LEN - 1]; /* readable */
+        (void)x;
         break;
+    }
     case CF_MSG_MEMBER_CERT:
         id(b->u.cert.node);
         if (!b->u.cert.parent || (b->u.cert.parent[0] && !cf_id_valid(b->u.cert.parent)))

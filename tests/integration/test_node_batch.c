@@ -7,7 +7,9 @@
  * allocations made by certfed's own code per message (malloc, calloc and
  * realloc, counted with the linker's --wrap). A change that commits per
  * message, or allocates far more per message, fails here whatever the
- * machine's speed.
+ * machine's speed. It also counts the receipts NCERT signs: one for all of
+ * an origin's messages of a turn (each signature costs about as much as a
+ * verification), and checks that the one receipt stands for every message.
  */
 #include "check.h"
 #include "harness/harness.h"
@@ -22,10 +24,14 @@
 
 #define MESSAGES 1000
 /* Bounds: per 1,000 messages, at most 2 commits (one per turn; a spare for
- * bookkeeping that might move to its own); per message, at most 80
- * allocations (47 measured when this was written: the bound is ~1.7x). */
+ * bookkeeping that might move to its own); per message, at most 50
+ * allocations (47 measured with a receipt per message, 30 with one receipt
+ * per turn: the bound is ~1.7x). */
 #define COMMITS_PER_1000_MAX 2
-#define ALLOCS_PER_MESSAGE_MAX 80
+#define ALLOCS_PER_MESSAGE_MAX 50
+/* receipts signed per 1,000 messages of one origin in one turn (1 measured:
+ * CF_RECEIPT_IDS_MAX is 1,000; a per-message receipt would make 1,000) */
+#define RECEIPTS_PER_1000_MAX 2
 
 /* ---- counting allocations --------------------------------------------------- */
 
@@ -150,18 +156,32 @@ main(void)
 
     int64_t now = cf_clock_now_ms();
     cf_link_msg *msgs = make_incidents(punjab, MESSAGES, now);
+    /* the ids of the first and the last message, to find their receipts */
+    uint8_t first_id[CF_ID_LEN] = {0}, last_id[CF_ID_LEN] = {0};
+    for (cf_link_msg *lm = msgs; lm; lm = lm->next) {
+        cf_envelope e;
+        if (cf_envelope_parse_stored(lm->data, lm->len, &e) == CF_OK) {
+            memcpy(lm == msgs ? first_id : last_id, e.id, CF_ID_LEN);
+            cf_envelope_clear(&e);
+        }
+    }
     uint64_t commits = cf_store_commits(node->store), accepted = node->counters.accepted;
+    uint64_t receipts = node->counters.receipts_signed;
     size_t before = allocs;
     cf_node_receive_batch(node, msgs, now);
     size_t per_message = (allocs - before) / MESSAGES;
     commits = cf_store_commits(node->store) - commits;
     accepted = node->counters.accepted - accepted;
+    receipts = node->counters.receipts_signed - receipts;
     printf("BATCH %d incidents in one turn: accepted %llu, %llu write transaction(s) "
-           "committed (bound %d per 1000), %zu allocations per message (bound %d)\n",
+           "committed (bound %d per 1000), %llu receipt(s) signed (bound %d per 1000), "
+           "%zu allocations per message (bound %d)\n",
            MESSAGES, (unsigned long long)accepted, (unsigned long long)commits,
-           COMMITS_PER_1000_MAX, per_message, ALLOCS_PER_MESSAGE_MAX);
+           COMMITS_PER_1000_MAX, (unsigned long long)receipts, RECEIPTS_PER_1000_MAX, per_message,
+           ALLOCS_PER_MESSAGE_MAX);
     CHECK(accepted == MESSAGES);
     CHECK(commits >= 1 && commits * 1000 <= (uint64_t)COMMITS_PER_1000_MAX * MESSAGES);
+    CHECK(receipts >= 1 && receipts * 1000 <= (uint64_t)RECEIPTS_PER_1000_MAX * MESSAGES);
     CHECK(per_message <= ALLOCS_PER_MESSAGE_MAX);
     /* the messages are really stored: the last one is there */
     cf_txn *t = NULL;
@@ -172,6 +192,34 @@ main(void)
     if (t)
         CHECK_ST(cf_state_incident_latest(t, last, &m), CF_OK);
     cf_message_free(m);
+    /* every message has a signed receipt stored, and the first's stands
+     * for the last one too */
+    cf_buf k1, k2, wire;
+    cf_buf_init(&k1);
+    cf_buf_init(&k2);
+    cf_buf_init(&wire);
+    if (t) {
+        CHECK_ST(cf_txn_get(t, CF_T_RECEIPTS, first_id, CF_ID_LEN, &k1), CF_OK);
+        CHECK_ST(cf_txn_get(t, CF_T_RECEIPTS, last_id, CF_ID_LEN, &k2), CF_OK);
+        CHECK(k1.len > 0 && k1.len == k2.len && memcmp(k1.data, k2.data, k1.len) == 0);
+        CHECK_ST(cf_txn_get(t, CF_T_LOG, k1.data, k1.len, &wire), CF_OK);
+    }
+    cf_message *r = NULL;
+    if (wire.len)
+        CHECK_ST(cf_envelope_open(wire.data, wire.len, NULL, CF_MSG_ACK, "pk", now, &r), CF_OK);
+    if (r) {
+        const cf_ack *a = &r->body.u.ack;
+        bool has_last = false;
+        for (size_t i = 0; i < cf_ack_count(a); i++)
+            has_last |= memcmp(cf_ack_id(a, i), last_id, CF_ID_LEN) == 0;
+        CHECK(cf_ack_count(a) == MESSAGES && a->state == 1);
+        CHECK(memcmp(a->message_id, first_id, CF_ID_LEN) == 0 && has_last);
+        CHECK(sodium_memcmp(r->env.signer, node->keys->identity->sign_pk, CF_PK_LEN) == 0);
+    }
+    cf_message_free(r);
+    cf_buf_clear(&k1);
+    cf_buf_clear(&k2);
+    cf_buf_clear(&wire);
     cf_txn_abort(t);
 
 out:

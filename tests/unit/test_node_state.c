@@ -254,6 +254,22 @@ ack(tmsg *out, const char *origin, uint64_t seq, const uint8_t id[CF_ID_LEN], in
     tmsg_make(&b, out);
 }
 
+/* A receipt of origin's for several messages at once. */
+static void
+receipt_for(tmsg *out, const char *origin, uint64_t seq, const uint8_t *ids, size_t n)
+{
+    cf_body b;
+
+    header(&b, CF_MSG_ACK, origin, seq);
+    memcpy(b.u.ack.message_id, ids, CF_ID_LEN);
+    b.u.ack.more_ids = ids + CF_ID_LEN;
+    b.u.ack.n_more = n - 1;
+    b.u.ack.node = origin;
+    b.u.ack.state = 1;
+    b.u.ack.at_ms = T0 + 20000;
+    tmsg_make(&b, out);
+}
+
 /* What a node does with an accepted message: record, then apply. */
 static cf_status
 deliver(cf_txn *t, const char *self, const tmsg *x, int64_t now_ms)
@@ -928,6 +944,66 @@ test_acks(void)
 
 /* ---- taskings ----------------------------------------------------------------------------- */
 
+/* One receipt for several messages: each is marked held, and the receipt
+ * is refused if any of them is unknown or they are of several origins. */
+static void
+test_batch_receipts(void)
+{
+    fixture f;
+    tmsg i1, i2, other, r, mixed, unknown;
+    uint8_t ids[3 * CF_ID_LEN];
+    char origin[CF_NODE_ID_MAX + 1], buf[128];
+    const char *why = NULL;
+    cJSON *o = NULL;
+
+    fx_open(&f, "state-batch-receipt");
+    incident(&i1, "banking", 1, (inc_spec){"INC-1", 1, 2, 2, 1, "banking", NULL, NULL});
+    incident(&i2, "banking", 2, (inc_spec){"INC-2", 1, 2, 2, 1, "banking", NULL, NULL});
+    incident(&other, "telecom", 1, (inc_spec){"INC-T", 1, 2, 2, 1, "telecom", NULL, NULL});
+    CHECK_ST(deliver(f.t, "banking", &i1, T0), CF_OK);
+    CHECK_ST(deliver(f.t, "banking", &i2, T0), CF_OK);
+    CHECK_ST(deliver(f.t, "banking", &other, T0), CF_OK);
+
+    memcpy(ids, i1.m->env.id, CF_ID_LEN);
+    memcpy(ids + CF_ID_LEN, i2.m->env.id, CF_ID_LEN);
+    receipt_for(&r, "ncert", 1, ids, 2);
+    CHECK_ST(cf_state_ack_origin(f.t, &r.m->body.u.ack, origin, &why), CF_OK);
+    CHECK_STR(origin, "banking");
+    CHECK_ST(deliver_checked(f.t, "banking", &r, T0 + 21000), CF_OK);
+    const char *inc_ids[] = {"INC-1", "INC-2"};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_ST(cf_state_incident(f.t, inc_ids[i], &o), CF_OK);
+        if (o) {
+            CHECK_STR(joined(jarr(o, "holders"), "node", buf, sizeof(buf)), "banking,ncert");
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    }
+
+    /* banking's and telecom's messages in one receipt */
+    memcpy(ids + CF_ID_LEN, other.m->env.id, CF_ID_LEN);
+    receipt_for(&mixed, "ncert", 2, ids, 2);
+    why = NULL;
+    CHECK_ST(cf_state_check(f.t, "banking", mixed.m, &why), CF_E_MALFORMED);
+    CHECK(why && strstr(why, "more than one origin"));
+
+    /* one id of three that banking does not have */
+    memcpy(ids + CF_ID_LEN, i2.m->env.id, CF_ID_LEN);
+    memset(ids + 2 * CF_ID_LEN, 0x5a, CF_ID_LEN);
+    receipt_for(&unknown, "ncert", 3, ids, 3);
+    why = NULL;
+    CHECK_ST(cf_state_check(f.t, "banking", unknown.m, &why), CF_E_UNAUTHORIZED);
+    CHECK(why && strstr(why, "does not have"));
+
+    tmsg_free(&i1);
+    tmsg_free(&i2);
+    tmsg_free(&other);
+    tmsg_free(&r);
+    tmsg_free(&mixed);
+    tmsg_free(&unknown);
+    fx_close(&f);
+}
+
 static void
 test_taskings(void)
 {
@@ -1457,6 +1533,7 @@ main(void)
     test_incident_revisions();
     test_incident_filters();
     test_acks();
+    test_batch_receipts();
     test_taskings();
     test_directives();
     test_outbox();

@@ -195,6 +195,9 @@ static void
 check_ack(const cf_ack *g, const cf_ack *w)
 {
     CHECK(memcmp(g->message_id, w->message_id, CF_ID_LEN) == 0);
+    CHECK(g->n_more == w->n_more);
+    if (g->n_more == w->n_more && w->n_more)
+        CHECK(memcmp(g->more_ids, w->more_ids, w->n_more * CF_ID_LEN) == 0);
     CHECK(str_eq(g->node, w->node));
     CHECK(str_eq(g->analyst, w->analyst));
     CHECK(g->state == w->state);
@@ -1012,6 +1015,69 @@ key_case(cf_msg_type type, uint32_t field, const char *what)
         fprintf(stderr, "  (in the key case \"%s\")\n", what);
 }
 
+/* A receipt for several messages: the ids come back in order; only a
+ * receipt may carry more than one; each is 32 bytes; their number is limited. */
+static void
+test_batch_receipt(void)
+{
+    uint8_t more[3 * CF_ID_LEN];
+    cf_buf body;
+    cf_body b;
+    cf_message *m = NULL;
+    cf_limits lim = cf_limits_default();
+
+    for (size_t i = 0; i < sizeof(more); i++)
+        more[i] = (uint8_t)(i * 7);
+    make_sample(CF_MSG_ACK, &b);
+    b.u.ack.state = 1;
+    b.u.ack.more_ids = more;
+    b.u.ack.n_more = 3;
+    cf_buf_init(&body);
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+    CHECK_ST(open_bytes(CF_MSG_ACK, body.data, body.len, NULL, &m), CF_OK);
+    if (m) {
+        check_ack(&m->body.u.ack, &b.u.ack);
+        CHECK(cf_ack_count(&m->body.u.ack) == 4);
+        CHECK(memcmp(cf_ack_id(&m->body.u.ack, 0), b.u.ack.message_id, CF_ID_LEN) == 0);
+        CHECK(memcmp(cf_ack_id(&m->body.u.ack, 3), more + 2 * CF_ID_LEN, CF_ID_LEN) == 0);
+    }
+    cf_message_free(m);
+    m = NULL;
+
+    /* more ids than a repeated field may hold */
+    lim.max_repeated = 2;
+    body.len = 0;
+    CHECK_ST(cf_body_encode(&b, &lim, &body), CF_E_LIMIT);
+    body.len = 0;
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+    CHECK_ST(open_bytes(CF_MSG_ACK, body.data, body.len, &lim, &m), CF_E_LIMIT);
+    CHECK(m == NULL);
+
+    /* an operator's acknowledgement is for one message */
+    b.u.ack.state = 2;
+    body.len = 0;
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_E_MALFORMED);
+    b.u.ack.n_more = 0;
+    body.len = 0;
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+    put_bytes(&body, 8, more, CF_ID_LEN);
+    CHECK_ST(open_bytes(CF_MSG_ACK, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+    CHECK(m == NULL);
+
+    /* a receipt's further id of the wrong length */
+    static const size_t bad_lens[] = {0, 31, 33};
+    b.u.ack.state = 1;
+    for (size_t i = 0; i < CF_ARRAY_LEN(bad_lens); i++) {
+        body.len = 0;
+        CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+        put_bytes(&body, 8, more, CF_ID_LEN);
+        put_bytes(&body, 8, more, bad_lens[i]);
+        CHECK_ST(open_bytes(CF_MSG_ACK, body.data, body.len, NULL, &m), CF_E_MALFORMED);
+        CHECK(m == NULL);
+    }
+    cf_buf_clear(&body);
+}
+
 static void
 test_key_lengths(void)
 {
@@ -1267,6 +1333,7 @@ main(void)
     test_encode_implies_decode();
     test_header_origin();
     test_key_lengths();
+    test_batch_receipt();
     test_decode_budget();
     test_sealed_rules();
     return check_done("test_proto_body");
