@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <uv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,8 @@ static const number_key numbers[] = {
      offsetof(cf_node_config, sender_rate), 0, false},
     {"limits", "sender_burst", "messages", 1, 100000000ull, offsetof(cf_node_config, sender_burst),
      0, false},
+    {"limits", "verify_pool", "on/off (1/0)", 0, 1, offsetof(cf_node_config, verify_pool), 0,
+     false},
     {"delivery", "resend_first_ms", "milliseconds", 100, 3600000,
      offsetof(cf_node_config, resend_first_ms), 0, true},
     {"delivery", "resend_max_ms", "milliseconds", 100, 86400000,
@@ -289,6 +292,8 @@ cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_con
     ls.c->outbox_max = CF_DEFAULT_OUTBOX_MAX;
     ls.c->sender_rate = CF_DEFAULT_SENDER_RATE;
     ls.c->sender_burst = CF_DEFAULT_SENDER_BURST;
+    /* checking signatures beside the loop pays only with a core to spare */
+    ls.c->verify_pool = uv_available_parallelism() > 1;
     ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;
     ls.c->resend_max_ms = CF_DEFAULT_RESEND_MAX_MS;
     ls.c->catchup_interval_ms = CF_DEFAULT_CATCHUP_INTERVAL_MS;

@@ -53,6 +53,9 @@ typedef struct cf_node_config {
     int64_t catchup_interval_ms; /* [delivery] catchup_interval_ms */
     size_t sender_rate;          /* [limits] sender_rate: messages per second per origin */
     size_t sender_burst;         /* [limits] sender_burst: what an origin may send at once */
+    size_t verify_pool; /* [limits] verify_pool: 1 = signatures are checked on the libuv thread
+                         * pool while the loop commits (default where more than one core is
+                         * available), 0 = on the loop thread */
 } cf_node_config;
 
 /* The largest node configuration file cf_node_config_load() reads. */

@@ -705,9 +705,9 @@ fork_found(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size
  * means the whole transaction must be abandoned.
  */
 static cf_status
-process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *via, int64_t now_ms,
-            cf_effects *fx, bool *ignored, bool *trust_changed, const char **why,
-            cf_message **out_m, cf_message **out_inner, cf_buf *inner_wire)
+process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_checked,
+            const char *via, int64_t now_ms, cf_effects *fx, bool *ignored, bool *trust_changed,
+            const char **why, cf_message **out_m, cf_message **out_inner, cf_buf *inner_wire)
 {
     cf_envelope env;
     cf_message *m = NULL;
@@ -731,12 +731,18 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
         return st == CF_OK ? CF_E_MALFORMED : st;
     }
     bool known = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
-    cf_envelope_clear(&env);
-    if (!known)
+    if (!known) {
+        cf_envelope_clear(&env);
         return CF_E_UNKNOWN_SIGNER;
-    st = cf_envelope_verify(data, len, &n->limits, &env);
-    if (st != CF_OK)
-        return st;
+    }
+    /* the signature of these very bytes was checked on the thread pool
+     * (verify_work): the envelope as parsed is the verified one */
+    if (!sig_checked) {
+        cf_envelope_clear(&env);
+        st = cf_envelope_verify(data, len, &n->limits, &env);
+        if (st != CF_OK)
+            return st;
+    }
     st = cf_message_decode(&env, &n->limits, &m);
     if (st != CF_OK) {
         cf_envelope_clear(&env);
@@ -935,10 +941,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *
     return st;
 }
 
-cf_status
-cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *subject,
-                const char *via, int64_t now_ms, cf_effects *fx, bool *trust_changed,
-                cf_status *verdict)
+static cf_status
+receive_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_checked,
+            const char *subject, const char *via, int64_t now_ms, cf_effects *fx,
+            bool *trust_changed, cf_status *verdict)
 {
     cf_message *m = NULL, *inner = NULL;
     cf_buf inner_wire;
@@ -950,8 +956,8 @@ cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const ch
     if (via)
         n->counters.caught_up++;
     cf_buf_init(&inner_wire);
-    st = process_one(n, t, data, len, via, now_ms, fx, &ignored, trust_changed, &why, &m, &inner,
-                     &inner_wire);
+    st = process_one(n, t, data, len, sig_checked, via, now_ms, fx, &ignored, trust_changed, &why,
+                     &m, &inner, &inner_wire);
     if (inner_wire.data)
         sodium_memzero(inner_wire.data, inner_wire.cap);
     cf_buf_clear(&inner_wire);
@@ -986,6 +992,14 @@ cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const ch
     }
     cf_message_free(m);
     return st;
+}
+
+cf_status
+cf_node_receive(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, const char *subject,
+                const char *via, int64_t now_ms, cf_effects *fx, bool *trust_changed,
+                cf_status *verdict)
+{
+    return receive_one(n, t, data, len, false, subject, via, now_ms, fx, trust_changed, verdict);
 }
 
 /* Is this (not yet verified) envelope a catch-up message? */
@@ -1038,15 +1052,16 @@ hold_while_learning(cf_node *n, cf_link_msg *msgs)
     return now;
 }
 
-static void
-on_messages(void *ctx)
-{
-    cf_node *n = ctx;
-    cf_link_msg *msgs = NULL;
+static void stop_step(cf_node *n);
+static void receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms);
 
-    if (n->stopping)
-        return;
-    /* what was held at start goes first, in the order it came */
+/* The next turn's messages: what was held at start first, in the order
+ * it came, then the bus's. */
+static cf_link_msg *
+take_messages(cf_node *n)
+{
+    cf_link_msg *msgs;
+
     if (!n->learning && n->deferred) {
         msgs = n->deferred;
         n->deferred_tail->next = cf_link_take(n->link, CF_BATCH_MAX);
@@ -1058,12 +1073,168 @@ on_messages(void *ctx)
     }
     if (n->learning)
         msgs = hold_while_learning(n, msgs);
+    return msgs;
+}
+
+/*
+ * Checking signatures on the libuv thread pool ([limits] verify_pool): a
+ * turn's messages go to a verify job, and the loop takes them (in the
+ * order they came, job after job) once their signatures are checked, so
+ * that the pool verifies the next turn while the loop commits this one.
+ * Only envelopes of signers the trust store knows are checked there (junk
+ * costs no verification); the loop checks again, as always, everything
+ * but the signature of a message whose bytes verified. A job holds the
+ * loop's limits by value: nothing of the node is touched off the loop.
+ */
+struct cf_verify_job {
+    uv_work_t req;
+    cf_node *n;
+    cf_limits limits;
+    cf_link_msg *msgs;
+    size_t count;
+    bool *want; /* per message: check it (its signer is known) */
+    bool *good; /* per message: its signature verified */
+    bool done;
+    cf_verify_job *next;
+};
+
+static void
+verify_job_free(cf_verify_job *j)
+{
+    while (j->msgs) {
+        cf_link_msg *next = j->msgs->next;
+        free(j->msgs);
+        j->msgs = next;
+    }
+    free(j->want);
+    free(j->good);
+    free(j);
+}
+
+static void
+verify_work(uv_work_t *req)
+{
+    cf_verify_job *j = req->data;
+    size_t i = 0;
+
+    for (cf_link_msg *lm = j->msgs; lm; lm = lm->next, i++) {
+        cf_envelope env;
+        if (!j->want[i])
+            continue;
+        j->good[i] = cf_envelope_verify(lm->data, lm->len, &j->limits, &env) == CF_OK;
+        if (j->good[i])
+            cf_envelope_clear(&env);
+    }
+}
+
+static void pool_take(cf_node *n);
+
+static void
+verify_done(uv_work_t *req, int status)
+{
+    cf_verify_job *j = req->data;
+    cf_node *n = j->n;
+
+    (void)status; /* never cancelled: a job runs to its end */
+    j->done = true;
+    n->jobs_running--;
+    if (n->stopping) {
+        stop_step(n); /* the jobs are freed with the node */
+        return;
+    }
+    while (n->jobs && n->jobs->done && !n->stopping) {
+        cf_verify_job *head = n->jobs;
+        n->jobs = head->next;
+        if (!n->jobs)
+            n->jobs_tail = NULL;
+        cf_link_msg *msgs = head->msgs;
+        head->msgs = NULL;
+        receive_batch(n, msgs, head->good, cf_clock_now_ms());
+        verify_job_free(head);
+    }
+    if (!n->stopping)
+        pool_take(n);
+}
+
+/* Hand what waits to verify jobs, at most CF_VERIFY_JOBS at once. */
+static void
+pool_take(cf_node *n)
+{
+    while (n->jobs_running < CF_VERIFY_JOBS) {
+        cf_link_msg *msgs = take_messages(n);
+        if (!msgs)
+            return;
+        cf_verify_job *j = calloc(1, sizeof(*j));
+        size_t count = 0;
+        for (cf_link_msg *lm = msgs; lm; lm = lm->next)
+            count++;
+        if (j) {
+            j->want = calloc(count, sizeof(bool));
+            j->good = calloc(count, sizeof(bool));
+        }
+        if (!j || !j->want || !j->good) {
+            /* no room to hand it over: check them here, as without a pool */
+            if (j)
+                verify_job_free(j);
+            receive_batch(n, msgs, NULL, cf_clock_now_ms());
+            continue;
+        }
+        j->req.data = j;
+        j->n = n;
+        j->limits = n->limits;
+        j->msgs = msgs;
+        j->count = count;
+        size_t i = 0;
+        for (cf_link_msg *lm = msgs; lm; lm = lm->next, i++) {
+            cf_envelope env;
+            if (lm->len <= n->limits.max_envelope &&
+                cf_envelope_parse_stored(lm->data, lm->len, &env) == CF_OK) {
+                j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
+                cf_envelope_clear(&env);
+            }
+        }
+        if (uv_queue_work(n->loop, &j->req, verify_work, verify_done) != 0) {
+            j->msgs = NULL;
+            verify_job_free(j);
+            receive_batch(n, msgs, NULL, cf_clock_now_ms());
+            continue;
+        }
+        if (n->jobs_tail)
+            n->jobs_tail->next = j;
+        else
+            n->jobs = j;
+        n->jobs_tail = j;
+        n->jobs_running++;
+    }
+}
+
+static void
+on_messages(void *ctx)
+{
+    cf_node *n = ctx;
+    cf_link_msg *msgs;
+
+    if (n->stopping)
+        return;
+    if (n->cfg->verify_pool) {
+        pool_take(n);
+        return;
+    }
+    msgs = take_messages(n);
     if (msgs)
-        cf_node_receive_batch(n, msgs, cf_clock_now_ms());
+        receive_batch(n, msgs, NULL, cf_clock_now_ms());
 }
 
 void
 cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms)
+{
+    receive_batch(n, msgs, NULL, now_ms);
+}
+
+/* One turn: msgs in one transaction; good (may be NULL) says which of
+ * them verified on the thread pool. */
+static void
+receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
 {
     cf_link_msg *lm;
     cf_effects fx = {NULL, NULL};
@@ -1084,9 +1255,9 @@ cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms)
         goto out;
     }
     for (lm = msgs; lm && st == CF_OK; lm = lm->next) {
+        st = receive_one(n, t, lm->data, lm->len, good && good[count], lm->subject, NULL, now_ms,
+                         &fx, &trust_changed, NULL);
         count++;
-        st = cf_node_receive(n, t, lm->data, lm->len, lm->subject, NULL, now_ms, &fx,
-                             &trust_changed, NULL);
     }
     if (st == CF_OK)
         st = cf_node_receipts_sign(n, t, now_ms, &fx);
@@ -1570,6 +1741,11 @@ stop_step(cf_node *n)
     free(n->rates);
     free(n->due);
     cf_catchup_peers_free(n);
+    while (n->jobs) {
+        cf_verify_job *next = n->jobs->next;
+        verify_job_free(n->jobs);
+        n->jobs = next;
+    }
     while (n->deferred) {
         cf_link_msg *next = n->deferred->next;
         free(n->deferred);
@@ -1600,7 +1776,8 @@ cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx)
     n->stopping = true;
     n->on_stopped = done;
     n->stopped_ctx = ctx;
-    n->closing = 1; /* held until every part below has closed */
+    n->closing = 1 + (int)n->jobs_running; /* held until every part below has closed,
+                                            * and every verify job has come back */
     if (n->control) {
         n->closing++;
         cf_control_close(n->control, part_closed, n);

@@ -114,6 +114,12 @@ typedef struct cf_node_options {
     bool retry_at_start;  /* keep trying an unreachable NATS server at start */
 } cf_node_options;
 
+/* Verify jobs on the thread pool at once ([limits] verify_pool): one
+ * verifies the next turn while the loop commits the last. */
+#define CF_VERIFY_JOBS 2
+
+typedef struct cf_verify_job cf_verify_job;
+
 /* A message received in the open transaction that still needs its receipt. */
 typedef struct cf_receipt_due {
     uint8_t id[CF_ID_LEN];
@@ -165,7 +171,10 @@ typedef struct cf_node {
      * origin, signed before it commits) */
     cf_receipt_due *due;
     size_t n_due, cap_due;
-    bool store_full; /* the last batch received could not be stored: no local work */
+    /* turns whose signatures the thread pool checks, in the order they came */
+    cf_verify_job *jobs, *jobs_tail;
+    size_t jobs_running; /* of them, still on the pool */
+    bool store_full;     /* the last batch received could not be stored: no local work */
     bool stopping;
     void (*on_stopped)(void *ctx);
     void *stopped_ctx;

@@ -67,6 +67,13 @@ printf '[delivery]\nresend_first_ms = 200\nresend_max_ms = 5000\ncatchup_interva
     cat "$N/node.conf" - >"$N/good.conf"
 run "$CERTFEDD_BIN" --config "$N/good.conf" --nats-url "$URL" --check
 expect_rc 0 "a tuned delivery schedule is accepted"
+printf '[limits]\nverify_pool = 2\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "a verify_pool that is not 0 or 1"
+expect_err "\[limits\] verify_pool '2' must be a number of on/off \(1/0\) from 0 to 1" "gives the bounds"
+printf '[limits]\nverify_pool = 0\n' | cat "$N/node.conf" - >"$N/good.conf"
+run "$CERTFEDD_BIN" --config "$N/good.conf" --nats-url "$URL" --check
+expect_rc 0 "signatures checked on the loop thread is accepted"
 printf '[limits]\nstore_mib = 2\nstore_mib = 4096\n' | cat "$N/node.conf" - >"$N/bad.conf"
 run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
 expect_rc 1 "a number given twice"
