@@ -357,6 +357,7 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddNumberToObject(c, "caught_up", (double)n->counters.caught_up);
     cJSON_AddNumberToObject(c, "receipts_resent", (double)n->counters.receipts_resent);
     cJSON_AddNumberToObject(c, "receipts_signed", (double)n->counters.receipts_signed);
+    cJSON_AddNumberToObject(c, "sig_checks", (double)n->counters.sig_checks);
     cJSON_AddNumberToObject(c, "forks", (double)n->counters.forks);
     cJSON_AddNumberToObject(c, "clock_behind", (double)cf_clock_behind_count());
     cJSON_AddNumberToObject(c, "deferred_dropped", (double)n->counters.deferred_dropped);

@@ -736,9 +736,19 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         return CF_E_UNKNOWN_SIGNER;
     }
     /* the signature of these very bytes was checked on the thread pool
-     * (verify_work): the envelope as parsed is the verified one */
+     * (verify_work), or when they were stored (a resend, byte for byte, of
+     * what we hold: it gets its receipt again below without costing a
+     * verification): the envelope as parsed is the verified one */
+    if (!sig_checked) {
+        st = cf_state_holds_bytes(t, env.id, data, len, &sig_checked);
+        if (st != CF_OK) {
+            cf_envelope_clear(&env);
+            return st;
+        }
+    }
     if (!sig_checked) {
         cf_envelope_clear(&env);
+        n->counters.sig_checks++;
         st = cf_envelope_verify(data, len, &n->limits, &env);
         if (st != CF_OK)
             return st;
@@ -1138,6 +1148,8 @@ verify_done(uv_work_t *req, int status)
     (void)status; /* never cancelled: a job runs to its end */
     j->done = true;
     n->jobs_running--;
+    for (size_t i = 0; i < j->count; i++)
+        n->counters.sig_checks += j->want[i];
     if (n->stopping) {
         stop_step(n); /* the jobs are freed with the node */
         return;
@@ -1184,15 +1196,25 @@ pool_take(cf_node *n)
         j->limits = n->limits;
         j->msgs = msgs;
         j->count = count;
+        /* what is worth checking there: envelopes of known signers that
+         * we do not hold already, byte for byte */
         size_t i = 0;
+        cf_txn *t = NULL;
+        if (cf_txn_begin(n->store, false, &t) != CF_OK)
+            t = NULL;
         for (cf_link_msg *lm = msgs; lm; lm = lm->next, i++) {
             cf_envelope env;
+            bool held = false;
             if (lm->len <= n->limits.max_envelope &&
                 cf_envelope_parse_stored(lm->data, lm->len, &env) == CF_OK) {
                 j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
+                if (j->want[i] && t &&
+                    cf_state_holds_bytes(t, env.id, lm->data, lm->len, &held) == CF_OK && held)
+                    j->want[i] = false;
                 cf_envelope_clear(&env);
             }
         }
+        cf_txn_abort(t);
         if (uv_queue_work(n->loop, &j->req, verify_work, verify_done) != 0) {
             j->msgs = NULL;
             verify_job_free(j);

@@ -69,6 +69,7 @@ typedef struct cf_counters {
     uint64_t caught_up;        /* envelopes that came in catch-up batches */
     uint64_t receipts_resent;  /* stored receipts sent again for duplicates */
     uint64_t receipts_signed;  /* receipts signed (each for up to CF_RECEIPT_IDS_MAX messages) */
+    uint64_t sig_checks;       /* signatures verified (on the loop or the thread pool) */
     uint64_t deferred_dropped; /* held at start past CF_DEFERRED_MAX: resent by origins */
     uint64_t throttled;        /* refused because their origin was over its rate */
     uint64_t rejected[CF_STATUS_COUNT];

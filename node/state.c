@@ -502,6 +502,26 @@ cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes)
 }
 
 cf_status
+cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN], const uint8_t *wire, size_t len,
+                     bool *yes)
+{
+    cf_buf v, stored;
+    cf_status st;
+
+    *yes = false;
+    cf_buf_init(&v);
+    cf_buf_init(&stored);
+    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_LOG, v.data, v.len, &stored);
+    if (st == CF_OK)
+        *yes = stored.len == len && memcmp(stored.data, wire, len) == 0;
+    cf_buf_clear(&v);
+    cf_buf_clear(&stored);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+cf_status
 cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
 {
     cf_buf v;

@@ -94,6 +94,15 @@ CF_MUST_CHECK cf_status cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], 
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
 
 /**
+ * Does the log hold exactly these bytes for this id (a resend of what was
+ * stored, its signature checked then)? A different envelope for the id
+ * (another signature) is not the same.
+ * @return CF_OK (*yes set), or a store error
+ */
+CF_MUST_CHECK cf_status cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN],
+                                             const uint8_t *wire, size_t len, bool *yes);
+
+/**
  * The origin of the messages an ack stands for (a receipt may stand for
  * several: they must all be stored here, and all of one origin).
  * @return CF_OK; CF_E_UNAUTHORIZED (a message not stored here) or

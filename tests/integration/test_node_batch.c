@@ -217,6 +217,35 @@ main(void)
         CHECK(sodium_memcmp(r->env.signer, node->keys->identity->sign_pk, CF_PK_LEN) == 0);
     }
     cf_message_free(r);
+    cf_txn_abort(t);
+    t = NULL;
+
+    /* the same 1,000 again (an origin that never got the receipt): each
+     * is a duplicate, answered with the stored receipt, and costs no
+     * verification (the bytes are those verified when stored) */
+    msgs = make_incidents(punjab, MESSAGES, now);
+    uint64_t checks = node->counters.sig_checks, resent = node->counters.receipts_resent;
+    accepted = node->counters.accepted;
+    cf_node_receive_batch(node, msgs, now);
+    checks = node->counters.sig_checks - checks;
+    resent = node->counters.receipts_resent - resent;
+    printf("RESENT %d incidents again: %llu accepted, %llu receipts sent again, %llu signatures "
+           "verified\n",
+           MESSAGES, (unsigned long long)(node->counters.accepted - accepted),
+           (unsigned long long)resent, (unsigned long long)checks);
+    CHECK(node->counters.accepted == accepted);
+    CHECK(resent == MESSAGES);
+    CHECK(checks == 0);
+    /* a resend with another signature (same body) is verified, and refused */
+    msgs = make_incidents(punjab, 1, now);
+    if (msgs)
+        msgs->data[msgs->len - 1] ^= 1; /* the signature is the envelope's last field */
+    checks = node->counters.sig_checks;
+    uint64_t bad = node->counters.rejected[CF_E_BAD_SIGNATURE];
+    cf_node_receive_batch(node, msgs, now);
+    CHECK(node->counters.sig_checks == checks + 1);
+    CHECK(node->counters.rejected[CF_E_BAD_SIGNATURE] == bad + 1);
+    CHECK_ST(cf_txn_begin(node->store, false, &t), CF_OK);
     cf_buf_clear(&k1);
     cf_buf_clear(&k2);
     cf_buf_clear(&wire);
