@@ -237,8 +237,8 @@ check_value(const cJSON *v, const field *f, const char *name, cf_routed *out)
             break;
         cJSON_ArrayForEach(o, v)
         {
-            char where[96];
-            snprintf(where, sizeof(where), "%s[%d]", name, i++);
+            char where[192];
+            snprintf(where, sizeof(where), "%.160s[%d]", name, i++);
             if (!cJSON_IsObject(o)) {
                 refuse(out, 400, "invalid-argument", "field '%s' must be an object", where);
                 return false;
@@ -262,7 +262,7 @@ check_object(const cJSON *obj, const field *fields, size_t n, const char *what, 
 
     cJSON_ArrayForEach(m, obj)
     {
-        char name[160];
+        char name[320];
         snprintf(name, sizeof(name), "%s%s%.100s", what ? what : "", what ? "." : "",
                  m->string ? m->string : "");
         const field *f = m->string ? find_field(fields, n, m->string) : NULL;
