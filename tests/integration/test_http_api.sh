@@ -255,6 +255,14 @@ run "$CERTFEDD_BIN" --config "$FED/nodes/ncert/node.conf" --check
 expect_rc 1 "--check refuses it too"
 chmod 600 "$WORK/token"
 expect "NCERT starts again with a private token file" node_start ncert
+# a node stops cleanly with an event stream open: the stream ends, the
+# server's threads are joined before the loop closes
+curl -s -N "http://$COUNCIL/api/events?token=$TOKEN" >"$WORK/events2" 2>/dev/null &
+sse_pid=$!
+eventually 10 "a second event stream opens" grep -q '^: certfed events' "$WORK/events2"
+expect "the Council stops with it open" node_stop council
+eventually 5 "the stream ended with the node" sh -c "! kill -0 $sse_pid 2>/dev/null"
+sse_pid=
 fed_stop
 expect "the Council stopped cleanly" grep -q "stopped cleanly" "$FED/logs/council.log"
 expect "no sanitizer report in the logs" \
