@@ -6,7 +6,7 @@
  * node cannot start (bad config, key or chain, store, control socket, NATS
  * unreachable with --no-retry), 2 on bad usage.
  */
-#include "node/node.h"
+#include "node/http.h"
 
 #include <getopt.h>
 #include <sodium.h>
@@ -53,6 +53,12 @@ check_only(const char *config)
     st = cf_node_keys_load(cfg, cf_clock_now_ms(), &keys, err, sizeof(err));
     if (st != CF_OK) {
         cf_log(CF_LOG_ERROR, "node %s: %s", cfg->id, err[0] ? err : cf_status_str(st));
+        goto out;
+    }
+    uint8_t token[32];
+    if (cfg->http_listen &&
+        cf_http_token_load(cfg->http_token_file, token, err, sizeof(err)) != CF_OK) {
+        cf_log(CF_LOG_ERROR, "node %s: %s", cfg->id, err);
         goto out;
     }
     if (keys->rejected_certs)

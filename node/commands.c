@@ -6,6 +6,7 @@
  * the same path as everything the node signs; reads use a read
  * transaction. Loop thread only.
  */
+#include "node/http.h"
 #include "node/internal.h"
 
 #include <stdio.h>
@@ -399,6 +400,8 @@ cmd_status(cf_node *n, const cJSON *args)
         cf_txn_abort(rt);
     }
     cJSON_AddItemToObject(o, "peers", peer_states(n, cf_clock_now_ms()));
+    if (n->http)
+        cJSON_AddItemToObject(o, "http", cf_http_status(n->http));
     return ok(o);
 }
 

@@ -4,10 +4,12 @@
  */
 #include "node/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +27,8 @@ typedef struct load_state {
     bool failed;
     bool nomem;
     uint32_t numbers_set; /* which of numbers[] were given */
+    bool http_keys;       /* some key of [http] was given */
+    bool metrics_public_set;
 } load_state;
 
 static void fail(load_state *ls, const char *fmt, ...) CF_PRINTF(2, 3);
@@ -122,6 +126,87 @@ set_group(load_state *ls, const char *value)
     return ls->c->control_group != NULL;
 }
 
+/*
+ * [http] listen = HOST:PORT, HOST an IPv4 literal or a bracketed IPv6 one
+ * ("127.0.0.1:8443", "[::1]:8443"); a bare PORT means 127.0.0.1. Names are
+ * not looked up: where the API listens must not depend on DNS. Port 0 takes
+ * any free port (status says which).
+ */
+static bool
+set_listen(load_state *ls, const char *value)
+{
+    cf_node_config *c = ls->c;
+    char host[64];
+    const char *colon = strrchr(value, ':'), *port_s;
+    char *end;
+
+    if (c->http_listen) {
+        fail(ls, "[http] listen given twice");
+        return false;
+    }
+    if (!colon) {
+        snprintf(host, sizeof(host), "127.0.0.1");
+        port_s = value;
+    } else {
+        size_t hl = (size_t)(colon - value);
+        const char *h = value;
+        if (hl >= 2 && value[0] == '[' && value[hl - 1] == ']') {
+            h++;
+            hl -= 2;
+        }
+        if (hl == 0 || hl >= sizeof(host))
+            goto bad;
+        memcpy(host, h, hl);
+        host[hl] = 0;
+        port_s = colon + 1;
+    }
+    errno = 0;
+    unsigned long port = strtoul(port_s, &end, 10);
+    if (errno || *end || !port_s[0] || port_s[0] == '-' || port_s[0] == '+' || port > 65535)
+        goto bad;
+    memset(&c->http_addr, 0, sizeof(c->http_addr));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&c->http_addr;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->http_addr;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        c->http_addr_len = sizeof(*a4);
+    } else if (value[0] == '[' && inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        c->http_addr_len = sizeof(*a6);
+    } else {
+        goto bad;
+    }
+    if (!(c->http_listen = strdup(value)))
+        ls->nomem = true;
+    return c->http_listen != NULL;
+bad:
+    fail(ls,
+         "[http] listen '%s' must be HOST:PORT with an IP address (127.0.0.1:8443, "
+         "[::1]:8443) or a port (on 127.0.0.1)",
+         value);
+    return false;
+}
+
+static bool
+set_bool(load_state *ls, bool *slot, bool *seen, const char *section, const char *name,
+         const char *value)
+{
+    if (*seen) {
+        fail(ls, "[%s] %s given twice", section, name);
+        return false;
+    }
+    *seen = true;
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+        *slot = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
+        *slot = false;
+    else
+        fail(ls, "[%s] %s '%s' must be true or false", section, name, value);
+    return !ls->failed;
+}
+
 /* The numeric settings: where each goes, its bounds, its unit. */
 typedef struct number_key {
     const char *section, *name, *unit;
@@ -150,6 +235,8 @@ static const number_key numbers[] = {
      offsetof(cf_node_config, resend_max_ms), 0, true},
     {"delivery", "catchup_interval_ms", "milliseconds", 1000, 86400000,
      offsetof(cf_node_config, catchup_interval_ms), 0, true},
+    {"http", "max_body", "bytes", 1024, 64ull << 20, offsetof(cf_node_config, http_max_body), 0,
+     false},
 };
 
 _Static_assert(sizeof(numbers) / sizeof(numbers[0]) <= 32, "numbers_set has 32 bits");
@@ -201,6 +288,16 @@ on_entry(void *user, const char *section, const char *name, const char *value)
         else if (!(c->nats_url = strdup(value)))
             ls->nomem = true;
         return !ls->failed && !ls->nomem;
+    }
+    if (strcmp(section, "http") == 0) {
+        ls->http_keys = true;
+        if (strcmp(name, "listen") == 0)
+            return set_listen(ls, value);
+        if (strcmp(name, "token_file") == 0)
+            return set_path(ls, &c->http_token_file, name, value);
+        if (strcmp(name, "metrics_public") == 0)
+            return set_bool(ls, &c->http_metrics_public, &ls->metrics_public_set, section, name,
+                            value);
     }
     for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
         const number_key *k = &numbers[i];
@@ -297,6 +394,7 @@ cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_con
     ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;
     ls.c->resend_max_ms = CF_DEFAULT_RESEND_MAX_MS;
     ls.c->catchup_interval_ms = CF_DEFAULT_CATCHUP_INTERVAL_MS;
+    ls.c->http_max_body = CF_DEFAULT_HTTP_MAX_BODY;
     rc = long_line(str, len);
     if (rc > 0) {
         fail(&ls, "line %d: line too long (at most %d characters)", rc, MAX_LINE);
@@ -325,6 +423,12 @@ cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_con
         else if (ls.c->resend_max_ms < ls.c->resend_first_ms)
             fail(&ls, "[delivery] resend_max_ms (%lld) is below resend_first_ms (%lld)",
                  (long long)ls.c->resend_max_ms, (long long)ls.c->resend_first_ms);
+        /* the API is off without listen, and never on without a token */
+        else if (ls.http_keys && !ls.c->http_listen)
+            fail(&ls, "[http] has no listen: say where the HTTP API listens, or remove [http]");
+        else if (ls.c->http_listen && !ls.c->http_token_file)
+            fail(&ls, "[http] has no token_file: the HTTP API needs a bearer token (a 0600 "
+                      "file)");
     }
     st = ls.failed ? CF_E_CONFIG : CF_OK;
 out:
@@ -374,6 +478,8 @@ cf_node_config_free(cf_node_config *c)
     free(c->control);
     free(c->control_group);
     free(c->nats_url);
+    free(c->http_listen);
+    free(c->http_token_file);
     free(c);
 }
 

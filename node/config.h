@@ -9,6 +9,7 @@
 
 #include "federation/federation.h"
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 /* The store's size limit unless [limits] store_mib says otherwise. A full
@@ -29,6 +30,9 @@
  * throttled, unacknowledged, so that it sends them again later. */
 #define CF_DEFAULT_SENDER_RATE 2000
 #define CF_DEFAULT_SENDER_BURST 20000
+/* [http]: the largest request body the HTTP API reads unless max_body says
+ * otherwise (the control socket's cap too). */
+#define CF_DEFAULT_HTTP_MAX_BODY (1024 * 1024)
 
 typedef struct cf_node_config {
     char *path;                  /* the config file */
@@ -56,6 +60,13 @@ typedef struct cf_node_config {
     size_t verify_pool; /* [limits] verify_pool: 1 = signatures are checked on the libuv thread
                          * pool while the loop commits (default where more than one core is
                          * available), 0 = on the loop thread */
+    /* [http]: the HTTP API (node/http.h), off unless listen is given */
+    char *http_listen;                 /* [http] listen: "HOST:PORT" as written, or NULL */
+    struct sockaddr_storage http_addr; /* that address (IPv4 or IPv6 literal); port 0: any free */
+    socklen_t http_addr_len;
+    char *http_token_file;    /* [http] token_file: the bearer token, a private (0600) file */
+    size_t http_max_body;     /* [http] max_body: bytes of a request body */
+    bool http_metrics_public; /* [http] metrics_public: /metrics without the token */
 } cf_node_config;
 
 /* The largest node configuration file cf_node_config_load() reads. */

@@ -10,6 +10,7 @@
  * the way are signed and logged in the same transaction and published only
  * after it commits. Everything runs on the loop thread.
  */
+#include "node/http.h"
 #include "node/internal.h"
 
 #include <inttypes.h>
@@ -402,6 +403,7 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
         if (out_id)
             memcpy(out_id, m->env.id, CF_ID_LEN);
         n->counters.originated++;
+        cf_metrics_originated(n, b, m->env.id);
     }
     cf_message_free(m);
     cf_message_free(inner);
@@ -421,6 +423,7 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
 static void
 txn_done(cf_node *n, bool committed)
 {
+    cf_metrics_txn_done(n, committed);
     if (committed) {
         n->seq = n->pending_seq;
         memcpy(n->head, n->pending_head, CF_ID_LEN);
@@ -968,6 +971,7 @@ receive_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     cf_buf_init(&inner_wire);
     st = process_one(n, t, data, len, sig_checked, via, now_ms, fx, &ignored, trust_changed, &why,
                      &m, &inner, &inner_wire);
+    cf_metrics_received(n, m, inner, ignored, st, store_error(st), now_ms);
     if (inner_wire.data)
         sodium_memzero(inner_wire.data, inner_wire.cap);
     cf_buf_clear(&inner_wire);
@@ -1692,6 +1696,8 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
         goto fail;
     }
     st = cf_control_start(n, n->cfg->control, &n->control, err, errlen);
+    if (st == CF_OK)
+        st = cf_http_start(n, err, errlen);
     if (st != CF_OK)
         goto fail;
     st = cf_link_start(n->link, opt->retry_at_start, why, sizeof(why));
@@ -1800,6 +1806,10 @@ cf_node_stop(cf_node *n, void (*done)(void *ctx), void *ctx)
     n->stopped_ctx = ctx;
     n->closing = 1 + (int)n->jobs_running; /* held until every part below has closed,
                                             * and every verify job has come back */
+    if (n->http) { /* first: its threads end before anything they wait for */
+        n->closing++;
+        cf_http_close(n->http, part_closed, n);
+    }
     if (n->control) {
         n->closing++;
         cf_control_close(n->control, part_closed, n);

@@ -12,12 +12,14 @@
 
 #include "node/config.h"
 #include "node/link.h"
+#include "node/metrics.h"
 #include "node/state.h"
 
 #include <cjson/cJSON.h>
 #include <uv.h>
 
 typedef struct cf_control cf_control;
+typedef struct cf_http cf_http;
 
 /* Resending what is not acked yet: the outbox is checked every tick, and an
  * entry sent n times waits about resend_first_ms * 2^(n-1) (at most
@@ -139,6 +141,8 @@ typedef struct cf_node {
     cf_store *store;
     cf_link *link;
     cf_control *control;
+    cf_http *http;      /* the HTTP API (node/http.h), NULL unless [http] listen */
+    cf_metrics metrics; /* for GET /metrics (node/metrics.h) */
     uv_signal_t sigterm, sigint;
     uv_timer_t resend;
     /* the node's own stream: committed and within the open transaction */

@@ -4,10 +4,11 @@
 CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages: the build, the libraries, the broker, clang for fuzzing,
-# and libfaketime for the fault tests' skewed clocks.
+# libfaketime for the fault tests' skewed clocks, and curl for the HTTP API's
+# tests.
 CF_PACKAGES="cmake make gcc clang libclang-rt-dev pkg-config libnats-dev libprotobuf-c-dev
 protobuf-c-compiler libsodium-dev liblmdb-dev libuv1-dev libinih-dev libcjson-dev
-nats-server faketime"
+libmicrohttpd-dev nats-server faketime curl"
 
 cf_say() { printf '==> %s\n' "$*"; }
 cf_die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }

@@ -9,6 +9,7 @@
 #include "node/config.h"
 
 #include <grp.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,12 @@ check(const cf_node_config *c)
     if (c->max_envelope < 1024 || c->max_envelope > (64u << 20) || c->outbox_max < 1 ||
         c->store_bytes < (1u << 20) || c->resend_first_ms < 100 ||
         c->resend_max_ms < c->resend_first_ms || c->catchup_interval_ms < 1000)
+        abort();
+    /* the HTTP API never listens without a token, nor on a name */
+    check_path(c->http_token_file, c->http_listen != NULL);
+    if (c->http_listen && (c->http_addr.ss_family != AF_INET && c->http_addr.ss_family != AF_INET6))
+        abort();
+    if (c->http_max_body < 1024 || c->http_max_body > (64u << 20))
         abort();
 }
 
