@@ -89,6 +89,8 @@ print_show(const cJSON *r)
     printf("owner       %s   analyst %s\n", cli_s(r, "owner"), cli_s(r, "analyst"));
     if (cli_s(r, "description")[0])
         printf("description %s\n", cli_s(r, "description"));
+    if (cli_s(r, "source")[0])
+        printf("source      %s\n", cli_s(r, "source"));
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "observables"))
         printf("observable  %s %s%s\n", cli_s(x, "type"), cli_s(x, "value"),
                cJSON_IsTrue(cJSON_GetObjectItem(x, "to_block")) ? " (to block)" : "");
