@@ -470,7 +470,10 @@ cmd_incident_report(cf_node *n, const cJSON *args)
         return fail(CF_E_INVALID_ARG, "an incident needs a title");
     i->severity = arg_has(args, "severity") ? arg_enum(args, "severity", cf_severity_names, 6) : 2;
     i->tlp = arg_has(args, "tlp") ? arg_enum(args, "tlp", cf_tlp_names, 6) : 3;
-    i->status = 1;
+    /* a new report is new; an imported one may come with its status */
+    i->status = arg_has(args, "status") ? arg_enum(args, "status", cf_incident_status_names, 6) : 1;
+    if (i->status < 1)
+        return fail(CF_E_INVALID_ARG, "unknown status (new, triaged, contained, resolved, closed)");
     if (i->severity < 0)
         return fail(CF_E_INVALID_ARG, "unknown severity (baseline, low, medium, high, severe, "
                                       "emergency)");
@@ -483,6 +486,7 @@ cmd_incident_report(cf_node *n, const cJSON *args)
     i->sector = arg_str(args, "sector");
     i->province = arg_str(args, "province");
     i->constituent = arg_str(args, "constituent");
+    i->source = arg_str(args, "source");
     i->confidence = arg_has(args, "confidence") ? (uint32_t)arg_i64(args, "confidence") : 50;
     i->detected_ms = arg_i64(args, "detected_ms");
     i->reported_ms = cf_clock_now_ms();

@@ -1179,6 +1179,7 @@ incident_json(const cf_message *m)
     add_time(o, "reported", i->reported_ms);
     add_time(o, "updated", m->body.header.created_ms);
     cJSON_AddStringToObject(o, "note", i->note);
+    cJSON_AddStringToObject(o, "source", i->source ? i->source : "");
     for (size_t k = 0; k < i->n_observables; k++) {
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "type", i->observables[k].type);

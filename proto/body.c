@@ -137,7 +137,7 @@ incident_from(const Certfed__Incident *p, const cf_limits *lim, message_priv *pr
         !text_ok(p->rsit_class, sm) || !text_ok(p->rsit_type, sm) || !text_ok(p->owner, sm) ||
         !text_ok(p->analyst, sm) || !text_ok(p->sector, sm) || !text_ok(p->province, sm) ||
         !text_ok(p->constituent, sm) || !text_ok(p->duplicate_of, sm) ||
-        !text_ok(p->supersedes, sm) || !text_ok(p->note, tm) ||
+        !text_ok(p->supersedes, sm) || !text_ok(p->note, tm) || !text_ok(p->source, sm) ||
         !strv_ok(p->related, p->n_related, lim, sm) || p->n_observables > lim->max_repeated)
         return CF_E_LIMIT;
     if (p->confidence > 100 || (int)p->severity < 0 || (int)p->severity > 5)
@@ -165,6 +165,7 @@ incident_from(const Certfed__Incident *p, const cf_limits *lim, message_priv *pr
     o->duplicate_of = p->duplicate_of;
     o->supersedes = p->supersedes;
     o->note = p->note;
+    o->source = p->source;
     if (p->n_observables) {
         cf_observable *obs = calloc(p->n_observables, sizeof(*obs));
         if (!obs)
@@ -644,7 +645,7 @@ encode_incident(const cf_body *b, const cf_limits *lim, cf_buf *out)
         !text_ok(i->owner, sm) || !text_ok(i->analyst, sm) || !text_ok(i->note, tm) ||
         !text_ok(i->sector, sm) || !text_ok(i->province, sm) || !text_ok(i->constituent, sm) ||
         !text_ok(i->rsit_class, sm) || !text_ok(i->rsit_type, sm) ||
-        !text_ok(i->duplicate_of, sm) || !text_ok(i->supersedes, sm) ||
+        !text_ok(i->duplicate_of, sm) || !text_ok(i->supersedes, sm) || !text_ok(i->source, sm) ||
         !plain_strv_ok(i->related, lim, sm) || i->n_observables > lim->max_repeated)
         return CF_E_LIMIT;
     /* the same value rules a receiver applies (incident_from) */
@@ -695,6 +696,7 @@ encode_incident(const cf_body *b, const cf_limits *lim, cf_buf *out)
     p.duplicate_of = S(i->duplicate_of);
     p.supersedes = S(i->supersedes);
     p.note = S(i->note);
+    p.source = S(i->source);
     st = pack_with_header(&p.base, &b->header, out);
 out:
     free(obs);

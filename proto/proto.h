@@ -132,6 +132,7 @@ typedef struct cf_incident {
     const char *duplicate_of;
     const char *supersedes;
     const char *note;
+    const char *source; /* where an imported incident came from; "" or NULL if reported here */
 } cf_incident;
 
 typedef struct cf_tasking {

@@ -208,12 +208,11 @@ cli_parse(int argc, char **argv, const cli_opt *specs, size_t n_specs, const cha
 
 /* The control socket path: --socket, --config, $CERTFED_SOCKET, $CERTFED_CONFIG. */
 static int
-socket_path(const cli_common *common, char *out, size_t len)
+socket_path(const cli_common *common, char *out, size_t len, char *err, size_t errlen)
 {
     const char *config = common->config ? common->config : getenv("CERTFED_CONFIG");
     const char *sock = common->socket ? common->socket : NULL;
     cf_node_config *cfg = NULL;
-    char err[512];
 
     if (!sock && !common->config && getenv("CERTFED_SOCKET"))
         sock = getenv("CERTFED_SOCKET");
@@ -221,11 +220,13 @@ socket_path(const cli_common *common, char *out, size_t len)
         snprintf(out, len, "%s", sock);
         return CLI_OK;
     }
-    if (!config)
-        return cli_fail("which node? give --config NODE.CONF or --socket PATH (or set "
-                        "CERTFED_CONFIG)");
-    if (cf_node_config_load(config, &cfg, err, sizeof(err)) != CF_OK)
-        return cli_fail("%s", err);
+    if (!config) {
+        snprintf(err, errlen,
+                 "which node? give --config NODE.CONF or --socket PATH (or set CERTFED_CONFIG)");
+        return CLI_FAIL;
+    }
+    if (cf_node_config_load(config, &cfg, err, errlen) != CF_OK)
+        return CLI_FAIL;
     snprintf(out, len, "%s", cfg->control);
     cf_node_config_free(cfg);
     return CLI_OK;
@@ -249,12 +250,22 @@ write_all(int fd, const char *p, size_t n)
 int
 cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_result)
 {
+    char err[1024];
+    int rc = cli_request_quiet(common, cmd, args, out_result, err, sizeof(err));
+
+    return rc == CLI_OK ? CLI_OK : cli_fail("%s", err);
+}
+
+int
+cli_request_quiet(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_result,
+                  char *err, size_t errlen)
+{
     char path[4096];
     struct sockaddr_un sa;
     cJSON *req = cJSON_CreateObject(), *resp = NULL;
     cf_buf in;
     char *text = NULL;
-    int fd = -1, rc = socket_path(common, path, sizeof(path));
+    int fd = -1, rc = socket_path(common, path, sizeof(path), err, errlen);
 
     cf_buf_init(&in);
     cJSON_AddStringToObject(req, "cmd", cmd);
@@ -263,7 +274,7 @@ cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_
         goto out;
     rc = CLI_FAIL;
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        cli_fail("control socket path %s is too long", path);
+        snprintf(err, errlen, "control socket path %s is too long", path);
         goto out;
     }
     memset(&sa, 0, sizeof(sa));
@@ -271,12 +282,13 @@ cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_
     memcpy(sa.sun_path, path, strlen(path) + 1);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        cli_fail("cannot reach the node at %s: %s (is certfedd running?)", path, strerror(errno));
+        snprintf(err, errlen, "cannot reach the node at %s: %s (is certfedd running?)", path,
+                 strerror(errno));
         goto out;
     }
     text = cJSON_PrintUnformatted(req);
     if (!text || !write_all(fd, text, strlen(text)) || !write_all(fd, "\n", 1)) {
-        cli_fail("cannot send the request to %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot send the request to %s: %s", path, strerror(errno));
         goto out;
     }
     for (;;) {
@@ -284,7 +296,7 @@ cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_
         char chunk[65536];
         int pr = poll(&p, 1, ANSWER_TIMEOUT_MS);
         if (pr == 0) {
-            cli_fail("the node did not answer within %d s", ANSWER_TIMEOUT_MS / 1000);
+            snprintf(err, errlen, "the node did not answer within %d s", ANSWER_TIMEOUT_MS / 1000);
             goto out;
         }
         if (pr < 0 && errno == EINTR)
@@ -295,18 +307,18 @@ cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_
         if (r <= 0)
             break;
         if (in.len + (size_t)r > MAX_ANSWER || cf_buf_append(&in, chunk, (size_t)r) != CF_OK) {
-            cli_fail("the node's answer is too large");
+            snprintf(err, errlen, "the node's answer is too large");
             goto out;
         }
     }
     resp = in.len ? cJSON_ParseWithLength((const char *)in.data, in.len) : NULL;
     if (!resp) {
-        cli_fail("the node's answer is not JSON");
+        snprintf(err, errlen, "the node's answer is not JSON");
         goto out;
     }
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(resp, "ok"))) {
         const char *e = cli_s(resp, "error");
-        cli_fail("%s", e[0] ? e : "the node refused the request");
+        snprintf(err, errlen, "%s", e[0] ? e : "the node refused the request");
         goto out;
     }
     *out_result = cJSON_DetachItemFromObjectCaseSensitive(resp, "result");

@@ -30,7 +30,7 @@ typedef struct cli_common {
     const char *socket; /* --socket, or found from --config / the environment */
     const char *config;
     bool json;
-    const char *positional[4];
+    const char *positional[64]; /* incident export takes a list of ids */
     int n_positional;
 } cli_common;
 
@@ -49,6 +49,10 @@ int cli_parse(int argc, char **argv, const cli_opt *specs, size_t n_specs, const
  * CLI_FAIL; on success *out_result is the result (free with cJSON_Delete).
  */
 int cli_request(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_result);
+/** cli_request that prints nothing: on failure the message (without
+ * "certfed: ") is in err. For commands that say more about a failure. */
+int cli_request_quiet(const cli_common *common, const char *cmd, cJSON *args, cJSON **out_result,
+                      char *err, size_t errlen);
 
 /* One subcommand of a node command ("incident report"): its request, its
  * options, the name of its one positional argument (or NULL), the options
@@ -79,6 +83,11 @@ double cli_num(const cJSON *o, const char *name);
 int cli_status(int argc, char **argv);
 int cli_peers(int argc, char **argv);
 int cli_incident(int argc, char **argv);
+/* incident_interchange.c: `incident import` and `incident export` (argv[0] is
+ * the subcommand's word) */
+int cli_incident_import(int argc, char **argv);
+extern const char cli_incident_usage[];
+int cli_incident_export(int argc, char **argv);
 int cli_task(int argc, char **argv);
 int cli_directive(int argc, char **argv);
 int cli_ack(int argc, char **argv);

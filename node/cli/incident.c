@@ -1,13 +1,14 @@
 /*
  * incident.c - `certfed incident report|update|list|show`. A report or an
  * update is signed and stored by the node before it answers, and sent when
- * the link is up (at once) or when it returns.
+ * the link is up (at once) or when it returns. `import` and `export` (STIX
+ * 2.1, MISP) are in incident_interchange.c.
  */
 #include "node/cli/client.h"
 
 #include <string.h>
 
-static const char usage_text[] =
+const char cli_incident_usage[] =
     "usage:\n"
     "  certfed incident report --title TEXT [--description TEXT] [--severity S]\n"
     "          [--tlp L] [--rsit-class C] [--rsit-type T] [--confidence 0-100]\n"
@@ -19,11 +20,18 @@ static const char usage_text[] =
     "  certfed incident list [--min-severity S] [--tlp L] [--status S]\n"
     "          [--sector S] [--province P]\n"
     "  certfed incident show ID\n"
+    "  certfed incident export [ID...] [--format stix|misp] [--out FILE]\n"
+    "          [--min-severity S] [--tlp L] [--status S] [--sector S] [--province P]\n"
+    "  certfed incident import FILE [--format stix|misp] [--to NODE]... [--dry-run]\n"
     "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
     "severity: baseline low medium high severe emergency\n"
     "tlp: clear green amber amber+strict red; status: new triaged contained resolved closed\n"
     "amber+strict and red incidents are encrypted end to end to this node and the\n"
-    "ancestors named with --to (by default the parent); relays carry only ciphertext\n";
+    "ancestors named with --to (by default the parent); relays carry only ciphertext\n"
+    "export writes a STIX 2.1 bundle (default) or MISP event JSON, of the given\n"
+    "incidents or of all that match the filters; import reads either (the format is\n"
+    "told from the file) into new incidents, reported as `incident report` does,\n"
+    "after checking all of it: a field it cannot map is named and nothing is sent\n";
 
 static const cli_opt report_opts[] = {
     {"title", CLI_STR, "title"},
@@ -89,6 +97,8 @@ print_show(const cJSON *r)
     printf("owner       %s   analyst %s\n", cli_s(r, "owner"), cli_s(r, "analyst"));
     if (cli_s(r, "description")[0])
         printf("description %s\n", cli_s(r, "description"));
+    if (cli_s(r, "source")[0])
+        printf("source      %s\n", cli_s(r, "source"));
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "observables"))
         printf("observable  %s %s%s\n", cli_s(x, "type"), cli_s(x, "value"),
                cJSON_IsTrue(cJSON_GetObjectItem(x, "to_block")) ? " (to block)" : "");
@@ -123,5 +133,9 @@ cli_incident(int argc, char **argv)
         {"show", "incident.show", NULL, 0, "id", NULL, print_show},
     };
 
-    return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), usage_text);
+    if (argc > 1 && strcmp(argv[1], "import") == 0)
+        return cli_incident_import(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "export") == 0)
+        return cli_incident_export(argc - 1, argv + 1);
+    return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), cli_incident_usage);
 }

@@ -14,7 +14,7 @@ static const char usage_text[] =
     "commands of a running node (with --config NODE.CONF or --socket PATH):\n"
     "  status                              the node, its NATS link, counters, store\n"
     "  peers                               the nodes it talks to, with last contact\n"
-    "  incident report|update|list|show    incidents\n"
+    "  incident report|update|list|show    incidents; import|export: STIX 2.1, MISP\n"
     "  task assign|update|list             taskings and their status\n"
     "  directive issue|list|status         national directives and who acknowledged\n"
     "  ack NUMBER                          acknowledge a directive\n"

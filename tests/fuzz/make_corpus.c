@@ -130,6 +130,7 @@ main(int argc, char **argv)
             i->related.n = 1;
             i->supersedes = "punjab-1";
             i->note = "second wave";
+            i->source = "stix incident--6f1f3e0a-0c8e-4b7e-9d55-0f6b1c1f7a21";
             break;
         }
         case CF_MSG_TASKING:

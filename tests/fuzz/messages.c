@@ -98,7 +98,7 @@ check_message(const cf_message *m, const cf_limits *lim)
         const cf_incident *i = &b->u.incident;
         const char *shorts[] = {i->id,          i->title,        i->rsit_class, i->rsit_type,
                                 i->owner,       i->analyst,      i->sector,     i->province,
-                                i->constituent, i->duplicate_of, i->supersedes};
+                                i->constituent, i->duplicate_of, i->supersedes, i->source};
         for (size_t k = 0; k < CF_ARRAY_LEN(shorts); k++)
             text(shorts[k], sm);
         text(i->description, tm);

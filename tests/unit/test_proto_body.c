@@ -144,6 +144,7 @@ check_incident(const cf_incident *g, const cf_incident *w)
     CHECK(str_eq(g->duplicate_of, w->duplicate_of));
     CHECK(str_eq(g->supersedes, w->supersedes));
     CHECK(str_eq(g->note, w->note));
+    CHECK(str_eq(g->source, w->source));
 }
 
 static void
@@ -399,6 +400,7 @@ make_sample(cf_msg_type type, cf_body *b)
         i->duplicate_of = "node-b-3";
         i->supersedes = "node-a-16";
         i->note = "Update: contained at the mail gateway.";
+        i->source = "misp event 5e2b7c1a-3f4d-4e6b-9a1c-2d8e0f7a6b54 from \"CERT-X\"";
         break;
     }
     case CF_MSG_TASKING: {
@@ -763,6 +765,15 @@ test_text_limits(void)
     big[257] = '\0';
     make_sample(CF_MSG_INCIDENT, &b);
     b.u.incident.title = big;
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_E_LIMIT);
+    CHECK(body.len == 0);
+    big[256] = '\0';
+    CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+    body.len = 0;
+    big[256] = 't';
+    /* so is an imported incident's source */
+    make_sample(CF_MSG_INCIDENT, &b);
+    b.u.incident.source = big;
     CHECK_ST(cf_body_encode(&b, NULL, &body), CF_E_LIMIT);
     CHECK(body.len == 0);
     big[256] = '\0';
