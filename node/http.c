@@ -640,6 +640,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                                    "only GET is allowed here", "GET, HEAD");
             return reply_asset(h, c, asset, type);
         }
+        if (strncmp(url, "/ui/", 4) == 0) {
+            cs->answered = true;
+            return reply_error(h, c, method, url, 404, "not-found", "no such file of the console",
+                               NULL);
+        }
         /* refused before any body is read */
         if (!authorized(h, c, url)) {
             cs->answered = true;

@@ -140,10 +140,26 @@ function listen() {
   source.addEventListener("reset", () => refreshSoon());
 }
 
-// events come in bursts (a batch, a catch-up): one refresh for a burst
+// A form inside what a refresh redraws (a task's status, a directive's ack)
+// that the operator is using: redrawing would throw away what they typed.
+const TYPING_MS = 30000;
+function busy() {
+  const a = document.activeElement;
+  if (a && a.closest && a.closest("#task-list form, #directive-detail form")) return true;
+  for (const f of document.querySelectorAll("#task-list form, #directive-detail form"))
+    if (Date.now() - Number(f.dataset.touched || 0) < TYPING_MS) return true;
+  return false;
+}
+document.addEventListener("input", (ev) => {
+  const f = ev.target.closest && ev.target.closest("form");
+  if (f) f.dataset.touched = String(Date.now());
+});
+
+// events come in bursts (a batch, a catch-up): one refresh for a burst;
+// none while a form in the view is in use (it comes once it is not)
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => refresh().catch(() => {}), 150);
+  refreshTimer = setTimeout(() => (busy() ? refreshSoon() : refresh().catch(() => {})), busy() ? 1000 : 150);
 }
 
 async function refresh() {
@@ -299,6 +315,7 @@ async function showTasks() {
     const states = el("td", {});
     for (const s of t.states || []) states.append(el("div", {}, `${s.assignee}: ${s.state} (${when(s.at)})`));
     const due = t.due ? when(t.due) + (t.overdue ? " (overdue)" : "") : "—";
+    if (t.direction === "assigned") states.append(taskStatusForm(t));
     rows.push(el("tr", { dataset: { id: t.id }, class: t.overdue ? "overdue" : null },
       el("td", {}, t.id), el("td", {}, t.direction === "assigned" ? "to us from " + t.issuer : t.direction),
       el("td", {}, t.kind), el("td", {}, t.instructions, t.incident ? ` (incident ${t.incident})` : ""),
@@ -306,6 +323,25 @@ async function showTasks() {
   }
   if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No taskings.")));
   $("#task-list tbody").replaceChildren(...rows);
+}
+
+// an assignee reports where it stands: POST /api/tasks/{id}/status
+function taskStatusForm(t) {
+  const form = el("form", { class: "task-status" },
+    el("select", { name: "state" }, ...["accepted", "in-progress", "done", "declined"].map((s) => el("option", {}, s))),
+    el("input", { name: "text", placeholder: "result, or why declined", size: 18 }),
+    el("button", { type: "submit" }, "Report"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { state: f.get("state") };
+    const text = String(f.get("text")).trim();
+    if (text) body[body.state === "declined" ? "reason" : "result"] = text;
+    api("POST", "/api/tasks/" + encodeURIComponent(t.id) + "/status", body)
+      .then(() => { flash(`${t.id}: ${body.state}.`); return refresh(); })
+      .catch((e) => flash(e.message, true));
+  });
+  return form;
 }
 
 async function assignTask(form) {
@@ -416,6 +452,10 @@ document.addEventListener("DOMContentLoaded", () => {
   onSubmit("#report-form", reportIncident);
   onSubmit("#assign-form", assignTask);
   onSubmit("#issue-form", issueDirective);
+  // link state and last contact change without an event: look again now and then
+  setInterval(() => {
+    if (token && current === "federation" && !document.hidden) refreshSoon();
+  }, 10000);
   if (token) login(token);
   else logout();
 });

@@ -51,7 +51,16 @@ async function login(page, node) {
   await page.locator("#live.on").waitFor();
 }
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name + ".png"), fullPage: true });
-const colour = (loc) => loc.evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]);
+// the colours of the element sel names, read in one go in the page (the
+// list may be redrawn by a live update at any moment)
+async function colour(page, sel) {
+  const h = await page.waitForFunction((s) => {
+    const e = document.querySelector(s);
+    const cs = e && e.isConnected ? getComputedStyle(e) : null;
+    return cs && cs.color ? [cs.color, cs.backgroundColor] : null;
+  }, sel);
+  return h.jsonValue();
+}
 
 try {
   // ---- log in on both consoles -----------------------------------------------------------
@@ -100,7 +109,7 @@ try {
   check((await row.locator("img").count()) === 0, "council: no element from the incident's text");
   check(navigations === 0 && (await council.evaluate(() => window.__still)) === "same page",
     "council: the incident appeared without a reload");
-  const amber = await colour(row.locator(".tlp"));
+  const amber = await colour(council, "#incident-list tr[data-id=ncert-1] .tlp");
   check(amber[0] === "rgb(255, 192, 0)" && amber[1] === "rgb(0, 0, 0)",
     `council: TLP:AMBER is #FFC000 on black (got ${amber})`);
   check((await row.locator(".tlp").textContent()) === "TLP:AMBER", "council: the badge says TLP:AMBER");
@@ -131,7 +140,7 @@ try {
   await council.fill("#incident-filters [name=sector]", "");
   await council.click("#incident-filters button");
   await red.waitFor({ timeout: 15000 });
-  const redc = await colour(red);
+  const redc = await colour(council, "#incident-list tr[data-id=ncert-2] .tlp");
   check(redc[0] === "rgb(255, 43, 43)" && redc[1] === "rgb(0, 0, 0)", `council: TLP:RED is #FF2B2B on black (got ${redc})`);
   await shot(ncert, "ncert-incidents");
 
@@ -145,6 +154,10 @@ try {
   await council.click("#assign-form button[type=submit]");
   await ncert.click("#tabs [data-tab=tasks]");
   await ncert.locator("#task-list tr.overdue[data-id=council-t1]").waitFor({ timeout: 15000 });
+  await ncert.selectOption("#task-list tr[data-id=council-t1] .task-status [name=state]", "done");
+  await ncert.fill("#task-list tr[data-id=council-t1] .task-status [name=text]", "blocked");
+  await ncert.click("#task-list tr[data-id=council-t1] .task-status button");
+  await council.locator("#task-list tr[data-id=council-t1] td", { hasText: "ncert: done" }).waitFor({ timeout: 15000 });
   await shot(ncert, "ncert-tasks");
 
   // ---- a directive: issued on the Council only, acknowledged on NCERT ---------------------------
