@@ -213,6 +213,29 @@ reply(cf_http *h, struct MHD_Connection *c, int status, const char *type, const 
     return ret;
 }
 
+/* A file of the console: static, public, and only scripts of ours may run. */
+static enum MHD_Result
+reply_asset(cf_http *h, struct MHD_Connection *c, const cf_web_asset *a, const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(a->len, (void *)(uintptr_t)a->data, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "Content-Security-Policy", CF_WEB_CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    /* the event stream's URL carries the token: never send it elsewhere */
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    count(h, 200);
+    ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result
 reply_json(cf_http *h, struct MHD_Connection *c, int status, const cJSON *body, const char *allow)
 {
@@ -607,6 +630,21 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
             return MHD_NO;
         cf_buf_init(&cs->body);
         *con_cls = cs;
+        /* the console's files need no token: they hold no data */
+        const cf_web_asset *asset;
+        const char *type;
+        if (cf_web_find(url, &asset, &type)) {
+            cs->answered = true;
+            if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+                return reply_error(h, c, method, url, 405, "method-not-allowed",
+                                   "only GET is allowed here", "GET, HEAD");
+            return reply_asset(h, c, asset, type);
+        }
+        if (strncmp(url, "/ui/", 4) == 0) {
+            cs->answered = true;
+            return reply_error(h, c, method, url, 404, "not-found", "no such file of the console",
+                               NULL);
+        }
         /* refused before any body is read */
         if (!authorized(h, c, url)) {
             cs->answered = true;

@@ -26,6 +26,7 @@
  *   GET    /api/audit                         audit.verify
  *   GET    /api/events                        (Server-Sent Events, below)
  *   GET    /metrics                           (Prometheus text format 0.0.4)
+ *   GET    /, /ui/NAME                        the web console (web.c; no token)
  *
  * A POST body is a JSON object of the command's arguments (the CLI's
  * names, e.g. {"title": ..., "severity": "high"}); ids come from the path.
@@ -183,6 +184,32 @@ void cf_http_route(const cf_http_request *r, cf_routed *out);
 
 /** The HTTP status for a control answer's reason ("not-found" -> 404). */
 int cf_http_status_for(const char *reason);
+
+/* ---- the web console (web.c, node/web/) ----------------------------------------------------- */
+
+/* A file of node/web/, built into the binary (node/web/embed.cmake). */
+typedef struct cf_web_asset {
+    const char *name;          /* "console.js" */
+    const unsigned char *data; /* len bytes (and a NUL) */
+    size_t len;
+} cf_web_asset;
+
+extern const cf_web_asset cf_web_assets[];
+extern const size_t cf_web_n_assets;
+
+/*
+ * The console's file at path: "/" (and "/ui/") is index.html, "/ui/NAME"
+ * is NAME. They are served without the token, with a strict
+ * Content-Security-Policy (CF_WEB_CSP). Any thread.
+ * @return true and *out, *out_type (the Content-Type) set; false: none
+ */
+bool cf_web_find(const char *path, const cf_web_asset **out, const char **out_type);
+
+/* No script, style or connection from anywhere but the node itself. */
+#define CF_WEB_CSP                                                                                 \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "                 \
+    "frame-ancestors 'none'"
 
 /* ---- the server (http.c) ---------------------------------------------------------------- */
 

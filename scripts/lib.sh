@@ -4,11 +4,13 @@
 CF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages: the build, the libraries, the broker, clang for fuzzing,
-# libfaketime for the fault tests' skewed clocks, and curl for the HTTP API's
-# tests.
+# libfaketime for the fault tests' skewed clocks, curl for the HTTP API's
+# tests, and Chromium, Node.js and npm for the web console's browser test
+# (tests/browser: playwright-core, pinned to a release that runs on Debian's
+# Node.js 18).
 CF_PACKAGES="cmake make gcc clang libclang-rt-dev pkg-config libnats-dev libprotobuf-c-dev
 protobuf-c-compiler libsodium-dev liblmdb-dev libuv1-dev libinih-dev libcjson-dev
-libmicrohttpd-dev nats-server faketime curl"
+libmicrohttpd-dev nats-server faketime curl chromium nodejs npm"
 
 cf_say() { printf '==> %s\n' "$*"; }
 cf_die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
@@ -17,6 +19,8 @@ cf_die() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
 cf_install_deps() {
     local missing=() p sudo=""
     for p in $CF_PACKAGES; do
+        # NodeSource's nodejs carries npm and conflicts with Debian's npm
+        [ "$p" = npm ] && command -v npm >/dev/null && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$p")
     done

@@ -473,6 +473,32 @@ test_token(void)
     free(dir);
 }
 
+/* The console's files: which path names which, as what, and nothing else. */
+static void
+test_web(void)
+{
+    const cf_web_asset *a = NULL;
+    const char *type = NULL;
+
+    CHECK(cf_web_find("/", &a, &type));
+    CHECK(a && strcmp(a->name, "index.html") == 0 && a->len > 0 && a->data[a->len] == 0);
+    CHECK(type && strcmp(type, "text/html; charset=utf-8") == 0);
+    CHECK(a && strstr((const char *)a->data, "/ui/console.js") != NULL);
+    CHECK(cf_web_find("/ui/", &a, &type) && strcmp(a->name, "index.html") == 0);
+    CHECK(cf_web_find("/ui/console.js", &a, &type));
+    CHECK(strcmp(type, "text/javascript; charset=utf-8") == 0);
+    CHECK(cf_web_find("/ui/console.css", &a, &type));
+    CHECK(strcmp(type, "text/css; charset=utf-8") == 0);
+    CHECK(!cf_web_find("/ui/nothing.js", &a, &type));
+    CHECK(!cf_web_find("/ui/../http.c", &a, &type));
+    CHECK(!cf_web_find("/console.js", &a, &type));
+    CHECK(!cf_web_find("/api/status", &a, &type));
+    CHECK(!cf_web_find(NULL, &a, &type));
+    /* the policy every file is served with */
+    CHECK(strncmp(CF_WEB_CSP, "default-src 'self';", 19) == 0);
+    CHECK(strstr(CF_WEB_CSP, "unsafe") == NULL);
+}
+
 int
 main(void)
 {
@@ -485,5 +511,6 @@ main(void)
     test_prometheus();
     test_config();
     test_token();
+    test_web();
     return check_done("test_node_http");
 }
