@@ -335,7 +335,8 @@ pat_type(pat *p, const char *objtype, char segs[][IX_SHORT + 1], int nseg, bool 
     if (number && strcmp(objtype, "autonomous-system") == 0 && nseg == 1 &&
         strcmp(segs[0], "number") == 0)
         return "asn";
-    snprintf(what, sizeof(what), "%s:%s%s%s", objtype, segs[0], nseg > 1 ? "." : "",
+    /* each part cut at 160 bytes: the three fit in what */
+    snprintf(what, sizeof(what), "%.160s:%.160s%s%.160s", objtype, segs[0], nseg > 1 ? "." : "",
              nseg > 1 ? segs[1] : "");
     ix_error(p->c, p->path,
              "%s%s has no certfed observable type (ipv4-addr, ipv6-addr, domain-name, url, "
