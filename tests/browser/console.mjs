@@ -11,6 +11,10 @@ const require = createRequire(path.join(process.env.NPM_DIR, "package.json"));
 const { chromium } = require("playwright-core");
 
 const { CHROMIUM, TOKEN, NCERT_URL, COUNCIL_URL, SHOTS } = process.env;
+// what crosses the federation (a node signs, stores, sends; the other
+// verifies, commits and tells its console) on a loaded CI machine, under
+// the sanitizers, may take seconds: a wait fails only after this long
+const WAIT_MS = 40000;
 let failed = 0;
 let passed = 0;
 function check(cond, what) {
@@ -104,7 +108,7 @@ try {
 
   // ---- it appears on the Council, live --------------------------------------------------------
   const row = council.locator("#incident-list tr[data-id=ncert-1]");
-  await row.waitFor({ timeout: 15000 });
+  await row.waitFor({ timeout: WAIT_MS });
   check((await row.locator("td.title").textContent()) === title, "council: the title is shown as text, as sent");
   check((await row.locator("img").count()) === 0, "council: no element from the incident's text");
   check(navigations === 0 && (await council.evaluate(() => window.__still)) === "same page",
@@ -129,7 +133,7 @@ try {
 
   // NCERT sees who holds it once the Council has confirmed
   await ncert.locator("#incident-list tr[data-id=ncert-1]").click();
-  await ncert.locator("#incident-detail .holders td", { hasText: "council" }).waitFor({ timeout: 15000 });
+  await ncert.locator("#incident-detail .holders td", { hasText: "council" }).waitFor({ timeout: WAIT_MS });
 
   // a TLP:RED one, sealed to the Council: its badge is red on black
   await ncert.fill("#report-form [name=title]", "Red one");
@@ -139,7 +143,7 @@ try {
   const red = council.locator("#incident-list tr[data-id=ncert-2] .tlp");
   await council.fill("#incident-filters [name=sector]", "");
   await council.click("#incident-filters button");
-  await red.waitFor({ timeout: 15000 });
+  await red.waitFor({ timeout: WAIT_MS });
   const redc = await colour(council, "#incident-list tr[data-id=ncert-2] .tlp");
   check(redc[0] === "rgb(255, 43, 43)" && redc[1] === "rgb(0, 0, 0)", `council: TLP:RED is #FF2B2B on black (got ${redc})`);
   await shot(ncert, "ncert-incidents");
@@ -153,11 +157,11 @@ try {
   await council.fill("#assign-form [name=due]", "2020-01-01T09:00");
   await council.click("#assign-form button[type=submit]");
   await ncert.click("#tabs [data-tab=tasks]");
-  await ncert.locator("#task-list tr.overdue[data-id=council-t1]").waitFor({ timeout: 15000 });
+  await ncert.locator("#task-list tr.overdue[data-id=council-t1]").waitFor({ timeout: WAIT_MS });
   await ncert.selectOption("#task-list tr[data-id=council-t1] .task-status [name=state]", "done");
   await ncert.fill("#task-list tr[data-id=council-t1] .task-status [name=text]", "blocked");
   await ncert.click("#task-list tr[data-id=council-t1] .task-status button");
-  await council.locator("#task-list tr[data-id=council-t1] td", { hasText: "ncert: done" }).waitFor({ timeout: 15000 });
+  await council.locator("#task-list tr[data-id=council-t1] td", { hasText: "ncert: done" }).waitFor({ timeout: WAIT_MS });
   await shot(ncert, "ncert-tasks");
 
   // ---- a directive: issued on the Council only, acknowledged on NCERT ---------------------------
@@ -170,12 +174,12 @@ try {
   await council.selectOption("#issue-form [name=kind]", "mandatory");
   await council.fill("#issue-form [name=actions]", "patch\nreport");
   await council.click("#issue-form button[type=submit]");
-  await council.locator("#directive-detail .ack-matrix tr[data-node=ncert]").waitFor({ timeout: 15000 });
-  await ncert.locator("#directive-list tr[data-number='2026-001']").click({ timeout: 15000 });
+  await council.locator("#directive-detail .ack-matrix tr[data-node=ncert]").waitFor({ timeout: WAIT_MS });
+  await ncert.locator("#directive-list tr[data-number='2026-001']").click({ timeout: WAIT_MS });
   await ncert.locator("#directive-detail .ack-form").waitFor();
   await ncert.fill("#directive-detail .ack-form [name=analyst]", "duty officer");
   await ncert.click("#directive-detail .ack-form button");
-  await council.locator("#directive-detail .ack-matrix tr[data-node=ncert] td.ack-acknowledged").waitFor({ timeout: 15000 });
+  await council.locator("#directive-detail .ack-matrix tr[data-node=ncert] td.ack-acknowledged").waitFor({ timeout: WAIT_MS });
   await shot(council, "council-directive");
 
   check((await council.evaluate(() => window.__pwned)) === undefined &&

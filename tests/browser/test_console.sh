@@ -27,29 +27,8 @@ if ! cmp -s "$here/package-lock.json" "$mods/package-lock.json" ||
         { bad "npm ci of playwright-core"; finish; exit 1; }
 fi
 
-cat >"$WORK/two.ini" <<'INI'
-[federation]
-name = consolefed
-
-[node council]
-role = council
-
-[node ncert]
-role = ncert
-parent = council
-INI
-fed_bootstrap "$WORK/two.ini" || { bad "bootstrap"; finish; exit 1; }
-TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-(umask 077 && printf '%s\n' "$TOKEN" >"$WORK/token")
-for n in council ncert; do
-    printf '\n[http]\nlisten = 127.0.0.1:0\ntoken_file = %s\n' "$WORK/token" \
-        >>"$FED/nodes/$n/node.conf"
-done
-fed_run || { bad "the federation did not start"; finish; exit 1; }
+fed_http_pair consolefed || { bad "the federation did not start"; finish; exit 1; }
 ok
-port_of() { q "$1" status | grep -o '"http":{"listen":"[^"]*"' | cut -d'"' -f6; }
-COUNCIL=$(port_of council)
-NCERT=$(port_of ncert)
 expect "both nodes' APIs listen ($COUNCIL, $NCERT)" test -n "$COUNCIL" -a -n "$NCERT"
 
 # the files are public and carry their type and policy

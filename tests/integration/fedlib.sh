@@ -111,6 +111,28 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 fed_bootstrap() { "$CERTFED_BIN" bootstrap "${1:-$SAMPLE}" "$FED" >/dev/null; }
 fed_run() { "$FEDERATION" start "$FED" >/dev/null; }
 
+# fed_http_pair NAME [HTTP-LINES]: federation NAME of the Council and NCERT,
+# each with its HTTP API on a free loopback port ([http] and HTTP-LINES),
+# bootstrapped and running. TOKEN is their API token; COUNCIL and NCERT say
+# where each listens (port 0 picks one: status tells which).
+fed_http_pair() {
+    local n
+    printf '[federation]\nname = %s\n\n[node council]\nrole = council\n\n' "$1" >"$WORK/two.ini"
+    printf '[node ncert]\nrole = ncert\nparent = council\n' >>"$WORK/two.ini"
+    fed_bootstrap "$WORK/two.ini" || return 1
+    TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077 && printf '%s\n' "$TOKEN" >"$WORK/token")
+    for n in council ncert; do
+        printf '\n[http]\nlisten = 127.0.0.1:0\ntoken_file = %s\n%b' "$WORK/token" "${2:-}" \
+            >>"$FED/nodes/$n/node.conf"
+    done
+    fed_run || return 1
+    COUNCIL=$(http_listen council)
+    NCERT=$(http_listen ncert)
+}
+# http_listen NODE: where the node's HTTP API listens, from its status
+http_listen() { q "$1" status | grep -o '"http":{"listen":"[^"]*"' | cut -d'"' -f6; }
+
 # nats_open_publish NODE: let NODE's transport nkey publish on every subject
 # of the single server (before fed_run), as a careless or hostile server
 # operator could: then only the receivers' checks stand between that node

@@ -13,31 +13,10 @@
 sse_pid=
 trap '[ -n "$sse_pid" ] && kill "$sse_pid" 2>/dev/null; fed_stop; cleanup' EXIT
 
-cat >"$WORK/two.ini" <<'EOF'
-[federation]
-name = httpfed
-
-[node council]
-role = council
-
-[node ncert]
-role = ncert
-parent = council
-EOF
-fed_bootstrap "$WORK/two.ini" || { bad "bootstrap"; finish; exit 1; }
-TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-(umask 077 && printf '%s\n' "$TOKEN" >"$WORK/token")
-for n in council ncert; do
-    printf '\n[http]\nlisten = 127.0.0.1:0\ntoken_file = %s\nmax_body = 4096\n' "$WORK/token" \
-        >>"$FED/nodes/$n/node.conf"
-done
-fed_run || { bad "the federation did not start"; finish; exit 1; }
+fed_http_pair httpfed 'max_body = 4096\n' || { bad "the federation did not start"; finish; exit 1; }
 ok
 
 # where each node's API listens (port 0: it picked one; status says which)
-port_of() { q "$1" status | grep -o '"http":{"listen":"[^"]*"' | cut -d'"' -f6; }
-COUNCIL=$(port_of council)
-NCERT=$(port_of ncert)
 expect "status names where the Council's API listens ($COUNCIL)" test -n "$COUNCIL"
 expect "status names where NCERT's API listens ($NCERT)" test -n "$NCERT"
 addr() { if [ "$1" = council ]; then echo "$COUNCIL"; else echo "$NCERT"; fi; }
