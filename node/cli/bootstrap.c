@@ -18,6 +18,7 @@
  * joins without disturbing the others.
  */
 #include "node/cli/cli.h"
+#include "node/cli/progress.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: certfed bootstrap TOPOLOGY OUTDIR [--nats-url URL] [--days N]\n"
@@ -43,6 +45,8 @@ static const char usage_text[] =
     "  --json          print the result as JSON\n";
 
 #define NATS_MAX_PAYLOAD (2 * 1024 * 1024)
+/* topologies of this many nodes or more show their progress on stderr */
+#define BOOTSTRAP_PROGRESS_MIN 50
 /* The URL is written into every node.conf, whose lines must stay short
  * (node/config.c refuses lines over 198 characters). */
 #define NATS_URL_MAX 150
@@ -687,9 +691,24 @@ cli_bootstrap(int argc, char **argv)
     rc = make_dir(b.outdir, 0755);
     if (rc == CLI_OK)
         rc = make_root(&b);
+    /* a large topology takes a while (keys, certificates, a NATS account
+     * each): say how far it is */
+    cf_progress pr;
+    bool show = b.topo->n >= BOOTSTRAP_PROGRESS_MIN;
+    if (show)
+        cf_progress_begin(&pr, stderr, isatty(STDERR_FILENO), "bootstrap", "nodes", b.topo->n);
     /* parents come before children in a parsed topology */
-    for (size_t i = 0; rc == CLI_OK && i < b.topo->n; i++)
+    for (size_t i = 0; rc == CLI_OK && i < b.topo->n; i++) {
         rc = make_node(&b, i);
+        if (show && rc == CLI_OK)
+            cf_progress_update(&pr, i + 1, cf_progress_now_ms());
+    }
+    if (show) {
+        if (rc == CLI_OK)
+            cf_progress_end(&pr);
+        else
+            cf_progress_interrupt(&pr);
+    }
     if (rc != CLI_OK)
         goto out;
     if (cf_armor_encode(CF_ARMOR_CERT, b.root_cert->wire, b.root_cert->len, &root_text) != CF_OK) {

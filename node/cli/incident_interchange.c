@@ -26,15 +26,6 @@
 /* A failed import names at most this many of the incidents it made. */
 #define NAMED_MAX 10
 
-static int64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The document: a file, or standard input for "-"; at most CF_IX_MAX_DOCUMENT
  * bytes. */
 static int
@@ -254,7 +245,7 @@ cli_incident_import(int argc, char **argv)
             cJSON_Delete(res);
             k++;
             if (progress_on)
-                cf_progress_update(&pr, k, monotonic_ms());
+                cf_progress_update(&pr, k, cf_progress_now_ms());
         }
     }
     if (progress_on)

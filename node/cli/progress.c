@@ -4,6 +4,8 @@
  */
 #include "node/cli/progress.h"
 
+#include <time.h>
+
 void
 cf_progress_begin(cf_progress *p, FILE *out, bool tty, const char *label, const char *unit,
                   uint64_t total)
@@ -86,4 +88,13 @@ cf_progress_interrupt(cf_progress *p)
         fflush(p->out);
         p->open = false;
     }
+}
+
+int64_t
+cf_progress_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -37,6 +37,8 @@ typedef struct cf_progress {
  */
 void cf_progress_begin(cf_progress *p, FILE *out, bool tty, const char *label, const char *unit,
                        uint64_t total);
+/** The monotonic clock's milliseconds, for cf_progress_update. */
+int64_t cf_progress_now_ms(void);
 /** done items of total are done, at now_ms (any monotonic milliseconds). */
 void cf_progress_update(cf_progress *p, uint64_t done, int64_t now_ms);
 /** The last word: the final count (a terminal line is ended with a newline). */

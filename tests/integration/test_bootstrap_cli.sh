@@ -291,4 +291,20 @@ expect_rc 2 "scripts/test --fuzz-seconds 0 (libFuzzer's 'forever')"
 run bash "$CERTFED_SOURCE/scripts/test" --no-such-option
 expect_rc 2 "scripts/test with an unknown option"
 
+# a large topology says how far its bootstrap is (not a terminal here: a
+# line per tenth); a small one says nothing
+{
+    printf '[federation]\nname = big\n\n[node council]\nrole = council\n\n'
+    printf '[node ncert]\nrole = ncert\nparent = council\n'
+    for i in $(seq 1 58); do printf '\n[node s%02d]\nrole = sectoral\nparent = ncert\n' "$i"; done
+} >"$WORK/big.ini"
+run "$CERTFED_BIN" bootstrap "$WORK/big.ini" "$WORK/big"
+expect_rc 0 "bootstrap of 60 nodes"
+expect "it printed ten progress lines, the last 60/60: $err" \
+    test "$(grep -c '^bootstrap: [0-9]*/60 nodes' <<<"$err")" = 10 -a "$(tail -n 1 <<<"$err")" = \
+    "bootstrap: 60/60 nodes (100%)"
+run "$CERTFED_BIN" bootstrap "$CERTFED_SOURCE/federation/topologies/national.ini" "$WORK/small"
+expect_rc 0 "bootstrap of the sample"
+expect "the sample's bootstrap printed no progress: $err" test -z "$err"
+
 finish
