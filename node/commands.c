@@ -429,6 +429,10 @@ cmd_peers(cf_node *n, const cJSON *args)
         cJSON_AddStringToObject(o, "node", p->id);
         cJSON_AddStringToObject(o, "role", cf_role_name(p->role));
         cJSON_AddStringToObject(o, "relation", rel);
+        if (p->parent_idx != SIZE_MAX)
+            cJSON_AddStringToObject(o, "parent", n->topo->nodes[p->parent_idx].id);
+        else
+            cJSON_AddNullToObject(o, "parent");
         cf_format_ms(i < n->n_last_contact ? n->last_contact[i] : 0, ts);
         if (ts[0])
             cJSON_AddStringToObject(o, "last_contact", ts);

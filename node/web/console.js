@@ -196,23 +196,41 @@ function nodeBox(name, role, self, peer) {
   return box;
 }
 
+// The whole national tree from the topology every node holds: this node's
+// parent and children with their link state, every other node with the
+// last time a message of it reached this node.
 async function showFederation() {
   const [status, peers] = await Promise.all([api("GET", "/api/status"), api("GET", "/api/peers")]);
   me = status;
   const links = new Map((status.peers || []).map((p) => [p.node, p]));
-  const roles = new Map((peers.peers || []).map((p) => [p.node, p]));
-  const parents = (peers.peers || []).filter((p) => p.relation === "parent");
-  const children = (peers.peers || []).filter((p) => p.relation === "child");
-  const self = el("li", {}, nodeBox(status.node, status.role, true));
-  const kids = el("ul");
-  for (const c of children) kids.append(el("li", {}, nodeBox(c.node, c.role, false, links.get(c.node))));
-  if (children.length) self.append(kids);
-  let root = self;
-  for (const p of parents) root = el("li", {}, nodeBox(p.node, (roles.get(p.node) || {}).role, false, links.get(p.node)), el("ul", {}, root));
+  const all = (peers.peers || []).slice();
+  all.push({ node: status.node, role: status.role, parent: null, self: true });
+  const parentOf = new Map(all.filter((p) => p.parent).map((p) => [p.node, p.parent]));
+  if (!parentOf.has(status.node)) {
+    const up = all.find((p) => p.relation === "parent");
+    if (up) parentOf.set(status.node, up.node);
+  }
+  const kids = new Map();
+  for (const p of all) {
+    const up = parentOf.get(p.node);
+    if (!kids.has(up || "")) kids.set(up || "", []);
+    kids.get(up || "").push(p);
+  }
+  const item = (p) => {
+    const direct = p.relation === "parent" || p.relation === "child";
+    const box = nodeBox(p.node, p.role, !!p.self, direct ? links.get(p.node) || {} : null);
+    if (!p.self && !direct)
+      box.append(el("span", { class: "muted" }, "last heard " + when(p.last_contact)));
+    const li = el("li", {}, box);
+    const below = kids.get(p.node) || [];
+    if (below.length) li.append(el("ul", {}, ...below.map(item)));
+    return li;
+  };
+  const roots = kids.get("") || [];
   const tree = $("#fed-tree");
-  tree.replaceChildren(el("ul", { class: "tree" }, root),
+  tree.replaceChildren(el("ul", { class: "tree" }, ...roots.map(item)),
     el("p", { class: "muted" },
-      `Path ${status.path}; own sequence ${status.seq}; outbox ${status.outbox}; started ${when(status.started)}.`));
+      `${all.length} nodes. Path ${status.path}; own sequence ${status.seq}; outbox ${status.outbox}; started ${when(status.started)}.`));
 }
 
 // ---- incidents -------------------------------------------------------------------------------

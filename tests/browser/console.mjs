@@ -83,6 +83,10 @@ try {
   const council = await open(COUNCIL_URL, "council");
   await login(council, "council");
   await council.locator("#fed-tree [data-node=ncert] .link-up").waitFor();
+  // the whole tree: banking, NCERT's child, two levels below the Council
+  const banking = council.locator("#fed-tree li:has(> [data-node=council]) li:has(> [data-node=ncert]) [data-node=banking]");
+  await banking.waitFor({ timeout: WAIT_MS });
+  check(/last heard/.test(await banking.textContent()), "council: the tree shows banking under NCERT, with when it was last heard");
   await shot(council, "council-federation");
   await council.click("#tabs [data-tab=incidents]");
   await council.locator("#incident-list tbody tr").first().waitFor();

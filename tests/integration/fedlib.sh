@@ -111,14 +111,15 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 fed_bootstrap() { "$CERTFED_BIN" bootstrap "${1:-$SAMPLE}" "$FED" >/dev/null; }
 fed_run() { "$FEDERATION" start "$FED" >/dev/null; }
 
-# fed_http_pair NAME [HTTP-LINES]: federation NAME of the Council and NCERT,
-# each with its HTTP API on a free loopback port ([http] and HTTP-LINES),
-# bootstrapped and running. TOKEN is their API token; COUNCIL and NCERT say
-# where each listens (port 0 picks one: status tells which).
+# fed_http_pair NAME [HTTP-LINES [MORE-NODES]]: federation NAME of the
+# Council and NCERT, each with its HTTP API on a free loopback port ([http]
+# and HTTP-LINES), and the nodes of the topology text MORE-NODES without
+# one; bootstrapped and running. TOKEN is their API token; COUNCIL and NCERT
+# say where each listens (port 0 picks one: status tells which).
 fed_http_pair() {
     local n
     printf '[federation]\nname = %s\n\n[node council]\nrole = council\n\n' "$1" >"$WORK/two.ini"
-    printf '[node ncert]\nrole = ncert\nparent = council\n' >>"$WORK/two.ini"
+    printf '[node ncert]\nrole = ncert\nparent = council\n\n%b' "${3:-}" >>"$WORK/two.ini"
     fed_bootstrap "$WORK/two.ini" || return 1
     TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     (umask 077 && printf '%s\n' "$TOKEN" >"$WORK/token")
