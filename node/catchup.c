@@ -638,6 +638,36 @@ origin_is(const cf_bytes *e, const char *id)
     return yes;
 }
 
+/*
+ * A catch-up run (answers saying "more", then one that does not) says how
+ * far it is in the log: a line every CF_CATCHUP_PROGRESS_MS while it goes
+ * on, and one at its end if it brought anything new.
+ */
+static void
+catchup_progress(cf_peer_sync *p, size_t taken, uint64_t fresh, bool more, int64_t now_ms)
+{
+    if (!p->run_ms) {
+        p->run_ms = p->run_logged_ms = now_ms;
+        p->run_taken = p->run_new = 0;
+    }
+    p->run_taken += taken;
+    p->run_new += fresh;
+    double secs = (double)(now_ms - p->run_ms) / 1000.0;
+    if (more && now_ms - p->run_logged_ms >= CF_CATCHUP_PROGRESS_MS) {
+        cf_log(CF_LOG_INFO,
+               "catching up with %s: %" PRIu64 " envelope(s) so far, %" PRIu64
+               " new, in %.1f s; more to come",
+               p->id, p->run_taken, p->run_new, secs);
+        p->run_logged_ms = now_ms;
+    } else if (!more) {
+        if (p->run_new)
+            cf_log(CF_LOG_INFO,
+                   "caught up with %s: %" PRIu64 " envelope(s), %" PRIu64 " new, in %.1f s", p->id,
+                   p->run_taken, p->run_new, secs);
+        p->run_ms = 0;
+    }
+}
+
 cf_status
 cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_effects *fx,
                 bool *trust_changed, const char **why)
@@ -646,6 +676,7 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
     cf_peer_sync *p = cf_catchup_peer(n, m->body.header.origin);
     const cf_strv *aud = &m->body.header.audience.nodes;
     bool ours = false, all_taken = true, took_new = false, throttled = false;
+    uint64_t n_new = 0;
     char subject[64];
     cf_status st = CF_OK;
 
@@ -671,8 +702,10 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
         if (verdict != CF_OK && verdict != CF_E_DUPLICATE &&
             !cf_trustdocs_is_doc(c->envelopes[i].data, c->envelopes[i].len))
             all_taken = false;
-        if (verdict == CF_OK)
+        if (verdict == CF_OK) {
             took_new = true;
+            n_new++;
+        }
         if (verdict == CF_E_THROTTLED)
             throttled = true;
     }
@@ -693,6 +726,7 @@ cf_catchup_take(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf_e
         return CF_OK; /* an older answer: its envelopes are welcome, nothing more */
     p->waiting = false;
     p->more = c->more;
+    catchup_progress(p, c->n_envelopes, n_new, c->more, now_ms);
     /* ask for the rest at once only if this answer moved us on: a batch
      * we could take nothing of would come back the same, forever; the
      * periodic catch-up tries again later */

@@ -45,6 +45,8 @@ typedef struct cf_http cf_http;
  * ones, and stays under half the envelope size limit. */
 #define CF_CATCHUP_RETRY_MS 10000
 #define CF_CATCHUP_TICK_MS 1000
+/* A catch-up run that goes on logs how far it is this often. */
+#define CF_CATCHUP_PROGRESS_MS 2000
 /* A peer's next request sooner than this after an answer that did not say
  * "more" is refused (counted as over-limit). */
 #define CF_CATCHUP_MIN_GAP_MS 200
@@ -94,16 +96,21 @@ typedef struct cf_scan_mark {
 
 typedef struct cf_peer_sync {
     char id[CF_NODE_ID_MAX + 1];
-    int64_t asked_ms;            /* when the last request went */
-    int64_t answered_ms;         /* when the last batch came */
-    int64_t heard_ms;            /* when it last asked us */
-    int64_t due_reset_ms;        /* when its outbox entries were last made due at once */
-    bool told_more;              /* our last answer to it said more remain */
-    uint8_t request[CF_ID_LEN];  /* the last request's id */
-    bool waiting;                /* asked and not answered yet */
-    bool own_only;               /* the last request asked only for our own stream */
-    bool more;                   /* its last batch said more remain */
-    int64_t resume_ms;           /* ask again then: its last batch was partly throttled */
+    int64_t asked_ms;           /* when the last request went */
+    int64_t answered_ms;        /* when the last batch came */
+    int64_t heard_ms;           /* when it last asked us */
+    int64_t due_reset_ms;       /* when its outbox entries were last made due at once */
+    bool told_more;             /* our last answer to it said more remain */
+    uint8_t request[CF_ID_LEN]; /* the last request's id */
+    bool waiting;               /* asked and not answered yet */
+    bool own_only;              /* the last request asked only for our own stream */
+    bool more;                  /* its last batch said more remain */
+    int64_t resume_ms;          /* ask again then: its last batch was partly throttled */
+    /* the catch-up run under way with it (answers saying "more"), for the
+     * progress lines of the log */
+    int64_t run_ms;              /* when its first answer came; 0: none under way */
+    int64_t run_logged_ms;       /* when its progress was last logged */
+    uint64_t run_taken, run_new; /* envelopes it brought, and of them new ones */
     uint64_t batches, envelopes; /* received from it by catch-up */
     uint64_t served;             /* envelopes it was sent by catch-up */
     cf_scan_mark *scanned;       /* how far its answers looked, per origin */

@@ -27,6 +27,8 @@ eventually 20 "sindh gets the directive from NCERT while the Council is offline"
     has sindh '"number":"2026-050"' directive list
 caught=$(field sindh caught_up)
 expect "sindh counts what it caught up ($caught)" test "${caught:-0}" -ge 1
+expect "sindh's log says it caught up with NCERT" \
+    grep -Eq "caught up with ncert: [0-9]+ envelope\(s\), [1-9][0-9]* new" "$FED/logs/sindh.log"
 expect "status shows catch-up with NCERT" has sindh '"node":"ncert","relation":"parent"' status
 echo "FAULT origin-offline: the Council issued a directive while sindh was down and went" \
     "down itself; sindh received it from NCERT alone after $(since "$t_sindh") s" \
