@@ -770,33 +770,37 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
 
     cf_buf_init(&k);
     cf_buf_init(&v);
-    st = cf_buf_append(&k, id, CF_ID_LEN);
-    if (st == CF_OK)
-        st = cf_buf_append(&k, node, strlen(node));
-    if (st == CF_OK)
-        st = cf_txn_get(t, CF_T_ACKS, k.data, k.len, &v);
-    if (st == CF_OK && v.len == sizeof(val))
-        memcpy(val, v.data, sizeof(val));
-    else if (st == CF_E_NOT_FOUND)
-        st = CF_OK;
-    if (st != CF_OK)
-        goto out;
     int64_t at = a->at_ms ? a->at_ms : m->body.header.created_ms;
-    if (a->state == 1) {
-        if (cf_get_u64(val) == 0)
-            cf_put_u64(val, (uint64_t)at);
-    } else {
-        if (cf_get_u64(val) == 0)
-            cf_put_u64(val, (uint64_t)at); /* an answer implies receipt */
-        val[8] = (uint8_t)a->state;
-        cf_put_u64(val + 9, (uint64_t)at);
-    }
-    st = cf_txn_put(t, CF_T_ACKS, k.data, k.len, val, sizeof(val), false);
-    if (st != CF_OK)
-        goto out;
     st = cf_state_load_id(t, id, &orig);
     if (st != CF_OK)
         goto out;
+    /* the acknowledgement table is the directives' (directive status);
+     * who holds an incident and where a tasking stands are kept below */
+    if (orig->body.type == CF_MSG_DIRECTIVE) {
+        st = cf_buf_append(&k, id, CF_ID_LEN);
+        if (st == CF_OK)
+            st = cf_buf_append(&k, node, strlen(node));
+        if (st == CF_OK)
+            st = cf_txn_get(t, CF_T_ACKS, k.data, k.len, &v);
+        if (st == CF_OK && v.len == sizeof(val))
+            memcpy(val, v.data, sizeof(val));
+        else if (st == CF_E_NOT_FOUND)
+            st = CF_OK;
+        if (st != CF_OK)
+            goto out;
+        if (a->state == 1) {
+            if (cf_get_u64(val) == 0)
+                cf_put_u64(val, (uint64_t)at);
+        } else {
+            if (cf_get_u64(val) == 0)
+                cf_put_u64(val, (uint64_t)at); /* an answer implies receipt */
+            val[8] = (uint8_t)a->state;
+            cf_put_u64(val + 9, (uint64_t)at);
+        }
+        st = cf_txn_put(t, CF_T_ACKS, k.data, k.len, val, sizeof(val), false);
+        if (st != CF_OK)
+            goto out;
+    }
     cf_logkey okey;
     cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
     st = outbox_acked(t, &okey, node);

@@ -24,7 +24,7 @@ typedef enum cf_table {
     CF_T_TASKS,       /* tasking id -> (origin, seq) */
     CF_T_TASK_STATES, /* (tasking id, assignee) -> state */
     CF_T_DIRECTIVES,  /* (number, version) -> message id */
-    CF_T_ACKS,        /* (message id, node) -> received and acknowledged times */
+    CF_T_ACKS,        /* (directive id, node) -> received and acknowledged times */
     CF_T_OUTBOX,      /* (origin, seq) -> subjects and pending recipients */
     CF_T_CERTS,       /* (identity key, serial) -> certificate bytes */
     CF_T_REVOKED,     /* identity key -> revocation bytes */
