@@ -1163,6 +1163,7 @@ verify_done(uv_work_t *req, int status)
         n->jobs = head->next;
         if (!n->jobs)
             n->jobs_tail = NULL;
+        n->jobs_queued--;
         cf_link_msg *msgs = head->msgs;
         head->msgs = NULL;
         receive_batch(n, msgs, head->good, cf_clock_now_ms());
@@ -1172,11 +1173,12 @@ verify_done(uv_work_t *req, int status)
         pool_take(n);
 }
 
-/* Hand what waits to verify jobs, at most CF_VERIFY_JOBS at once. */
+/* Hand what waits to verify jobs, at most CF_VERIFY_JOBS at once (on the
+ * pool, or verified and waiting for an earlier one). */
 static void
 pool_take(cf_node *n)
 {
-    while (n->jobs_running < CF_VERIFY_JOBS) {
+    while (n->jobs_queued < CF_VERIFY_JOBS) {
         cf_link_msg *msgs = take_messages(n);
         if (!msgs)
             return;
@@ -1231,6 +1233,7 @@ pool_take(cf_node *n)
             n->jobs = j;
         n->jobs_tail = j;
         n->jobs_running++;
+        n->jobs_queued++;
     }
 }
 

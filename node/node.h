@@ -185,6 +185,7 @@ typedef struct cf_node {
     size_t n_due, cap_due;
     /* turns whose signatures the thread pool checks, in the order they came */
     cf_verify_job *jobs, *jobs_tail;
+    size_t jobs_queued;  /* of them, not taken by the loop yet */
     size_t jobs_running; /* of them, still on the pool */
     bool store_full;     /* the last batch received could not be stored: no local work */
     bool stopping;
