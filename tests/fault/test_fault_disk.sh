@@ -1,4 +1,4 @@
-# test_fault_disk.sh - NCERT's store fills up (an LMDB map of 2 MiB) while a
+# test_fault_disk.sh - NCERT's store fills up (an LMDB map of 1 MiB) while a
 # provincial CERT streams incidents to it. NCERT refuses new local work with
 # a clear error, acknowledges nothing it did not commit, keeps answering
 # reads; once space is given back (a larger map, a restart) it catches up
@@ -13,7 +13,7 @@ trap 'fed_stop; cleanup' EXIT
 N=${CERTFED_FAULT_INCIDENTS:-2000}
 
 "$CERTFED_BIN" bootstrap "$SAMPLE" "$FED" >/dev/null || { bad "bootstrap"; finish; exit 1; }
-sed -i 's/^max_envelope = .*/&\nstore_mib = 2/' "$FED/nodes/ncert/node.conf"
+sed -i 's/^max_envelope = .*/&\nstore_mib = 1/' "$FED/nodes/ncert/node.conf"
 "$FEDERATION" start "$FED" >/dev/null || { bad "the federation did not start"; finish; exit 1; }
 ok
 
@@ -39,7 +39,7 @@ full_s=$(since "$t0")
 
 # space given back: a larger map, and a restart
 node_stop ncert || bad "NCERT stops"
-sed -i 's/^store_mib = 2$/store_mib = 256/' "$FED/nodes/ncert/node.conf"
+sed -i 's/^store_mib = 1$/store_mib = 256/' "$FED/nodes/ncert/node.conf"
 t1=$(now)
 node_start ncert || bad "NCERT starts with room"
 converged() { [ "$(field punjab outbox)" = 0 ] && [ "$(count ncert punjab)" -ge "$sent" ]; }
@@ -48,7 +48,7 @@ converge_s=$(since "$t1")
 received=$(count ncert punjab)
 duplicated=$(($(ids ncert punjab | wc -l) - received))
 lost=$((sent - received))
-echo "FAULT disk-full: NCERT's 2 MiB store filled after $held of $sent incidents" \
+echo "FAULT disk-full: NCERT's 1 MiB store filled after $held of $sent incidents" \
     "($waiting waiting at punjab, ${full_s} s); after it was given room: received" \
     "$received, lost $lost, duplicated $duplicated; converged ${converge_s} s after the restart"
 expect "nothing lost ($lost)" test "$lost" -eq 0
