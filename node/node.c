@@ -500,8 +500,34 @@ relaying_child(const cf_node *n, const char *origin)
     return o->parent_idx == me ? o : NULL;
 }
 
-/* Publish (after the commit) our stored receipt for m again, to its origin
- * and to the relay that forwarded it: m came again. */
+/* Publish (after the commit) our receipt stored at key to the ack inboxes
+ * of a and b (either may be NULL). */
+static cf_status
+send_receipt(cf_txn *t, const uint8_t *key, size_t klen, const cf_topo_node *a,
+             const cf_topo_node *b, cf_effects *fx)
+{
+    const cf_topo_node *to[] = {a, b};
+    cf_buf wire, subj;
+    cf_status st;
+
+    cf_buf_init(&wire);
+    cf_buf_init(&subj);
+    st = cf_txn_get(t, CF_T_LOG, key, klen, &wire);
+    for (size_t i = 0; st == CF_OK && i < CF_ARRAY_LEN(to); i++) {
+        if (!to[i])
+            continue;
+        subj.len = 0;
+        st = cf_subject_inbox(to[i]->path, CF_MSG_ACK, &subj);
+        if (st == CF_OK)
+            st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+    }
+    cf_buf_clear(&wire);
+    cf_buf_clear(&subj);
+    return st;
+}
+
+/* m came again: our stored receipt for it goes again to its origin and to
+ * the relay that forwarded it. */
 static cf_status
 publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, cf_effects *fx)
 {
@@ -510,29 +536,16 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, cf_effects *fx)
     const cf_topo_node *relay = m->body.type == CF_MSG_INCIDENT || m->body.type == CF_MSG_SEALED
                                     ? relaying_child(n, m->body.header.origin)
                                     : NULL;
-    cf_buf key, wire, subj;
+    cf_buf key;
     cf_status st;
 
     if (!origin)
         return CF_OK;
     cf_buf_init(&key);
-    cf_buf_init(&wire);
-    cf_buf_init(&subj);
     st = cf_txn_get(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, &key);
     if (st == CF_OK)
-        st = cf_txn_get(t, CF_T_LOG, key.data, key.len, &wire);
-    if (st == CF_OK)
-        st = cf_subject_inbox(origin->path, CF_MSG_ACK, &subj);
-    if (st == CF_OK)
-        st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
-    subj.len = 0;
-    if (st == CF_OK && relay)
-        st = cf_subject_inbox(relay->path, CF_MSG_ACK, &subj);
-    if (st == CF_OK && relay)
-        st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
+        st = send_receipt(t, key.data, key.len, origin, relay, fx);
     cf_buf_clear(&key);
-    cf_buf_clear(&wire);
-    cf_buf_clear(&subj);
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
@@ -634,18 +647,8 @@ sign_receipt(cf_node *n, cf_txn *t, const cf_receipt_due *due, size_t count, int
     }
     /* the relay that forwarded them waits for this receipt as well */
     const cf_topo_node *relay = relayed ? relaying_child(n, due[0].origin) : NULL;
-    if (st == CF_OK && relay) {
-        cf_buf wire, subj;
-        cf_buf_init(&wire);
-        cf_buf_init(&subj);
-        st = cf_txn_get(t, CF_T_LOG, rk.k, rk.len, &wire);
-        if (st == CF_OK)
-            st = cf_subject_inbox(relay->path, CF_MSG_ACK, &subj);
-        if (st == CF_OK)
-            st = cf_effects_add(fx, (const char *)subj.data, wire.data, wire.len);
-        cf_buf_clear(&wire);
-        cf_buf_clear(&subj);
-    }
+    if (st == CF_OK && relay)
+        st = send_receipt(t, rk.k, rk.len, relay, NULL, fx);
     return st;
 }
 
@@ -1107,7 +1110,7 @@ struct cf_verify_job {
     cf_link_msg *msgs;
     size_t count;
     bool *want; /* per message: check it (its signer is known) */
-    bool *good; /* per message: its signature verified */
+    bool *good; /* per message: its signature verified (there, or when it was stored) */
     bool done;
     cf_verify_job *next;
 };
@@ -1214,9 +1217,13 @@ pool_take(cf_node *n)
             if (lm->len <= n->limits.max_envelope &&
                 cf_envelope_parse_stored(lm->data, lm->len, &env) == CF_OK) {
                 j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
+                /* held byte for byte: verified when stored, so the loop
+                 * need not look again either */
                 if (j->want[i] && t &&
-                    cf_state_holds_bytes(t, env.id, lm->data, lm->len, &held) == CF_OK && held)
+                    cf_state_holds_bytes(t, env.id, lm->data, lm->len, &held) == CF_OK && held) {
                     j->want[i] = false;
+                    j->good[i] = true;
+                }
                 cf_envelope_clear(&env);
             }
         }
