@@ -771,7 +771,7 @@ cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *
         return CF_E_FORK;
     }
     if (st == CF_OK)
-        st = cf_state_apply(t, n->cfg->id, m, now_ms);
+        st = cf_state_apply(t, m, now_ms);
     /* our own sealed incidents are sealed to us too */
     if (st == CF_OK && m->body.type == CF_MSG_SEALED) {
         cf_buf inner_wire;
@@ -782,7 +782,7 @@ cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *
         if (os == CF_OK)
             st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
         if (os == CF_OK && st == CF_OK)
-            st = cf_state_apply(t, n->cfg->id, inner, now_ms);
+            st = cf_state_apply(t, inner, now_ms);
         if (os != CF_OK)
             cf_log(CF_LOG_WARN, "own sealed message #%" PRIu64 " from %s does not open: %s", h->seq,
                    via, why ? why : cf_status_str(os));

@@ -385,7 +385,8 @@ cmd_status(cf_node *n, const cJSON *args)
         cJSON_AddNumberToObject(s, "map_size", (double)ss.map_size);
         tables = cJSON_AddObjectToObject(s, "entries");
         for (int i = 0; i < CF_TABLE_COUNT; i++)
-            cJSON_AddNumberToObject(tables, cf_table_name((cf_table)i), (double)ss.entries[i]);
+            if (!cf_table_retired((cf_table)i))
+                cJSON_AddNumberToObject(tables, cf_table_name((cf_table)i), (double)ss.entries[i]);
         cJSON_AddNumberToObject(o, "outbox", (double)ss.entries[CF_T_OUTBOX]);
         cJSON_AddNumberToObject(o, "outbox_max", (double)n->cfg->outbox_max);
         cJSON_AddBoolToObject(o, "outbox_full", ss.entries[CF_T_OUTBOX] >= n->cfg->outbox_max);
@@ -680,8 +681,7 @@ read_incident(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
     const char *id = arg_str(args, "id");
 
-    (void)n;
-    return id ? cf_state_incident(t, id, out) : CF_E_INVALID_ARG;
+    return id ? cf_state_incident(t, n->cfg->id, id, out) : CF_E_INVALID_ARG;
 }
 
 /* ---- taskings ------------------------------------------------------------------ */

@@ -343,6 +343,8 @@ render_store(render *r, cf_node *n)
            ss.map_size ? (double)ss.used_bytes / (double)ss.map_size : 0);
     family(r, "certfed_store_entries", "gauge", "Entries of each table of the store.");
     for (int i = 0; i < CF_TABLE_COUNT; i++) {
+        if (cf_table_retired((cf_table)i))
+            continue;
         const char *l[] = {"table", cf_table_name((cf_table)i)};
         sample(r, "certfed_store_entries", l, 1, (double)ss.entries[i]);
     }

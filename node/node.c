@@ -380,7 +380,7 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     if (st == CF_OK && inner)
         st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
     if (st == CF_OK)
-        st = cf_state_apply(t, n->cfg->id, inner ? inner : m, b->header.created_ms);
+        st = cf_state_apply(t, inner ? inner : m, b->header.created_ms);
     if (st == CF_OK)
         st = cf_state_meta_put_u64(t, "seq", b->header.seq);
     /* the time of our last signature: after a restart "now" starts there */
@@ -500,19 +500,21 @@ relaying_child(const cf_node *n, const char *origin)
     return o->parent_idx == me ? o : NULL;
 }
 
-/* Publish (after the commit) our receipt stored at key to the ack inboxes
+/* Publish (after the commit) our receipt of seq seq to the ack inboxes
  * of a and b (either may be NULL). */
 static cf_status
-send_receipt(cf_txn *t, const uint8_t *key, size_t klen, const cf_topo_node *a,
-             const cf_topo_node *b, cf_effects *fx)
+send_receipt(cf_node *n, cf_txn *t, uint64_t seq, const cf_topo_node *a, const cf_topo_node *b,
+             cf_effects *fx)
 {
     const cf_topo_node *to[] = {a, b};
+    cf_logkey key;
     cf_buf wire, subj;
     cf_status st;
 
+    cf_logkey_make(n->cfg->id, seq, &key);
     cf_buf_init(&wire);
     cf_buf_init(&subj);
-    st = cf_txn_get(t, CF_T_LOG, key, klen, &wire);
+    st = cf_txn_get(t, CF_T_LOG, key.k, key.len, &wire);
     for (size_t i = 0; st == CF_OK && i < CF_ARRAY_LEN(to); i++) {
         if (!to[i])
             continue;
@@ -527,7 +529,8 @@ send_receipt(cf_txn *t, const uint8_t *key, size_t klen, const cf_topo_node *a,
 }
 
 /* m came again: our stored receipt for it goes again to its origin and to
- * the relay that forwarded it. */
+ * the relay that forwarded it, once a turn (CF_E_EXISTS: it already went in
+ * this turn, for another message it stands for). */
 static cf_status
 publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, cf_effects *fx)
 {
@@ -536,17 +539,20 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, cf_effects *fx)
     const cf_topo_node *relay = m->body.type == CF_MSG_INCIDENT || m->body.type == CF_MSG_SEALED
                                     ? relaying_child(n, m->body.header.origin)
                                     : NULL;
-    cf_buf key;
+    uint64_t seq;
     cf_status st;
 
     if (!origin)
-        return CF_OK;
-    cf_buf_init(&key);
-    st = cf_txn_get(t, CF_T_RECEIPTS, m->env.id, CF_ID_LEN, &key);
+        return CF_E_NOT_FOUND;
+    st = cf_state_receipt_seq(t, m->env.id, &seq);
+    for (size_t i = 0; st == CF_OK && i < n->n_resent; i++)
+        if (n->resent[i] == seq)
+            return CF_E_EXISTS;
     if (st == CF_OK)
-        st = send_receipt(t, key.data, key.len, origin, relay, fx);
-    cf_buf_clear(&key);
-    return st == CF_E_NOT_FOUND ? CF_OK : st;
+        st = send_receipt(n, t, seq, origin, relay, fx);
+    if (st == CF_OK && n->n_resent < CF_ARRAY_LEN(n->resent))
+        n->resent[n->n_resent++] = seq;
+    return st; /* CF_E_NOT_FOUND: we hold no receipt for it */
 }
 
 /*
@@ -606,6 +612,7 @@ void
 cf_node_receipts_forget(cf_node *n)
 {
     n->n_due = 0;
+    n->n_resent = 0;
 }
 
 /* One receipt for due[0..count): messages of one origin. */
@@ -617,7 +624,6 @@ sign_receipt(cf_node *n, cf_txn *t, const cf_receipt_due *due, size_t count, int
     const char *why = NULL;
     bool relayed = false;
     cf_body ack;
-    cf_logkey rk;
     cf_status st;
 
     if (count > 1 && !more)
@@ -640,15 +646,14 @@ sign_receipt(cf_node *n, cf_txn *t, const cf_receipt_due *due, size_t count, int
         /* nothing of them may be stored without its receipt */
         return store_error(st) ? st : CF_E_IO;
     }
-    cf_logkey_make(n->cfg->id, n->pending_seq, &rk);
     for (size_t i = 0; i < count && st == CF_OK; i++) {
-        st = cf_txn_put(t, CF_T_RECEIPTS, due[i].id, CF_ID_LEN, rk.k, rk.len, false);
+        st = cf_state_receipt_note(t, due[i].id, n->pending_seq);
         relayed |= due[i].relayed;
     }
     /* the relay that forwarded them waits for this receipt as well */
     const cf_topo_node *relay = relayed ? relaying_child(n, due[0].origin) : NULL;
     if (st == CF_OK && relay)
-        st = send_receipt(t, rk.k, rk.len, relay, NULL, fx);
+        st = send_receipt(n, t, n->pending_seq, relay, NULL, fx);
     return st;
 }
 
@@ -658,6 +663,7 @@ cf_node_receipts_sign(cf_node *n, cf_txn *t, int64_t now_ms, cf_effects *fx)
     cf_status st = CF_OK;
     size_t i = 0;
 
+    n->n_resent = 0;
     if (n->n_due == 0)
         return CF_OK;
     qsort(n->due, n->n_due, sizeof(*n->due), due_cmp);
@@ -897,11 +903,11 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         return store_error(rs) ? rs : CF_E_DUPLICATE;
     }
     if (st == CF_OK)
-        st = cf_state_apply(t, n->cfg->id, m, now_ms);
+        st = cf_state_apply(t, m, now_ms);
     if (st == CF_OK && *out_inner)
         st = cf_state_opened_put(t, m, inner_wire->data, inner_wire->len);
     if (st == CF_OK && *out_inner)
-        st = cf_state_apply(t, n->cfg->id, *out_inner, now_ms);
+        st = cf_state_apply(t, *out_inner, now_ms);
     if (st != CF_OK)
         return st;
     /* acknowledge what was stored: a signed receipt to the origin, made
@@ -1601,6 +1607,36 @@ on_link_state(void *ctx, bool connected)
 
 static void on_signal(uv_signal_t *h, int signum);
 
+/* A store of an older layout is brought to this one before anything reads it. */
+static cf_status
+upgrade_store(cf_node *n, char *err, size_t errlen)
+{
+    cf_txn *t = NULL;
+    bool upgraded = false;
+    cf_status st = cf_txn_begin(n->store, true, &t);
+
+    if (st == CF_OK)
+        st = cf_state_upgrade(t, n->cfg->id, &upgraded);
+    if (st == CF_OK)
+        st = cf_txn_commit(t);
+    else
+        cf_txn_abort(t);
+    if (st == CF_E_UNSUPPORTED)
+        snprintf(err, errlen,
+                 "store %s was written by a newer version of certfed (its layout is "
+                 "unknown to this one): run that version",
+                 n->cfg->store);
+    else if (st != CF_OK)
+        snprintf(err, errlen, "store %s: cannot bring it to this version's layout: %s",
+                 n->cfg->store, cf_status_str(st));
+    else if (upgraded)
+        cf_log(CF_LOG_INFO,
+               "store %s: brought to this version's layout (receipts kept "
+               "with the message ids, incidents read from their revisions)",
+               n->cfg->store);
+    return st;
+}
+
 cf_status
 cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *err, size_t errlen)
 {
@@ -1635,6 +1671,9 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
         cf_log(CF_LOG_WARN, "%zu certificate(s) of %s left out (first: %s)",
                n->keys->rejected_certs, n->cfg->certs, cf_status_str(n->keys->first_rejection));
     st = cf_store_open(n->cfg->store, n->cfg->store_bytes, &n->store, err, errlen);
+    if (st != CF_OK)
+        goto fail;
+    st = upgrade_store(n, err, errlen);
     if (st != CF_OK)
         goto fail;
     st = cf_txn_begin(n->store, false, &t);

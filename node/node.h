@@ -183,6 +183,11 @@ typedef struct cf_node {
      * origin, signed before it commits) */
     cf_receipt_due *due;
     size_t n_due, cap_due;
+    /* our stored receipts sent again in the open transaction: a receipt
+     * stands for up to 1,000 messages, and goes once however many of them
+     * come again in one turn */
+    uint64_t resent[32];
+    size_t n_resent;
     /* turns whose signatures the thread pool checks, in the order they came */
     cf_verify_job *jobs, *jobs_tail;
     size_t jobs_queued;  /* of them, not taken by the loop yet */

@@ -3,12 +3,16 @@
  *
  * Layouts (keys ':' = 0x00 separator; seq, revision and times big-endian):
  *   log         origin:seq8            -> envelope bytes as received
- *   ids         id32                   -> origin:seq8
+ *   ids         id32                   -> origin:seq8 [receipt-seq8]: where the
+ *                                         envelope is, and the seq of our own
+ *                                         receipt for it once we signed one
  *   marks       origin                 -> seq8 id32 (the highest seen)
- *   meta        name                   -> value
- *   incidents   incident-id            -> revision4 origin:seq8 (latest)
- *   revisions   incident-id:revision4  -> origin:seq8
- *   holders     incident-id:node       -> ms8 (when the node had it)
+ *   meta        name                   -> value ("layout" 2: this layout)
+ *   revisions   incident-id:revision4  -> origin:seq8 ms8 (when we first had it;
+ *                                         layout 1 had no ms8); the last
+ *                                         revision of an id is the incident
+ *   holders     incident-id:node       -> ms8 (when another node had it; our
+ *                                         own row is the first revision's ms8)
  *   tasks       tasking-id             -> origin:seq8
  *   task_states tasking-id:assignee    -> state1 ms8 seq8 [origin:seq8 of the status]
  *   directives  number:version4        -> id32
@@ -18,6 +22,10 @@
  *   quarantine  origin                 -> ms8 reason (why its messages are refused)
  *   opened      origin:seq8            -> the inner envelope of a sealed message that
  *                                         was sealed to us (TLP:RED), decrypted
+ * Layout 1 had two more tables, emptied by cf_state_upgrade: incidents
+ * (the latest revision, now the last key of revisions) and receipts (now
+ * in the ids value). Every incident cost one index row less, the log is
+ * appended to with full pages where it can be (bench footprint).
  * Everything runs inside the caller's transaction, on the loop thread.
  */
 #include "node/state.h"
@@ -137,6 +145,32 @@ logkey_from(const uint8_t *p, size_t n, cf_logkey *out)
     return true;
 }
 
+/* A log key at the start of p[0..n), with more after it: its length in
+ * *used, or false if p does not start with one. */
+static bool
+logkey_head(const uint8_t *p, size_t n, cf_logkey *out, size_t *used)
+{
+    const uint8_t *nul = memchr(p, 0, n < CF_LOGKEY_MAX ? n : CF_LOGKEY_MAX);
+    size_t len = nul ? (size_t)(nul - p) + 1 + 8 : 0;
+
+    if (!nul || len > n || !logkey_from(p, len, out))
+        return false;
+    *used = len;
+    return true;
+}
+
+/* An ids value: where the envelope is, and our receipt's seq (0: none). */
+static bool
+ids_value(const uint8_t *p, size_t n, cf_logkey *key, uint64_t *receipt_seq)
+{
+    size_t used;
+
+    if (!logkey_head(p, n, key, &used) || (n != used && n != used + 8))
+        return false;
+    *receipt_seq = n == used + 8 ? cf_get_u64(p + used) : 0;
+    return true;
+}
+
 /* "a:b" keys built in a buffer; cf_buf keeps the NUL out of len. */
 static cf_status
 key2(cf_buf *k, const char *a, const void *b, size_t blen)
@@ -230,7 +264,7 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
     st = chain_check(t, m, mark, has_mark);
     if (st != CF_OK)
         goto out;
-    st = cf_txn_put(t, CF_T_LOG, key.k, key.len, wire, len, true);
+    st = cf_txn_append(t, CF_T_LOG, key.k, key.len, wire, len);
     if (st == CF_E_EXISTS) {
         st = CF_E_FORK; /* same origin and seq, other bytes */
         goto out;
@@ -506,6 +540,8 @@ cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN], const uint8_t *wire
                      bool *yes)
 {
     cf_buf v, stored;
+    cf_logkey key;
+    uint64_t receipt;
     cf_status st;
 
     *yes = false;
@@ -513,7 +549,9 @@ cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN], const uint8_t *wire
     cf_buf_init(&stored);
     st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
     if (st == CF_OK)
-        st = cf_txn_get(t, CF_T_LOG, v.data, v.len, &stored);
+        st = ids_value(v.data, v.len, &key, &receipt) ? CF_OK : CF_E_MALFORMED;
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_LOG, key.k, key.len, &stored);
     if (st == CF_OK)
         *yes = stored.len == len && memcmp(stored.data, wire, len) == 0;
     cf_buf_clear(&v);
@@ -526,13 +564,54 @@ cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
 {
     cf_buf v;
     cf_logkey key;
+    uint64_t receipt;
     cf_status st;
 
     cf_buf_init(&v);
     st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
     if (st == CF_OK)
-        st = logkey_from(v.data, v.len, &key) ? cf_state_load(t, &key, out) : CF_E_MALFORMED;
+        st =
+            ids_value(v.data, v.len, &key, &receipt) ? cf_state_load(t, &key, out) : CF_E_MALFORMED;
     cf_buf_clear(&v);
+    return st;
+}
+
+cf_status
+cf_state_receipt_note(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t seq)
+{
+    cf_buf v;
+    cf_logkey key;
+    uint64_t had;
+    uint8_t val[CF_LOGKEY_MAX + 8];
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
+    if (st == CF_OK && !ids_value(v.data, v.len, &key, &had))
+        st = CF_E_MALFORMED;
+    cf_buf_clear(&v);
+    if (st != CF_OK)
+        return st;
+    memcpy(val, key.k, key.len);
+    cf_put_u64(val + key.len, seq);
+    return cf_txn_put(t, CF_T_IDS, id, CF_ID_LEN, val, key.len + 8, false);
+}
+
+cf_status
+cf_state_receipt_seq(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t *seq)
+{
+    cf_buf v;
+    cf_logkey key;
+    cf_status st;
+
+    *seq = 0;
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
+    if (st == CF_OK && !ids_value(v.data, v.len, &key, seq))
+        st = CF_E_MALFORMED;
+    cf_buf_clear(&v);
+    if (st == CF_OK && *seq == 0)
+        st = CF_E_NOT_FOUND;
     return st;
 }
 
@@ -624,50 +703,31 @@ cf_state_check(cf_txn *t, const char *self, const cf_message *m, const char **wh
 /* ---- apply ------------------------------------------------------------------ */
 
 static cf_status
-apply_incident(cf_txn *t, const char *self, const cf_message *m, int64_t now_ms)
+apply_incident(cf_txn *t, const cf_message *m, int64_t now_ms)
 {
     const cf_incident *i = &m->body.u.incident;
     cf_logkey key;
-    cf_buf k, v;
-    uint8_t val[4 + CF_LOGKEY_MAX], ms[8];
+    cf_buf k;
+    uint8_t rev[4], val[CF_LOGKEY_MAX + 8];
     cf_status st;
 
     cf_buf_init(&k);
-    cf_buf_init(&v);
     cf_logkey_make(m->body.header.origin, m->body.header.seq, &key);
-    val[0] = (uint8_t)(i->revision >> 24);
-    val[1] = (uint8_t)(i->revision >> 16);
-    val[2] = (uint8_t)(i->revision >> 8);
-    val[3] = (uint8_t)i->revision;
-    memcpy(val + 4, key.k, key.len);
-    st = key2(&k, i->id, val, 4);
+    rev[0] = (uint8_t)(i->revision >> 24);
+    rev[1] = (uint8_t)(i->revision >> 16);
+    rev[2] = (uint8_t)(i->revision >> 8);
+    rev[3] = (uint8_t)i->revision;
+    memcpy(val, key.k, key.len);
+    cf_put_u64(val + key.len, (uint64_t)now_ms);
+    st = key2(&k, i->id, rev, 4);
     if (st == CF_OK) {
         /* one message per revision: a second one for the same revision is
          * kept in the log as evidence but does not replace the first */
-        st = cf_txn_put(t, CF_T_REVISIONS, k.data, k.len, key.k, key.len, true);
-        if (st == CF_E_EXISTS)
-            st = CF_OK;
-    }
-    if (st == CF_OK) {
-        st = cf_txn_get(t, CF_T_INCIDENTS, i->id, strlen(i->id), &v);
-        bool newer =
-            st == CF_E_NOT_FOUND || (st == CF_OK && v.len >= 4 &&
-                                     ((uint32_t)v.data[0] << 24 | (uint32_t)v.data[1] << 16 |
-                                      (uint32_t)v.data[2] << 8 | v.data[3]) < i->revision);
-        st = st == CF_E_NOT_FOUND ? CF_OK : st;
-        if (st == CF_OK && newer)
-            st = cf_txn_put(t, CF_T_INCIDENTS, i->id, strlen(i->id), val, 4 + key.len, false);
-    }
-    if (st == CF_OK) {
-        cf_put_u64(ms, (uint64_t)now_ms);
-        st = key2(&k, i->id, self, strlen(self));
-        if (st == CF_OK)
-            st = cf_txn_put(t, CF_T_HOLDERS, k.data, k.len, ms, 8, true);
+        st = cf_txn_put(t, CF_T_REVISIONS, k.data, k.len, val, key.len + 8, true);
         if (st == CF_E_EXISTS)
             st = CF_OK;
     }
     cf_buf_clear(&k);
-    cf_buf_clear(&v);
     return st;
 }
 
@@ -845,13 +905,13 @@ apply_ack(cf_txn *t, const cf_message *m)
 }
 
 cf_status
-cf_state_apply(cf_txn *t, const char *self, const cf_message *m, int64_t now_ms)
+cf_state_apply(cf_txn *t, const cf_message *m, int64_t now_ms)
 {
     cf_logkey key;
 
     switch (m->body.type) {
     case CF_MSG_INCIDENT:
-        return apply_incident(t, self, m, now_ms);
+        return apply_incident(t, m, now_ms);
     case CF_MSG_TASKING:
         return apply_tasking(t, m);
     case CF_MSG_TASK_STATUS:
@@ -911,6 +971,58 @@ cf_state_meta_put_u64(cf_txn *t, const char *name, uint64_t v)
 
     cf_put_u64(b, v);
     return cf_state_meta_put(t, name, b, 8);
+}
+
+/* ---- layout ------------------------------------------------------------------ */
+
+#define LAYOUT 2 /* the layout of state.c's header */
+
+typedef struct fold_ctx {
+    cf_txn *t;
+    const char *self;
+} fold_ctx;
+
+/* A layout 1 receipts row (id -> self:seq8 of our receipt), into ids. */
+static cf_status
+fold_receipt(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    fold_ctx *c = arg;
+    cf_logkey lk, mine;
+    cf_status st;
+
+    if (klen != CF_ID_LEN || !logkey_from(val, vlen, &lk))
+        return CF_OK;
+    cf_logkey_make(c->self, cf_get_u64(lk.k + lk.len - 8), &mine);
+    if (mine.len != lk.len || memcmp(mine.k, lk.k, lk.len) != 0)
+        return CF_OK; /* not a receipt of ours */
+    st = cf_state_receipt_note(c->t, key, cf_get_u64(lk.k + lk.len - 8));
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+cf_status
+cf_state_upgrade(cf_txn *t, const char *self, bool *upgraded)
+{
+    fold_ctx c = {t, self};
+    uint64_t layout = 0;
+    cf_status st = cf_state_meta_get_u64(t, "layout", &layout);
+
+    *upgraded = false;
+    if (st == CF_OK && layout == LAYOUT)
+        return CF_OK;
+    if (st == CF_OK && layout > LAYOUT)
+        return CF_E_UNSUPPORTED;
+    if (st != CF_OK && st != CF_E_NOT_FOUND)
+        return st;
+    *upgraded = cf_txn_count(t, CF_T_OLD_RECEIPTS) > 0 || cf_txn_count(t, CF_T_OLD_INCIDENTS) > 0;
+    st = cf_txn_scan(t, CF_T_OLD_RECEIPTS, NULL, 0, fold_receipt, &c);
+    if (st == CF_OK)
+        st = cf_txn_empty(t, CF_T_OLD_RECEIPTS);
+    /* the latest revision of each incident is the last row of revisions */
+    if (st == CF_OK)
+        st = cf_txn_empty(t, CF_T_OLD_INCIDENTS);
+    if (st == CF_OK)
+        st = cf_state_meta_put_u64(t, "layout", LAYOUT);
+    return st;
 }
 
 /* ---- outbox ------------------------------------------------------------------- */
@@ -1202,6 +1314,7 @@ typedef struct list_ctx {
     const cf_incident_filter *f;
     const char *self;
     cf_status st;
+    int64_t self_since; /* when self first had the incident; -1: not known */
 } list_ctx;
 
 static bool
@@ -1215,19 +1328,70 @@ incident_matches(const cf_incident *i, const cf_incident_filter *f)
            (!f->province || strcmp(i->province, f->province) == 0);
 }
 
+/*
+ * The latest revision of each incident: revisions are keyed by id then
+ * revision, so the last row of an id is its latest. emit is called once per
+ * id with that row's log key.
+ */
+typedef cf_status (*latest_cb)(const cf_logkey *key, void *ctx);
+
+typedef struct latest_ctx {
+    cf_buf id; /* the current id and its 0x00 */
+    cf_logkey key;
+    bool have;
+    latest_cb emit;
+    void *ctx;
+} latest_ctx;
+
 static cf_status
-list_incident(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+latest_row(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
 {
-    list_ctx *c = arg;
+    latest_ctx *c = arg;
+    const uint8_t *sep = memchr(key, 0, klen);
+    size_t idlen = sep ? (size_t)(sep - key) + 1 : 0, used;
     cf_logkey lk;
-    cf_message *m = NULL;
+    cf_status st = CF_OK;
+
+    if (!sep || !logkey_head(val, vlen, &lk, &used))
+        return CF_OK;
+    if (c->have && (c->id.len != idlen || memcmp(c->id.data, key, idlen) != 0)) {
+        st = c->emit(&c->key, c->ctx);
+        c->have = false;
+    }
+    if (st == CF_OK && !c->have) {
+        c->id.len = 0;
+        st = cf_buf_append(&c->id, key, idlen);
+    }
+    if (st == CF_OK) {
+        c->key = lk;
+        c->have = true;
+    }
+    return st;
+}
+
+/* Emit the latest revision of the incident id, or of every one (id NULL). */
+static cf_status
+latest_revisions(cf_txn *t, const char *id, latest_cb emit, void *ctx)
+{
+    latest_ctx c = {.emit = emit, .ctx = ctx};
     cf_status st;
 
-    (void)key;
-    (void)klen;
-    if (vlen < 4 || !logkey_from(val + 4, vlen - 4, &lk))
-        return CF_OK;
-    st = cf_state_load_readable(c->t, &lk, &m);
+    cf_buf_init(&c.id);
+    st = id ? cf_txn_scan(t, CF_T_REVISIONS, id, strlen(id) + 1, latest_row, &c)
+            : cf_txn_scan(t, CF_T_REVISIONS, NULL, 0, latest_row, &c);
+    if (st == CF_OK && c.have)
+        st = emit(&c.key, ctx);
+    cf_buf_clear(&c.id);
+    return st;
+}
+
+static cf_status
+list_incident(const cf_logkey *lk, void *arg)
+{
+    list_ctx *c = arg;
+    cf_message *m = NULL;
+    cf_status st = cf_state_load_readable(c->t, lk, &m);
+
     if (st != CF_OK)
         return st;
     if (incident_matches(&m->body.u.incident, c->f))
@@ -1239,8 +1403,8 @@ list_incident(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, 
 cf_status
 cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), f, NULL, CF_OK};
-    cf_status st = c.out ? cf_txn_scan(t, CF_T_INCIDENTS, NULL, 0, list_incident, &c) : CF_E_NOMEM;
+    list_ctx c = {t, cJSON_CreateArray(), f, NULL, CF_OK, -1};
+    cf_status st = c.out ? latest_revisions(t, NULL, list_incident, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
         cJSON_Delete(c.out);
@@ -1250,21 +1414,28 @@ cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out)
     return CF_OK;
 }
 
+typedef struct load_latest {
+    cf_txn *t;
+    cf_message **out;
+    bool found;
+} load_latest;
+
+static cf_status
+load_latest_one(const cf_logkey *lk, void *arg)
+{
+    load_latest *l = arg;
+
+    l->found = true;
+    return cf_state_load_readable(l->t, lk, l->out);
+}
+
 cf_status
 cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out)
 {
-    cf_buf v;
-    cf_logkey lk;
-    cf_status st;
+    load_latest l = {t, out, false};
+    cf_status st = latest_revisions(t, id, load_latest_one, &l);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_INCIDENTS, id, strlen(id), &v);
-    if (st == CF_OK)
-        st = v.len > 4 && logkey_from(v.data + 4, v.len - 4, &lk)
-                 ? cf_state_load_readable(t, &lk, out)
-                 : CF_E_MALFORMED;
-    cf_buf_clear(&v);
-    return st;
+    return st == CF_OK && !l.found ? CF_E_NOT_FOUND : st;
 }
 
 static cf_status
@@ -1273,12 +1444,18 @@ list_revision(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, 
     list_ctx *c = arg;
     cf_logkey lk;
     cf_message *m = NULL;
+    size_t used;
     cf_status st;
 
     (void)key;
     (void)klen;
-    if (!logkey_from(val, vlen, &lk))
+    if (!logkey_head(val, vlen, &lk, &used))
         return CF_OK;
+    if (vlen == used + 8) { /* layout 1 stored no time here */
+        int64_t ms = (int64_t)cf_get_u64(val + used);
+        if (c->self_since < 0 || ms < c->self_since)
+            c->self_since = ms;
+    }
     st = cf_state_load_readable(c->t, &lk, &m);
     if (st != CF_OK)
         return st;
@@ -1311,6 +1488,12 @@ list_holder(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, vo
         return CF_OK;
     memcpy(node, sep + 1, n);
     node[n] = 0;
+    if (strcmp(node, c->self) == 0) {
+        /* a layout 1 store's own row: the revisions' times say it now */
+        if (c->self_since < 0)
+            c->self_since = (int64_t)cf_get_u64(val);
+        return CF_OK;
+    }
     cJSON *h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "node", node);
     add_time(h, "since", (int64_t)cf_get_u64(val));
@@ -1318,8 +1501,30 @@ list_holder(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, vo
     return CF_OK;
 }
 
+/* Self among the holders, in node order. */
+static void
+add_self_holder(cJSON *holders, const char *self, int64_t since)
+{
+    cJSON *h = cJSON_CreateObject(), *x;
+    int at = 0;
+
+    cJSON_AddStringToObject(h, "node", self);
+    add_time(h, "since", since);
+    cJSON_ArrayForEach(x, holders)
+    {
+        const cJSON *node = cJSON_GetObjectItem(x, "node");
+        if (cJSON_IsString(node) && strcmp(node->valuestring, self) > 0)
+            break;
+        at++;
+    }
+    if (x)
+        cJSON_InsertItemInArray(holders, at, h);
+    else
+        cJSON_AddItemToArray(holders, h);
+}
+
 cf_status
-cf_state_incident(cf_txn *t, const char *id, cJSON **out)
+cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
 {
     cf_message *m = NULL;
     cf_buf prefix;
@@ -1335,12 +1540,16 @@ cf_state_incident(cf_txn *t, const char *id, cJSON **out)
     st = cf_buf_append(&prefix, id, strlen(id) + 1);
     memset(&c, 0, sizeof(c));
     c.t = t;
+    c.self = self;
+    c.self_since = -1;
     c.out = cJSON_AddArrayToObject(o, "revisions");
     if (st == CF_OK)
         st = cf_txn_scan(t, CF_T_REVISIONS, prefix.data, prefix.len, list_revision, &c);
     c.out = cJSON_AddArrayToObject(o, "holders");
     if (st == CF_OK)
         st = cf_txn_scan(t, CF_T_HOLDERS, prefix.data, prefix.len, list_holder, &c);
+    if (st == CF_OK && c.self_since >= 0)
+        add_self_holder(c.out, self, c.self_since);
     cf_buf_clear(&prefix);
     if (st != CF_OK) {
         cJSON_Delete(o);
@@ -1454,7 +1663,7 @@ list_task(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
 cf_status
 cf_state_tasks(cf_txn *t, const char *self, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), NULL, self, CF_OK};
+    list_ctx c = {t, cJSON_CreateArray(), NULL, self, CF_OK, -1};
     cf_status st = c.out ? cf_txn_scan(t, CF_T_TASKS, NULL, 0, list_task, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
@@ -1518,7 +1727,7 @@ list_directive(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
 cf_status
 cf_state_directives(cf_txn *t, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK};
+    list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK, -1};
     cf_status st =
         c.out ? cf_txn_scan(t, CF_T_DIRECTIVES, NULL, 0, list_directive, &c) : CF_E_NOMEM;
 

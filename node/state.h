@@ -46,8 +46,7 @@ CF_MUST_CHECK cf_status cf_state_check(cf_txn *t, const char *self, const cf_mes
                                        const char **why);
 
 /** Apply a recorded message's effect on the materialized tables. */
-CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const char *self, const cf_message *m,
-                                       int64_t now_ms);
+CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const cf_message *m, int64_t now_ms);
 
 /* ---- forks ----------------------------------------------------------------- */
 
@@ -92,6 +91,19 @@ CF_MUST_CHECK cf_status cf_state_opened_put(cf_txn *t, const cf_message *outer,
 /** Does the store hold the message with this id? */
 CF_MUST_CHECK cf_status cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes);
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
+/** Note the seq of our own receipt for a stored message (in its ids row).
+ * @return CF_OK, CF_E_NOT_FOUND (not stored), store errors */
+CF_MUST_CHECK cf_status cf_state_receipt_note(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t seq);
+/** The seq of our receipt for a stored message.
+ * @return CF_OK, CF_E_NOT_FOUND (not stored, or no receipt yet), store errors */
+CF_MUST_CHECK cf_status cf_state_receipt_seq(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t *seq);
+/**
+ * Bring a store of an older layout to this one (state.c's header): the
+ * retired tables are folded into the others and emptied, and meta "layout"
+ * is set. Does nothing to a store of this layout.
+ * @param upgraded  set when anything was changed
+ */
+CF_MUST_CHECK cf_status cf_state_upgrade(cf_txn *t, const char *self, bool *upgraded);
 
 /**
  * Does the log hold exactly these bytes for this id (a resend of what was
@@ -158,8 +170,9 @@ typedef struct cf_incident_filter {
 } cf_incident_filter;
 
 CF_MUST_CHECK cf_status cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out);
-/** One incident with its revisions and who has it. @return CF_OK, CF_E_NOT_FOUND, ... */
-CF_MUST_CHECK cf_status cf_state_incident(cf_txn *t, const char *id, cJSON **out);
+/** One incident with its revisions and who has it (self since it first
+ * had a revision). @return CF_OK, CF_E_NOT_FOUND, ... */
+CF_MUST_CHECK cf_status cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out);
 /** The latest revision of an incident (for an update). */
 CF_MUST_CHECK cf_status cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out);
 CF_MUST_CHECK cf_status cf_state_tasks(cf_txn *t, const char *self, cJSON **out);

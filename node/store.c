@@ -17,7 +17,7 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_IDS] = "ids",
     [CF_T_MARKS] = "marks",
     [CF_T_META] = "meta",
-    [CF_T_INCIDENTS] = "incidents",
+    [CF_T_OLD_INCIDENTS] = "incidents",
     [CF_T_REVISIONS] = "revisions",
     [CF_T_HOLDERS] = "holders",
     [CF_T_TASKS] = "tasks",
@@ -27,7 +27,7 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_OUTBOX] = "outbox",
     [CF_T_CERTS] = "certs",
     [CF_T_REVOKED] = "revoked",
-    [CF_T_RECEIPTS] = "receipts",
+    [CF_T_OLD_RECEIPTS] = "receipts",
     [CF_T_EVIDENCE] = "evidence",
     [CF_T_QUARANTINE] = "quarantine",
     [CF_T_OPENED] = "opened",
@@ -38,6 +38,12 @@ const char *
 cf_table_name(cf_table t)
 {
     return table_names[t];
+}
+
+bool
+cf_table_retired(cf_table t)
+{
+    return t == CF_T_OLD_INCIDENTS || t == CF_T_OLD_RECEIPTS;
 }
 
 struct cf_store {
@@ -212,6 +218,24 @@ cf_txn_put(cf_txn *t, cf_table table, const void *key, size_t klen, const void *
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 
     return from_mdb(mdb_put(t->txn, t->s->dbi[table], &k, &v, no_overwrite ? MDB_NOOVERWRITE : 0));
+}
+
+cf_status
+cf_txn_append(cf_txn *t, cf_table table, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(t->txn, t->s->dbi[table], &k, &v, MDB_APPEND);
+
+    /* MDB_KEYEXIST: the key does not sort after the last one (or is it) */
+    if (rc == MDB_KEYEXIST)
+        rc = mdb_put(t->txn, t->s->dbi[table], &k, &v, MDB_NOOVERWRITE);
+    return from_mdb(rc);
+}
+
+cf_status
+cf_txn_empty(cf_txn *t, cf_table table)
+{
+    return from_mdb(mdb_drop(t->txn, t->s->dbi[table], 0));
 }
 
 cf_status

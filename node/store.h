@@ -14,31 +14,34 @@
 
 /* Tables. Key and value layouts are documented in node/state.c. */
 typedef enum cf_table {
-    CF_T_LOG,         /* (origin, seq) -> envelope bytes, as received */
-    CF_T_IDS,         /* message id -> (origin, seq) */
-    CF_T_MARKS,       /* origin -> highest seq seen, its id */
-    CF_T_META,        /* name -> value: the node's own sequence counter, ... */
-    CF_T_INCIDENTS,   /* incident id -> latest revision */
-    CF_T_REVISIONS,   /* (incident id, revision) -> (origin, seq) */
-    CF_T_HOLDERS,     /* (incident id, node) -> when it had it */
-    CF_T_TASKS,       /* tasking id -> (origin, seq) */
-    CF_T_TASK_STATES, /* (tasking id, assignee) -> state */
-    CF_T_DIRECTIVES,  /* (number, version) -> message id */
-    CF_T_ACKS,        /* (directive id, node) -> received and acknowledged times */
-    CF_T_OUTBOX,      /* (origin, seq) -> subjects and pending recipients */
-    CF_T_CERTS,       /* (identity key, serial) -> certificate bytes */
-    CF_T_REVOKED,     /* identity key -> revocation bytes */
-    CF_T_RECEIPTS,    /* id of a received message -> (origin, seq) of our receipt */
-    CF_T_EVIDENCE,    /* (origin, seq, id) -> an envelope that forks origin's stream */
-    CF_T_QUARANTINE,  /* origin -> since when and why its messages are refused */
-    CF_T_OPENED,      /* (origin, seq) of a sealed message -> its decrypted inner envelope */
-    CF_T_TRUSTDOCS,   /* certificates and revocations in the order learnt (trustdocs.c) */
+    CF_T_LOG,           /* (origin, seq) -> envelope bytes, as received */
+    CF_T_IDS,           /* message id -> (origin, seq) */
+    CF_T_MARKS,         /* origin -> highest seq seen, its id */
+    CF_T_META,          /* name -> value: the node's own sequence counter, ... */
+    CF_T_OLD_INCIDENTS, /* retired (layout 1): incident id -> latest revision */
+    CF_T_REVISIONS,     /* (incident id, revision) -> (origin, seq) */
+    CF_T_HOLDERS,       /* (incident id, node) -> when it had it */
+    CF_T_TASKS,         /* tasking id -> (origin, seq) */
+    CF_T_TASK_STATES,   /* (tasking id, assignee) -> state */
+    CF_T_DIRECTIVES,    /* (number, version) -> message id */
+    CF_T_ACKS,          /* (directive id, node) -> received and acknowledged times */
+    CF_T_OUTBOX,        /* (origin, seq) -> subjects and pending recipients */
+    CF_T_CERTS,         /* (identity key, serial) -> certificate bytes */
+    CF_T_REVOKED,       /* identity key -> revocation bytes */
+    CF_T_OLD_RECEIPTS,  /* retired (layout 1): id of a received message -> our receipt */
+    CF_T_EVIDENCE,      /* (origin, seq, id) -> an envelope that forks origin's stream */
+    CF_T_QUARANTINE,    /* origin -> since when and why its messages are refused */
+    CF_T_OPENED,        /* (origin, seq) of a sealed message -> its decrypted inner envelope */
+    CF_T_TRUSTDOCS,     /* certificates and revocations in the order learnt (trustdocs.c) */
 } cf_table;
 
 #define CF_TABLE_COUNT (CF_T_TRUSTDOCS + 1)
 
 /** The table's name in the store ("log", "outbox", ...). */
 const char *cf_table_name(cf_table t);
+/** A table of an older layout: nothing writes it, cf_state_upgrade empties
+ * it, and status does not list it. */
+bool cf_table_retired(cf_table t);
 
 typedef struct cf_store cf_store;
 typedef struct cf_txn cf_txn;
@@ -81,6 +84,17 @@ void cf_txn_abort(cf_txn *t);
  */
 CF_MUST_CHECK cf_status cf_txn_put(cf_txn *t, cf_table table, const void *key, size_t klen,
                                    const void *val, size_t vlen, bool no_overwrite);
+/**
+ * Store a value under a key that should sort after every key of the table
+ * (a log entry of the origin with the greatest name): LMDB then leaves full
+ * pages behind instead of splitting them in half. A key that does not sort
+ * last is stored as by cf_txn_put with no_overwrite.
+ * @return CF_OK, CF_E_EXISTS, CF_E_FULL, CF_E_IO
+ */
+CF_MUST_CHECK cf_status cf_txn_append(cf_txn *t, cf_table table, const void *key, size_t klen,
+                                      const void *val, size_t vlen);
+/** Delete every entry of a table. @return CF_OK, CF_E_FULL, CF_E_IO */
+CF_MUST_CHECK cf_status cf_txn_empty(cf_txn *t, cf_table table);
 /**
  * Copy the value of key into out (replacing its contents).
  * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_NOMEM

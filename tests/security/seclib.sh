@@ -153,7 +153,7 @@ stored() {
 
 # untouched_in NODE JSON: NODE runs, and its status JSON says it signed
 # nothing (its sequence did not move: no receipt, no forward) and stored
-# nothing (no table of its store grew: log, ids, incidents, tasks,
+# nothing (no table of its store grew: log, ids, revisions, tasks,
 # directives, acks, outbox, evidence, quarantine...) since snap
 untouched_in() {
     if ! kill -0 "$(cat "$FED/run/$1.pid")" 2>/dev/null || [ -z "$2" ]; then

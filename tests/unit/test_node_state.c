@@ -272,12 +272,12 @@ receipt_for(tmsg *out, const char *origin, uint64_t seq, const uint8_t *ids, siz
 
 /* What a node does with an accepted message: record, then apply. */
 static cf_status
-deliver(cf_txn *t, const char *self, const tmsg *x, int64_t now_ms)
+deliver(cf_txn *t, const tmsg *x, int64_t now_ms)
 {
     cf_status st = cf_state_record(t, x->m, x->wire.data, x->wire.len);
 
     if (st == CF_OK)
-        st = cf_state_apply(t, self, x->m, now_ms);
+        st = cf_state_apply(t, x->m, now_ms);
     return st;
 }
 
@@ -289,7 +289,7 @@ deliver_checked(cf_txn *t, const char *self, const tmsg *x, int64_t now_ms)
     cf_status st = cf_state_check(t, self, x->m, &why);
 
     if (st == CF_OK)
-        st = deliver(t, self, x, now_ms);
+        st = deliver(t, x, now_ms);
     return st;
 }
 
@@ -636,10 +636,10 @@ test_incident_revisions(void)
     fx_open(&f, "state-incident");
     incident(&r1, "banking", 1, (inc_spec){"INC-1", 1, 2, 3, 1, "banking", NULL, "seen"});
     incident(&r2, "banking", 2, (inc_spec){"INC-1", 2, 3, 3, 2, "banking", NULL, "triaged"});
-    CHECK_ST(deliver(f.t, "ncert", &r1, T0 + 10000), CF_OK);
-    CHECK_ST(deliver(f.t, "ncert", &r2, T0 + 20000), CF_OK);
+    CHECK_ST(deliver(f.t, &r1, T0 + 10000), CF_OK);
+    CHECK_ST(deliver(f.t, &r2, T0 + 20000), CF_OK);
 
-    CHECK_ST(cf_state_incident(f.t, "INC-1", &o), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-1", &o), CF_OK);
     if (o) {
         CHECK_STR(jstr(o, "id"), "INC-1");
         CHECK(jnum(o, "revision") == 2);
@@ -663,7 +663,7 @@ test_incident_revisions(void)
     }
 
     /* revision 1 once more after 2 (a late arrival) does not move it back */
-    CHECK_ST(cf_state_apply(f.t, "ncert", r1.m, T0 + 30000), CF_OK);
+    CHECK_ST(cf_state_apply(f.t, r1.m, T0 + 30000), CF_OK);
     CHECK_ST(cf_state_incident_latest(f.t, "INC-1", &m), CF_OK);
     if (m) {
         CHECK(m->body.u.incident.revision == 2);
@@ -673,8 +673,8 @@ test_incident_revisions(void)
     }
     /* a second message for revision 2 stays in the log only */
     incident(&r2b, "banking", 4, (inc_spec){"INC-1", 2, 5, 3, 3, "banking", NULL, "again"});
-    CHECK_ST(deliver(f.t, "ncert", &r2b, T0 + 40000), CF_OK);
-    CHECK_ST(cf_state_incident(f.t, "INC-1", &o), CF_OK);
+    CHECK_ST(deliver(f.t, &r2b, T0 + 40000), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-1", &o), CF_OK);
     if (o) {
         CHECK(jnum(o, "revision") == 2);
         CHECK_STR(jstr(o, "note"), "triaged");
@@ -688,9 +688,9 @@ test_incident_revisions(void)
     /* revision 2 arriving before revision 1 */
     incident(&i2r1, "telecom", 1, (inc_spec){"INC-2", 1, 1, 2, 1, "telecom", NULL, NULL});
     incident(&i2r2, "telecom", 2, (inc_spec){"INC-2", 2, 1, 2, 3, "telecom", NULL, NULL});
-    CHECK_ST(deliver(f.t, "ncert", &i2r2, T0 + 50000), CF_OK);
-    CHECK_ST(deliver(f.t, "ncert", &i2r1, T0 + 60000), CF_OK);
-    CHECK_ST(cf_state_incident(f.t, "INC-2", &o), CF_OK);
+    CHECK_ST(deliver(f.t, &i2r2, T0 + 50000), CF_OK);
+    CHECK_ST(deliver(f.t, &i2r1, T0 + 60000), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-2", &o), CF_OK);
     if (o) {
         CHECK(jnum(o, "revision") == 2);
         CHECK_STR(jstr(o, "status"), "contained");
@@ -702,15 +702,15 @@ test_incident_revisions(void)
 
     /* an id that starts like another one is another incident */
     incident(&i10, "banking", 5, (inc_spec){"INC-10", 1, 0, 1, 1, NULL, NULL, NULL});
-    CHECK_ST(deliver(f.t, "ncert", &i10, T0 + 70000), CF_OK);
-    CHECK_ST(cf_state_incident(f.t, "INC-1", &o), CF_OK);
+    CHECK_ST(deliver(f.t, &i10, T0 + 70000), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-1", &o), CF_OK);
     if (o) {
         CHECK_STR(revisions(jarr(o, "revisions"), buf, sizeof(buf)), "1,2");
         CHECK(cJSON_GetArraySize(jarr(o, "holders")) == 1);
         cJSON_Delete(o);
         o = NULL;
     }
-    CHECK_ST(cf_state_incident(f.t, "INC-10", &o), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-10", &o), CF_OK);
     if (o) {
         CHECK(jnum(o, "revision") == 1);
         CHECK_STR(revisions(jarr(o, "revisions"), buf, sizeof(buf)), "1");
@@ -718,7 +718,7 @@ test_incident_revisions(void)
         o = NULL;
     }
 
-    CHECK_ST(cf_state_incident(f.t, "INC-404", &o), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-404", &o), CF_E_NOT_FOUND);
     CHECK(o == NULL);
     CHECK_ST(cf_state_incident_latest(f.t, "INC-404", &m), CF_E_NOT_FOUND);
     CHECK(m == NULL);
@@ -764,7 +764,7 @@ test_incident_filters(void)
     incident(&x[4], "banking", 3, (inc_spec){"E", 1, 0, 1, 1, NULL, NULL, NULL});
     incident(&x[5], "banking", 4, (inc_spec){"E", 2, 4, 1, 3, NULL, NULL, NULL});
     for (int i = 0; i < 6; i++)
-        CHECK_ST(deliver(f.t, "ncert", &x[i], T0), CF_OK);
+        CHECK_ST(deliver(f.t, &x[i], T0), CF_OK);
 
     CHECK_STR(listed(f.t, NULL, buf, sizeof(buf)), "A,B,C,D,E");
     CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, NULL, NULL}, buf, sizeof(buf)),
@@ -830,13 +830,13 @@ test_acks(void)
     /* an incident of banking, acked by ncert: ncert holds it */
     fx_open(&f, "state-acks-inc");
     incident(&inc, "banking", 1, (inc_spec){"INC-B", 1, 2, 2, 1, "banking", NULL, NULL});
-    CHECK_ST(deliver(f.t, "banking", &inc, T0 + 5000), CF_OK);
+    CHECK_ST(deliver(f.t, &inc, T0 + 5000), CF_OK);
     ack(&a1, "ncert", 1, inc.m->env.id, 1, T0 + 7000);
     CHECK_ST(deliver_checked(f.t, "banking", &a1, T0 + 8000), CF_OK);
     /* without its own time an ack counts from its creation */
     ack(&a2, "council", 9, inc.m->env.id, 1, 0);
     CHECK_ST(deliver_checked(f.t, "banking", &a2, T0 + 9000), CF_OK);
-    CHECK_ST(cf_state_incident(f.t, "INC-B", &o), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "banking", "INC-B", &o), CF_OK);
     if (o) {
         const cJSON *h = jarr(o, "holders");
         CHECK_STR(joined(h, "node", buf, sizeof(buf)), "banking,council,ncert");
@@ -855,7 +855,7 @@ test_acks(void)
      * an answer came first */
     fx_open(&f, "state-acks-task");
     tasking(&tk, "ncert", 2, "T-1", ASSIGNEES, 0);
-    CHECK_ST(deliver(f.t, "ncert", &tk, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &tk, T0), CF_OK);
     ack(&ab, "banking", 1, tk.m->env.id, 1, T0 + 11000);
     CHECK_ST(deliver_checked(f.t, "ncert", &ab, T0 + 12000), CF_OK);
     ack(&at, "telecom", 1, tk.m->env.id, 1, T0 + 13000);  /* sent first, arrives last */
@@ -874,7 +874,7 @@ test_acks(void)
     /* the refusals: an ack for a message self did not originate, and for an
      * unknown one */
     incident(&foreign, "banking", 5, (inc_spec){"INC-F", 1, 1, 1, 1, NULL, NULL, NULL});
-    CHECK_ST(deliver(f.t, "ncert", &foreign, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &foreign, T0), CF_OK);
     ack(&afor, "council", 1, foreign.m->env.id, 1, T0);
     why = NULL;
     CHECK_ST(cf_state_check(f.t, "ncert", afor.m, &why), CF_E_UNAUTHORIZED);
@@ -912,7 +912,7 @@ test_acks(void)
     }
     fx_open(&f, "state-acks-dir");
     directive(&d, "council", 3, "2026-001", 1, NULL, 0, (cf_strv){NULL, 0}, (cf_strv){NULL, 0});
-    CHECK_ST(deliver(f.t, "council", &d, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &d, T0), CF_OK);
     ack(&ar, "banking", 3, d.m->env.id, 1, T0 + 20000);
     ack(&ad, "banking", 4, d.m->env.id, 2, T0 + 21000);
     CHECK_ST(deliver_checked(f.t, "council", &ad, T0 + 22000), CF_OK);
@@ -960,9 +960,9 @@ test_batch_receipts(void)
     incident(&i1, "banking", 1, (inc_spec){"INC-1", 1, 2, 2, 1, "banking", NULL, NULL});
     incident(&i2, "banking", 2, (inc_spec){"INC-2", 1, 2, 2, 1, "banking", NULL, NULL});
     incident(&other, "telecom", 1, (inc_spec){"INC-T", 1, 2, 2, 1, "telecom", NULL, NULL});
-    CHECK_ST(deliver(f.t, "banking", &i1, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &i2, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &other, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &i1, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &i2, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &other, T0), CF_OK);
 
     memcpy(ids, i1.m->env.id, CF_ID_LEN);
     memcpy(ids + CF_ID_LEN, i2.m->env.id, CF_ID_LEN);
@@ -972,7 +972,7 @@ test_batch_receipts(void)
     CHECK_ST(deliver_checked(f.t, "banking", &r, T0 + 21000), CF_OK);
     const char *inc_ids[] = {"INC-1", "INC-2"};
     for (size_t i = 0; i < 2; i++) {
-        CHECK_ST(cf_state_incident(f.t, inc_ids[i], &o), CF_OK);
+        CHECK_ST(cf_state_incident(f.t, "banking", inc_ids[i], &o), CF_OK);
         if (o) {
             CHECK_STR(joined(jarr(o, "holders"), "node", buf, sizeof(buf)), "banking,ncert");
             cJSON_Delete(o);
@@ -1018,7 +1018,7 @@ test_taskings(void)
     fx_open(&f, "state-tasks");
     /* due long ago, so overdue while work is open */
     tasking(&tk, "ncert", 1, "T-1", ASSIGNEES, T0 - 1000);
-    CHECK_ST(deliver(f.t, "ncert", &tk, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &tk, T0), CF_OK);
     CHECK_ST(cf_state_tasks(f.t, "ncert", &o), CF_OK);
     if (o) {
         const cJSON *k = row(o, "id", "T-1");
@@ -1084,7 +1084,7 @@ test_taskings(void)
     CHECK(why != NULL && why[0] != 0);
     /* for a tasking self did not issue (the Council's, to ncert) */
     tasking(&tk2, "council", 1, "T-2", (cf_strv){NCERT, 1}, 0);
-    CHECK_ST(deliver(f.t, "ncert", &tk2, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &tk2, T0), CF_OK);
     task_status(&s2b, "banking", 7, "T-2", 4, NULL, NULL);
     why = NULL;
     CHECK_ST(cf_state_check(f.t, "ncert", s2b.m, &why), CF_E_UNAUTHORIZED);
@@ -1152,10 +1152,10 @@ test_directives(void)
     directive(&v10, "council", 2, "2026-014", 10, NULL, 0, none, none);
     directive(&v2, "council", 3, "2026-014", 2, NULL, 0, none, none);
     directive(&other, "council", 4, "2026-01", 5, NULL, 0, none, none);
-    CHECK_ST(deliver(f.t, "banking", &v1, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &v10, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &v2, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &other, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &v1, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &v10, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &v2, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &other, T0), CF_OK);
     CHECK_ST(cf_state_directive(f.t, "2026-014", &m), CF_OK);
     if (m) {
         CHECK(m->body.u.directive.version == 10);
@@ -1191,7 +1191,7 @@ test_directives(void)
 
     /* scoped to the banking sector: banking and its constituent */
     directive(&scoped, "council", 5, "2026-020", 1, NULL, 0, (cf_strv){BANKING, 1}, none);
-    CHECK_ST(deliver(f.t, "banking", &scoped, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &scoped, T0), CF_OK);
     CHECK_ST(cf_state_directive_status(f.t, topo, "2026-020", &o), CF_OK);
     if (o) {
         CHECK_STR(joined(jarr(o, "nodes"), "node", buf, sizeof(buf)), "banking,state-bank");
@@ -1204,7 +1204,7 @@ test_directives(void)
         o = NULL;
     }
     ack(&ack_sb, "state-bank", 1, scoped.m->env.id, 2, T0 + 31000);
-    CHECK_ST(cf_state_apply(f.t, "banking", ack_sb.m, T0), CF_OK); /* not self's: no check */
+    CHECK_ST(cf_state_apply(f.t, ack_sb.m, T0), CF_OK); /* not self's: no check */
     CHECK_ST(cf_state_directive_status(f.t, topo, "2026-020", &o), CF_OK);
     if (o) {
         const cJSON *sb = row(jarr(o, "nodes"), "node", "state-bank");
@@ -1223,9 +1223,9 @@ test_directives(void)
     directive(&everyone, "council", 6, "2026-021", 1, NULL, 0, none, none);
     directive(&prov, "council", 7, "2026-022", 1, NULL, 0, none, (cf_strv){PUNJAB, 1});
     directive(&roles, "council", 8, "2026-023", 1, SECTORAL, 1, none, none);
-    CHECK_ST(deliver(f.t, "banking", &everyone, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &prov, T0), CF_OK);
-    CHECK_ST(deliver(f.t, "banking", &roles, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &everyone, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &prov, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &roles, T0), CF_OK);
     CHECK_ST(cf_state_directive_status(f.t, topo, "2026-021", &o), CF_OK);
     if (o) {
         CHECK_STR(joined(jarr(o, "nodes"), "node", buf, sizeof(buf)),
@@ -1381,10 +1381,10 @@ test_outbox(void)
 
     /* the tasking the first entry carries, in the log as originate_in puts it */
     tasking(&tk, "ncert", 1, "T-9", ASSIGNEES, 0);
-    CHECK_ST(deliver(f.t, "ncert", &tk, T0), CF_OK);
     CHECK_ST(cf_state_outbox_put(f.t, &k1, &subj, &rcpt, T0 + 5000), CF_OK);
     CHECK_ST(cf_state_outbox_put(f.t, &k2, &subj2, &rcpt2, T0 + 7000), CF_OK);
     CHECK_ST(cf_state_outbox_put(f.t, &k0, &subj0, &none, 0), CF_OK); /* a relay */
+    CHECK_ST(deliver(f.t, &tk, T0), CF_OK);
 
     e = scan_one(f.t, &l, "ncert/1");
     CHECK_STR(keys_of(&l, buf, sizeof(buf)), "banking/9,ncert/1,ncert/2"); /* log-key order */
@@ -1466,6 +1466,94 @@ test_outbox(void)
 
 /* ---- meta ------------------------------------------------------------------------------------ */
 
+/* Receipts kept in the ids rows, and a layout 1 store brought to layout 2. */
+static void
+test_layout(void)
+{
+    fixture f;
+    tmsg i1, old;
+    uint64_t seq = 99;
+    uint8_t nowhere[CF_ID_LEN], val[CF_LOGKEY_MAX + 4], key[16], ms[8];
+    cf_logkey lk, rk;
+    bool yes = false, upgraded = false;
+    char buf[128], tbuf[32];
+    cJSON *o = NULL;
+    cf_message *m = NULL;
+
+    fx_open(&f, "state-layout");
+    incident(&i1, "banking", 1, (inc_spec){"INC-1", 1, 2, 2, 1, "banking", NULL, NULL});
+    CHECK_ST(deliver(f.t, &i1, T0), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i1.m->env.id, &seq), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_receipt_note(f.t, i1.m->env.id, 7), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i1.m->env.id, &seq), CF_OK);
+    CHECK(seq == 7);
+    /* the receipt beside it changes nothing of where the message is */
+    CHECK_ST(cf_state_holds_bytes(f.t, i1.m->env.id, i1.wire.data, i1.wire.len, &yes), CF_OK);
+    CHECK(yes);
+    CHECK_ST(cf_state_load_id(f.t, i1.m->env.id, &m), CF_OK);
+    CHECK(m && m->body.u.incident.revision == 1);
+    cf_message_free(m);
+    m = NULL;
+    CHECK_ST(cf_state_record(f.t, i1.m, i1.wire.data, i1.wire.len), CF_E_DUPLICATE);
+    memset(nowhere, 0x33, sizeof(nowhere));
+    CHECK_ST(cf_state_receipt_note(f.t, nowhere, 8), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_receipt_seq(f.t, nowhere, &seq), CF_E_NOT_FOUND);
+    /* a new store is made at this layout: nothing to upgrade */
+    CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
+    CHECK(!upgraded);
+    CHECK_ST(cf_state_meta_get_u64(f.t, "layout", &seq), CF_OK);
+    CHECK(seq == 2);
+    fx_close(&f);
+
+    /* layout 1, as an older node wrote it: the incident in the incidents
+     * table too, revisions without a time, our own holder row, our receipt
+     * in the receipts table */
+    fx_open(&f, "state-layout-1");
+    incident(&old, "banking", 1, (inc_spec){"INC-9", 1, 2, 2, 1, "banking", NULL, NULL});
+    CHECK_ST(cf_state_record(f.t, old.m, old.wire.data, old.wire.len), CF_OK);
+    cf_logkey_make("banking", old.m->body.header.seq, &lk);
+    memcpy(key, "INC-9\0\0\0\0\1", 10);
+    CHECK_ST(cf_txn_put(f.t, CF_T_REVISIONS, key, 10, lk.k, lk.len, true), CF_OK);
+    memcpy(val, "\0\0\0\1", 4);
+    memcpy(val + 4, lk.k, lk.len);
+    CHECK_ST(cf_txn_put(f.t, CF_T_OLD_INCIDENTS, "INC-9", 5, val, 4 + lk.len, true), CF_OK);
+    cf_put_u64(ms, (uint64_t)T0 + 5000);
+    CHECK_ST(cf_txn_put(f.t, CF_T_HOLDERS, "INC-9\0ncert", 11, ms, 8, true), CF_OK);
+    cf_put_u64(ms, (uint64_t)T0 + 6000);
+    CHECK_ST(cf_txn_put(f.t, CF_T_HOLDERS, "INC-9\0council", 13, ms, 8, true), CF_OK);
+    cf_logkey_make("ncert", 3, &rk);
+    CHECK_ST(cf_txn_put(f.t, CF_T_OLD_RECEIPTS, old.m->env.id, CF_ID_LEN, rk.k, rk.len, true),
+             CF_OK);
+    /* a receipt row for a message the store does not hold is dropped */
+    CHECK_ST(cf_txn_put(f.t, CF_T_OLD_RECEIPTS, nowhere, CF_ID_LEN, rk.k, rk.len, true), CF_OK);
+
+    CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
+    CHECK(upgraded);
+    CHECK(cf_txn_count(f.t, CF_T_OLD_RECEIPTS) == 0 && cf_txn_count(f.t, CF_T_OLD_INCIDENTS) == 0);
+    CHECK_ST(cf_state_receipt_seq(f.t, old.m->env.id, &seq), CF_OK);
+    CHECK(seq == 3);
+    CHECK_ST(cf_state_incident(f.t, "ncert", "INC-9", &o), CF_OK);
+    if (o) {
+        CHECK(jnum(o, "revision") == 1);
+        const cJSON *h = jarr(o, "holders");
+        CHECK_STR(joined(h, "node", buf, sizeof(buf)), "council,ncert");
+        CHECK_STR(jstr(row(h, "node", "ncert"), "since"), fmt(T0 + 5000, tbuf));
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    CHECK_ST(cf_state_incidents(f.t, NULL, &o), CF_OK);
+    CHECK(o && cJSON_GetArraySize(o) == 1);
+    cJSON_Delete(o);
+    CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
+    CHECK(!upgraded);
+    /* a store written by a later layout is not touched */
+    CHECK_ST(cf_state_meta_put_u64(f.t, "layout", 3), CF_OK);
+    CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_E_UNSUPPORTED);
+    tmsg_free(&i1);
+    tmsg_free(&old);
+    fx_close(&f);
+}
+
 static void
 test_meta(void)
 {
@@ -1537,6 +1625,7 @@ main(void)
     test_taskings();
     test_directives();
     test_outbox();
+    test_layout();
     test_meta();
     test_names();
     return check_done("test_node_state");

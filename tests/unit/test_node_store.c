@@ -225,14 +225,14 @@ test_get_missing(void)
     cf_buf_init(&v);
     CHECK_ST(cf_buf_append(&v, "previous", 8), CF_OK);
     CHECK_ST(cf_txn_begin(s, false, &t), CF_OK);
-    CHECK_ST(cf_txn_get(t, CF_T_INCIDENTS, "nope", 4, &v), CF_E_NOT_FOUND);
+    CHECK_ST(cf_txn_get(t, CF_T_TASKS, "nope", 4, &v), CF_E_NOT_FOUND);
     CHECK(v.len == 8 && memcmp(v.data, "previous", 8) == 0);
     cf_txn_abort(t);
 
     /* a found value replaces the buffer's contents, it is not appended */
     CHECK_ST(cf_txn_begin(s, true, &t), CF_OK);
-    CHECK_ST(put_str(t, CF_T_INCIDENTS, "yes", "v", false), CF_OK);
-    CHECK_ST(cf_txn_get(t, CF_T_INCIDENTS, "yes", 3, &v), CF_OK);
+    CHECK_ST(put_str(t, CF_T_TASKS, "yes", "v", false), CF_OK);
+    CHECK_ST(cf_txn_get(t, CF_T_TASKS, "yes", 3, &v), CF_OK);
     CHECK(v.len == 1 && v.data[0] == 'v');
     CHECK_ST(cf_txn_commit(t), CF_OK);
 
