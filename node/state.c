@@ -630,26 +630,36 @@ cf_status
 cf_state_ack_origin(cf_txn *t, const cf_ack *a, char origin[CF_NODE_ID_MAX + 1], const char **why)
 {
     cf_status st = CF_OK;
+    cf_buf v;
 
+    /* the origin is the first part of where the ids row says it is: no
+     * need to read the messages (a receipt may stand for 1,000) */
     origin[0] = 0;
+    cf_buf_init(&v);
     for (size_t i = 0; i < cf_ack_count(a) && st == CF_OK; i++) {
-        cf_message *orig = NULL;
-        st = cf_state_load_id(t, cf_ack_id(a, i), &orig);
+        cf_logkey key;
+        uint64_t receipt;
+        st = cf_txn_get(t, CF_T_IDS, cf_ack_id(a, i), CF_ID_LEN, &v);
         if (st == CF_E_NOT_FOUND) {
             *why = "an ack for a message this node does not have";
-            return CF_E_UNAUTHORIZED;
+            st = CF_E_UNAUTHORIZED;
+            break;
         }
+        if (st == CF_OK && !ids_value(v.data, v.len, &key, &receipt))
+            st = CF_E_MALFORMED;
         if (st != CF_OK)
-            return st;
-        const char *o = orig->body.header.origin ? orig->body.header.origin : "";
-        if (i == 0) {
-            snprintf(origin, CF_NODE_ID_MAX + 1, "%s", o);
-        } else if (strcmp(origin, o) != 0) {
+            break;
+        const char *o = (const char *)key.k; /* origin, then 0x00 */
+        size_t olen = strnlen(o, key.len);
+        if (i == 0 && olen <= CF_NODE_ID_MAX) {
+            memcpy(origin, o, olen);
+            origin[olen] = 0;
+        } else if (i == 0 || strcmp(origin, o) != 0) {
             *why = "a receipt for messages of more than one origin";
             st = CF_E_MALFORMED;
         }
-        cf_message_free(orig);
     }
+    cf_buf_clear(&v);
     return st;
 }
 
