@@ -452,6 +452,16 @@ answer_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void 
     }
     c->examined++;
     uint64_t seq = cf_get_u64(k + klen - 8);
+    /* what our outbox still sends the asker goes from there (in windows
+     * paced by its receipts), not twice */
+    cf_logkey key;
+    bool queued = false;
+    cf_logkey_make(c->origin, seq, &key);
+    cf_status st = cf_state_outbox_waits_for(c->t, &key, c->to, &queued);
+    if (st != CF_OK)
+        return st;
+    if (queued)
+        goto done;
     if (cf_envelope_parse_stored(v, vlen, &env) != CF_OK)
         goto done;
     if (cf_message_decode(&env, NULL, &m) != CF_OK) {

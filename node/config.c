@@ -235,6 +235,8 @@ static const number_key numbers[] = {
      offsetof(cf_node_config, resend_max_ms), 0, true},
     {"delivery", "catchup_interval_ms", "milliseconds", 1000, 86400000,
      offsetof(cf_node_config, catchup_interval_ms), 0, true},
+    {"delivery", "resend_window", "envelopes", 10, 1000000, offsetof(cf_node_config, resend_window),
+     0, false},
     {"http", "max_body", "bytes", 1024, 64ull << 20, offsetof(cf_node_config, http_max_body), 0,
      false},
 };
@@ -394,6 +396,7 @@ cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_con
     ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;
     ls.c->resend_max_ms = CF_DEFAULT_RESEND_MAX_MS;
     ls.c->catchup_interval_ms = CF_DEFAULT_CATCHUP_INTERVAL_MS;
+    ls.c->resend_window = CF_DEFAULT_RESEND_WINDOW;
     ls.c->http_max_body = CF_DEFAULT_HTTP_MAX_BODY;
     rc = long_line(str, len);
     if (rc > 0) {

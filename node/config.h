@@ -25,6 +25,11 @@
 #define CF_DEFAULT_RESEND_FIRST_MS 1000
 #define CF_DEFAULT_RESEND_MAX_MS 60000
 #define CF_DEFAULT_CATCHUP_INTERVAL_MS 30000
+/* [delivery] resend_window: the most envelopes resent from the outbox that
+ * no receipt has come for yet; more go as receipts come back, so a backlog
+ * flows at the pace the recipients take it rather than in one burst that
+ * buries everything else they are sent (node.c, flush_outbox). */
+#define CF_DEFAULT_RESEND_WINDOW 5000
 /* [limits]: each origin may have this many messages a second taken from the
  * bus, in bursts of up to sender_burst; past it its messages are refused as
  * throttled, unacknowledged, so that it sends them again later. */
@@ -55,6 +60,7 @@ typedef struct cf_node_config {
     int64_t resend_first_ms;     /* [delivery] resend_first_ms */
     int64_t resend_max_ms;       /* [delivery] resend_max_ms */
     int64_t catchup_interval_ms; /* [delivery] catchup_interval_ms */
+    size_t resend_window;        /* [delivery] resend_window: envelopes a resend pass sends */
     size_t sender_rate;          /* [limits] sender_rate: messages per second per origin */
     size_t sender_burst;         /* [limits] sender_burst: what an origin may send at once */
     size_t verify_pool; /* [limits] verify_pool: 1 = signatures are checked on the libuv thread

@@ -172,7 +172,7 @@ cf_node_trust_changed(cf_node *n, int64_t now_ms)
         cf_log(CF_LOG_ERROR, "the hierarchy could not be rebuilt: %s", err);
 }
 
-static int64_t resend_delay(const cf_node *n, uint32_t attempts);
+static int64_t resend_delay(const cf_node *n, uint32_t attempts, uint32_t jitter);
 
 /* Is the outbox at its cap? (LMDB keeps the count: no scan.) */
 static bool
@@ -394,7 +394,8 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
     if (st == CF_OK && !is_receipt && recipients.n > 0)
         st = cf_state_outbox_put(t, &key, &subjects, &recipients,
-                                 b->header.created_ms + resend_delay(n, 1));
+                                 b->header.created_ms + resend_delay(n, 1, randombytes_random()),
+                                 b->header.expires_ms);
     for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
         st = cf_effects_add(fx, subjects.v[i], wire.data, wire.len);
     if (st == CF_OK) {
@@ -472,6 +473,8 @@ cf_node_originate_prep(cf_node *n, cf_body *b, const char *reply_to, cf_originat
         cf_effects_clear(&fx);
     return st;
 }
+
+static void flush_outbox(cf_node *n, bool all);
 
 /* ---- receiving ------------------------------------------------------------------ */
 
@@ -904,6 +907,11 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     }
     if (st == CF_OK)
         st = cf_state_apply(t, m, now_ms);
+    if (st == CF_OK && b->type == CF_MSG_ACK) { /* room in the resend window */
+        size_t count = cf_ack_count(&b->u.ack);
+        n->outbox_inflight -= count < n->outbox_inflight ? count : n->outbox_inflight;
+        n->outbox_heard_ms = now_ms;
+    }
     if (st == CF_OK && *out_inner)
         st = cf_state_opened_put(t, m, inner_wire->data, inner_wire->len);
     if (st == CF_OK && *out_inner)
@@ -953,7 +961,9 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         if (st == CF_OK)
             st = cf_strlist_add(&recipients, parent->id);
         if (st == CF_OK)
-            st = cf_state_outbox_put(t, &key, &subjects, &recipients, now_ms + resend_delay(n, 1));
+            st = cf_state_outbox_put(t, &key, &subjects, &recipients,
+                                     now_ms + resend_delay(n, 1, randombytes_random()),
+                                     b->header.expires_ms);
         if (st == CF_OK)
             st = cf_effects_add(fx, (const char *)subj.data, data, len);
         cf_strlist_clear(&recipients);
@@ -1005,12 +1015,30 @@ receive_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     } else if (st == CF_E_THROTTLED) {
         n->counters.rejected[st]++; /* logged once a second by rate_take */
         st = CF_OK;
+    } else if (st == CF_E_DUPLICATE && m) {
+        /* resends are normal, and come by the thousand after a cut: a
+         * line a second per type at most */
+        int type = m->body.type;
+        n->counters.rejected[st]++;
+        if (now_ms - n->dups_logged_ms[type] < 1000) {
+            n->dups_unlogged[type]++;
+        } else {
+            char more[96] = "";
+            if (n->dups_unlogged[type])
+                snprintf(more, sizeof(more),
+                         " (and %" PRIu64 " more since the last line like this)",
+                         n->dups_unlogged[type]);
+            cf_log(CF_LOG_INFO, "rejected %s from %s on %s: duplicate%s",
+                   cf_msg_type_name(m->body.type), m->body.header.origin, subject, more);
+            n->dups_unlogged[type] = 0;
+            n->dups_logged_ms[type] = now_ms;
+        }
+        st = CF_OK;
     } else {
         n->counters.rejected[st]++;
-        cf_log(st == CF_E_DUPLICATE ? CF_LOG_INFO : CF_LOG_WARN,
-               "rejected %s from %s on %s: %s%s%s", m ? cf_msg_type_name(m->body.type) : "envelope",
-               m ? m->body.header.origin : "?", subject, cf_status_str(st), why ? ": " : "",
-               why ? why : "");
+        cf_log(CF_LOG_WARN, "rejected %s from %s on %s: %s%s%s",
+               m ? cf_msg_type_name(m->body.type) : "envelope", m ? m->body.header.origin : "?",
+               subject, cf_status_str(st), why ? ": " : "", why ? why : "");
         st = CF_OK;
     }
     cf_message_free(m);
@@ -1328,6 +1356,10 @@ receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
         cf_catchup_txn_end(n, st == CF_OK);
         if (st == CF_OK)
             cf_effects_publish(n, &fx);
+        /* receipts made room in the resend window: the next part of the
+         * outbox goes now */
+        if (st == CF_OK && n->outbox_more && n->outbox_inflight <= n->cfg->resend_window / 2)
+            flush_outbox(n, false);
     }
     /* a store too full for what the federation sends takes no local work:
      * the room left is not for new messages that would wait in the outbox */
@@ -1357,10 +1389,10 @@ out:
 
 /* The wait before the next send of an entry sent `attempts` times:
  * exponential from RESEND_FIRST_MS up to RESEND_MAX_MS, with "equal
- * jitter" (half fixed, half random) so that nodes healing from one
- * partition do not resend in lockstep. */
+ * jitter" (half fixed, half from the random jitter) so that nodes healing
+ * from one partition do not resend in lockstep. */
 static int64_t
-resend_delay(const cf_node *n, uint32_t attempts)
+resend_delay(const cf_node *n, uint32_t attempts, uint32_t jitter)
 {
     int64_t d = n->cfg->resend_first_ms, max = n->cfg->resend_max_ms;
 
@@ -1368,7 +1400,7 @@ resend_delay(const cf_node *n, uint32_t attempts)
         d *= 2;
     if (d > max)
         d = max;
-    return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2) + 1);
+    return d / 2 + (int64_t)(jitter % ((uint32_t)(d / 2) + 1));
 }
 
 typedef struct flush_ctx {
@@ -1378,8 +1410,11 @@ typedef struct flush_ctx {
     int64_t now_ms;
     cf_buf wire;
     size_t sent;
-    cf_logkey *keys; /* entries sent: to reschedule, or (expired, or without
-                      * recipients, as forwards made by older versions) to forget */
+    size_t window;     /* the most envelopes this pass sends */
+    bool stopped;      /* it stopped at the window ... */
+    cf_logkey stop_at; /* ... before this entry */
+    cf_logkey *keys;   /* entries sent: to reschedule, or (expired, or without
+                        * recipients, as forwards made by older versions) to forget */
     uint32_t *attempts;
     bool *forget;
     size_t n_keys;
@@ -1416,14 +1451,20 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
 
     if (!c->all && e->next_due_ms > c->now_ms)
         return CF_OK;
+    if (c->sent >= c->window) { /* the rest goes in the next pass */
+        c->stopped = true;
+        c->stop_at = *key;
+        return CF_E_EXISTS;
+    }
     st = cf_txn_get(c->t, CF_T_LOG, key->k, key->len, &c->wire);
     if (st != CF_OK)
         return CF_OK; /* nothing to send for it */
-    /* an expired message is refused by every receiver: stop sending it */
+    /* an expired message is refused by every receiver: stop sending it
+     * (an entry that does not say when it expires says it in the message) */
     cf_envelope env;
     cf_message *m = NULL;
-    bool expired = false;
-    if (cf_envelope_parse_stored(c->wire.data, c->wire.len, &env) == CF_OK) {
+    bool expired = e->expires_ms > 0 && e->expires_ms <= c->now_ms;
+    if (e->expires_ms < 0 && cf_envelope_parse_stored(c->wire.data, c->wire.len, &env) == CF_OK) {
         if (cf_message_decode(&env, NULL, &m) == CF_OK)
             expired = m->body.header.expires_ms && m->body.header.expires_ms <= c->now_ms;
         else
@@ -1468,38 +1509,79 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
     return remember_sent(c, key, e->attempts + 1, e->pending.n == 0);
 }
 
+/*
+ * One pass over the outbox: what is due (everything, in a pass after a
+ * reconnect), as much as the resend window has room for: at most [delivery]
+ * resend_window envelopes are out without a receipt. A pass that stops at
+ * the window leaves outbox_more set; the next one goes when receipts have
+ * brought what is out down to half a window (receive_batch), else at a
+ * resend tick. Recipients silent for resend_first_ms have what is out
+ * written off (their entries' own backoff sends it again): a dead recipient
+ * gets a window a resend_first_ms. A pass over everything goes on from
+ * where the last one stopped.
+ */
 static void
 flush_outbox(cf_node *n, bool all)
 {
+    static const cf_logkey first = {.len = 0};
     flush_ctx c;
     cf_status st;
 
+    if (all) { /* a reconnect: what was out before it is lost */
+        n->outbox_all = true;
+        n->outbox_from.len = 0;
+        n->outbox_all_sent = 0;
+        n->outbox_inflight = 0;
+    }
     if (!cf_link_connected(n->link))
         return;
+    if (n->outbox_inflight >= n->cfg->resend_window)
+        return; /* the window is full: receipts, or silence, open it */
     memset(&c, 0, sizeof(c));
     c.n = n;
-    c.all = all;
+    c.all = n->outbox_all;
+    c.window = n->cfg->resend_window - n->outbox_inflight;
     c.now_ms = cf_clock_now_ms();
     cf_buf_init(&c.wire);
     st = cf_txn_begin(n->store, true, &c.t);
     if (st == CF_OK)
-        st = cf_state_outbox_scan(c.t, flush_entry, &c);
+        st = cf_state_outbox_scan_from(c.t, c.all ? &n->outbox_from : &first, flush_entry, &c);
     /* what was sent is sent, even if the link fell in the middle */
-    if (st == CF_E_UNREACHABLE)
+    bool fell = st == CF_E_UNREACHABLE;
+    if (fell)
         st = CF_OK;
-    for (size_t i = 0; st == CF_OK && i < c.n_keys; i++)
-        st = c.forget[i] ? cf_state_outbox_del(c.t, &c.keys[i])
-                         : cf_state_outbox_reschedule(c.t, &c.keys[i],
-                                                      c.now_ms + resend_delay(n, c.attempts[i]),
-                                                      c.attempts[i]);
+    /* one random draw a pass, spread over its entries (a draw each was a
+     * system call each) */
+    uint32_t jitter = randombytes_random();
+    for (size_t i = 0; st == CF_OK && i < c.n_keys; i++, jitter += 2654435761u)
+        st = c.forget[i]
+                 ? cf_state_outbox_del(c.t, &c.keys[i])
+                 : cf_state_outbox_reschedule(c.t, &c.keys[i],
+                                              c.now_ms + resend_delay(n, c.attempts[i], jitter),
+                                              c.attempts[i]);
     if (c.t) {
         if (st == CF_OK)
             st = cf_txn_commit(c.t);
         else
             cf_txn_abort(c.t);
     }
-    if (c.sent && all)
-        cf_log(CF_LOG_INFO, "sent %zu stored envelope(s) from the outbox", c.sent);
+    n->counters.resent += c.sent;
+    n->outbox_inflight += c.sent;
+    if (st == CF_OK && !fell) {
+        n->counters.resend_windows += c.stopped;
+        n->outbox_more = c.stopped;
+        n->outbox_pass_ms = c.now_ms;
+        if (c.all)
+            n->outbox_all_sent += c.sent;
+        if (c.all && c.stopped)
+            n->outbox_from = c.stop_at;
+        if (c.all && !c.stopped) {
+            n->outbox_all = false;
+            if (n->outbox_all_sent)
+                cf_log(CF_LOG_INFO, "sent %zu stored envelope(s) from the outbox",
+                       n->outbox_all_sent);
+        }
+    }
     if (st != CF_OK)
         cf_log(CF_LOG_ERROR, "outbox flush failed: %s", cf_status_str(st));
     free(c.keys);
@@ -1513,8 +1595,15 @@ on_resend_timer(uv_timer_t *t)
 {
     cf_node *n = t->data;
 
-    if (!n->stopping)
-        flush_outbox(n, false);
+    int64_t now_ms = cf_clock_now_ms();
+
+    if (n->stopping)
+        return;
+    /* what is out to recipients silent since is written off */
+    if (now_ms - n->outbox_heard_ms >= n->cfg->resend_first_ms &&
+        now_ms - n->outbox_pass_ms >= n->cfg->resend_first_ms)
+        n->outbox_inflight = 0;
+    flush_outbox(n, false);
 }
 
 void

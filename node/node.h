@@ -76,6 +76,8 @@ typedef struct cf_counters {
     uint64_t sig_checks;       /* signatures verified (on the loop or the thread pool) */
     uint64_t deferred_dropped; /* held at start past CF_DEFERRED_MAX: resent by origins */
     uint64_t throttled;        /* refused because their origin was over its rate */
+    uint64_t resent;           /* envelopes sent again from the outbox */
+    uint64_t resend_windows;   /* outbox passes that stopped at [delivery] resend_window */
     uint64_t rejected[CF_STATUS_COUNT];
     uint64_t accepted_by_type[CF_MSG_TYPE_MAX + 1];
 } cf_counters;
@@ -152,6 +154,17 @@ typedef struct cf_node {
     cf_metrics metrics; /* for GET /metrics (node/metrics.h) */
     uv_signal_t sigterm, sigint;
     uv_timer_t resend;
+    /* the outbox is sent in windows of [delivery] resend_window envelopes */
+    bool outbox_more;        /* the last pass stopped at its window: more is due */
+    bool outbox_all;         /* a pass over everything (a reconnect) is under way ... */
+    cf_logkey outbox_from;   /* ... and goes on from this entry */
+    size_t outbox_all_sent;  /* what that pass has sent so far */
+    size_t outbox_inflight;  /* envelopes resent that no receipt has come for yet */
+    int64_t outbox_pass_ms;  /* when the last pass ran */
+    int64_t outbox_heard_ms; /* when the last receipts came */
+    /* duplicates (resends) are logged once a second per type at most */
+    uint64_t dups_unlogged[CF_MSG_TYPE_MAX + 1];
+    int64_t dups_logged_ms[CF_MSG_TYPE_MAX + 1];
     /* the node's own stream: committed and within the open transaction */
     uint64_t seq, pending_seq;
     uint8_t head[CF_ID_LEN], pending_head[CF_ID_LEN];

@@ -1051,7 +1051,8 @@ outbox_write(cf_txn *t, const cf_logkey *key, const cf_outbox_entry *e)
     cf_status st;
 
     cf_buf_init(&v);
-    st = cf_buf_printf(&v, "T %lld %u\n", (long long)e->next_due_ms, e->attempts);
+    st = cf_buf_printf(&v, "T %lld %u %lld\n", (long long)e->next_due_ms, e->attempts,
+                       (long long)e->expires_ms);
     for (size_t i = 0; st == CF_OK && i < e->subjects.n; i++)
         st = cf_buf_printf(&v, "S %s\n", e->subjects.v[i]);
     for (size_t i = 0; st == CF_OK && i < e->pending.n; i++)
@@ -1064,9 +1065,9 @@ outbox_write(cf_txn *t, const cf_logkey *key, const cf_outbox_entry *e)
 
 cf_status
 cf_state_outbox_put(cf_txn *t, const cf_logkey *key, const cf_strlist *subjects,
-                    const cf_strlist *recipients, int64_t next_due_ms)
+                    const cf_strlist *recipients, int64_t next_due_ms, int64_t expires_ms)
 {
-    cf_outbox_entry e = {*subjects, *recipients, next_due_ms, 0};
+    cf_outbox_entry e = {*subjects, *recipients, next_due_ms, 0, expires_ms};
 
     return outbox_write(t, key, &e);
 }
@@ -1079,6 +1080,7 @@ outbox_parse(const uint8_t *val, size_t len, cf_outbox_entry *e)
     cf_status st = CF_OK;
 
     memset(e, 0, sizeof(*e));
+    e->expires_ms = -1;
     while (st == CF_OK && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -1087,11 +1089,12 @@ outbox_parse(const uint8_t *val, size_t len, cf_outbox_entry *e)
             memcpy(line, p + 2, n - 2);
             line[n - 2] = 0;
             if (p[0] == 'T') {
-                long long due = 0;
+                long long due = 0, expires = -1;
                 unsigned attempts = 0;
-                if (sscanf(line, "%lld %u", &due, &attempts) == 2) {
+                if (sscanf(line, "%lld %u %lld", &due, &attempts, &expires) >= 2) {
                     e->next_due_ms = due;
                     e->attempts = attempts;
+                    e->expires_ms = expires;
                 }
             } else {
                 st = cf_strlist_add(p[0] == 'S' ? &e->subjects : &e->pending, line);
@@ -1238,6 +1241,36 @@ cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx)
     outbox_scan_ctx c = {cb, ctx};
 
     return cf_txn_scan(t, CF_T_OUTBOX, NULL, 0, outbox_visit, &c);
+}
+
+cf_status
+cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, cf_outbox_cb cb, void *ctx)
+{
+    outbox_scan_ctx c = {cb, ctx};
+
+    return from->len
+               ? cf_txn_scan_from(t, CF_T_OUTBOX, NULL, 0, from->k, from->len, outbox_visit, &c)
+               : cf_txn_scan(t, CF_T_OUTBOX, NULL, 0, outbox_visit, &c);
+}
+
+cf_status
+cf_state_outbox_waits_for(cf_txn *t, const cf_logkey *key, const char *node, bool *yes)
+{
+    cf_outbox_entry e;
+    cf_buf v;
+    cf_status st;
+
+    *yes = false;
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
+    if (st == CF_OK) {
+        st = outbox_parse(v.data, v.len, &e);
+        for (size_t i = 0; st == CF_OK && i < e.pending.n && !*yes; i++)
+            *yes = strcmp(e.pending.v[i], node) == 0;
+        outbox_entry_clear(&e);
+    }
+    cf_buf_clear(&v);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
 cf_status

@@ -138,18 +138,25 @@ typedef struct cf_outbox_entry {
     cf_strlist subjects;
     cf_strlist pending; /* recipients still to ack; empty for a forward */
     int64_t next_due_ms;
-    uint32_t attempts; /* sends so far */
+    uint32_t attempts;  /* sends so far */
+    int64_t expires_ms; /* the message's expiry: 0 never; -1 not noted (older entries) */
 } cf_outbox_entry;
 
 /** Keep an envelope to (re)send to subjects until each recipient has acked
- * it; the first resend is due at next_due_ms. */
+ * it (or it expires at expires_ms, 0: never); the first resend is due at
+ * next_due_ms. */
 CF_MUST_CHECK cf_status cf_state_outbox_put(cf_txn *t, const cf_logkey *key,
                                             const cf_strlist *subjects,
-                                            const cf_strlist *recipients, int64_t next_due_ms);
+                                            const cf_strlist *recipients, int64_t next_due_ms,
+                                            int64_t expires_ms);
 
 typedef cf_status (*cf_outbox_cb)(const cf_logkey *key, const cf_outbox_entry *e, void *ctx);
 /** Visit every outbox entry, in log-key order. */
 CF_MUST_CHECK cf_status cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx);
+/** The same, from the entry at key from on (from->len 0: from the first);
+ * a callback's CF_E_EXISTS stops the scan early. */
+CF_MUST_CHECK cf_status cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, cf_outbox_cb cb,
+                                                  void *ctx);
 /** Record that an entry was sent (attempts) and when it is due again. */
 CF_MUST_CHECK cf_status cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key,
                                                    int64_t next_due_ms, uint32_t attempts);
@@ -159,6 +166,10 @@ CF_MUST_CHECK cf_status cf_state_outbox_due_now(cf_txn *t, const char *node, int
                                                 size_t *out_n);
 /** Forget an outbox entry (for entries without recipients, once sent). */
 CF_MUST_CHECK cf_status cf_state_outbox_del(cf_txn *t, const cf_logkey *key);
+/** Does the outbox entry at key wait for node's receipt (so the outbox
+ * sends it to node, whatever else does)? @return CF_OK (*yes set), store errors */
+CF_MUST_CHECK cf_status cf_state_outbox_waits_for(cf_txn *t, const cf_logkey *key, const char *node,
+                                                  bool *yes);
 
 /* ---- queries (JSON for the control socket) --------------------------------- */
 

@@ -50,7 +50,8 @@ check(const cf_node_config *c)
     }
     if (c->max_envelope < 1024 || c->max_envelope > (64u << 20) || c->outbox_max < 1 ||
         c->store_bytes < (1u << 20) || c->resend_first_ms < 100 ||
-        c->resend_max_ms < c->resend_first_ms || c->catchup_interval_ms < 1000)
+        c->resend_max_ms < c->resend_first_ms || c->catchup_interval_ms < 1000 ||
+        c->resend_window < 10 || c->resend_window > 1000000)
         abort();
     /* the HTTP API never listens without a token, nor on a name */
     check_path(c->http_token_file, c->http_listen != NULL);

@@ -37,6 +37,23 @@ expect "the Council starts again" node_start council
 eventually 30 "the Council gets sindh's receipt once it is back" \
     has council '"node":"sindh","role":"provincial","received":"2' directive status 2026-050
 
+# --- a backlog leaves the outbox in windows ([delivery] resend_window) -------------------
+windows_at_least() { [ "$(field "$1" resend_windows)" -ge "$2" ]; }
+printf '[delivery]\nresend_window = 10\n' >>"$FED/nodes/sindh/node.conf"
+expect "sindh stops" node_stop sindh
+expect "sindh starts again with a resend window of 10" node_start sindh
+expect "NCERT stops" node_stop ncert
+reported=0
+for i in $(seq 1 40); do
+    "$CERTFED_BIN" incident report --title "Backlog-$i" --severity low \
+        --config "$FED/nodes/sindh/node.conf" >/dev/null 2>&1 && reported=$((reported + 1))
+done
+expect "sindh reports 40 incidents while NCERT is down" test "$reported" -eq 40
+eventually 20 "sindh resends them in passes that stop at the window of 10" windows_at_least sindh 3
+expect "NCERT starts again" node_start ncert
+eventually 30 "NCERT gets the whole backlog" has ncert '"title":"Backlog-40"' incident list
+expect "from its first" has ncert '"title":"Backlog-1"' incident list
+
 # --- a store restored from an old backup does not reuse a sequence number -----------
 expect "banking stops" node_stop banking
 cp -a "$FED/nodes/banking/store" "$WORK/banking-backup"

@@ -63,7 +63,11 @@ printf '[delivery]\nresend_first_ms = 5000\nresend_max_ms = 1000\n' | cat "$N/no
 run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
 expect_rc 1 "a backoff cap below the first interval"
 expect_err "resend_max_ms \(1000\) is below resend_first_ms \(5000\)" "says which"
-printf '[delivery]\nresend_first_ms = 200\nresend_max_ms = 5000\ncatchup_interval_ms = 2000\n' |
+printf '[delivery]\nresend_window = 5\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "a resend window below 10 envelopes"
+expect_err "\[delivery\] resend_window '5' must be a number of envelopes from 10" "gives the bounds"
+printf '[delivery]\nresend_first_ms = 200\nresend_max_ms = 5000\ncatchup_interval_ms = 2000\nresend_window = 500\n' |
     cat "$N/node.conf" - >"$N/good.conf"
 run "$CERTFEDD_BIN" --config "$N/good.conf" --nats-url "$URL" --check
 expect_rc 0 "a tuned delivery schedule is accepted"

@@ -1274,6 +1274,7 @@ typedef struct seen_entry {
     char pending[256];
     int64_t due;
     uint32_t attempts;
+    int64_t expires;
 } seen_entry;
 
 typedef struct seen_list {
@@ -1307,6 +1308,7 @@ collect(const cf_logkey *key, const cf_outbox_entry *e, void *ctx)
         flatten(&e->pending, s->pending, sizeof(s->pending));
         s->due = e->next_due_ms;
         s->attempts = e->attempts;
+        s->expires = e->expires_ms;
     }
     l->n++;
     return CF_OK;
@@ -1381,10 +1383,10 @@ test_outbox(void)
 
     /* the tasking the first entry carries, in the log as originate_in puts it */
     tasking(&tk, "ncert", 1, "T-9", ASSIGNEES, 0);
-    CHECK_ST(cf_state_outbox_put(f.t, &k1, &subj, &rcpt, T0 + 5000), CF_OK);
-    CHECK_ST(cf_state_outbox_put(f.t, &k2, &subj2, &rcpt2, T0 + 7000), CF_OK);
-    CHECK_ST(cf_state_outbox_put(f.t, &k0, &subj0, &none, 0), CF_OK); /* a relay */
     CHECK_ST(deliver(f.t, &tk, T0), CF_OK);
+    CHECK_ST(cf_state_outbox_put(f.t, &k1, &subj, &rcpt, T0 + 5000, T0 + 86400000), CF_OK);
+    CHECK_ST(cf_state_outbox_put(f.t, &k2, &subj2, &rcpt2, T0 + 7000, 0), CF_OK);
+    CHECK_ST(cf_state_outbox_put(f.t, &k0, &subj0, &none, 0, 0), CF_OK); /* a relay */
 
     e = scan_one(f.t, &l, "ncert/1");
     CHECK_STR(keys_of(&l, buf, sizeof(buf)), "banking/9,ncert/1,ncert/2"); /* log-key order */
@@ -1395,6 +1397,7 @@ test_outbox(void)
         CHECK_STR(e->pending, "banking,telecom");
         CHECK(e->due == T0 + 5000);
         CHECK(e->attempts == 0);
+        CHECK(e->expires == T0 + 86400000);
     }
     e = entry(&l, "banking/9");
     CHECK(e != NULL && strcmp(e->pending, "") == 0 && e->due == 0 &&
@@ -1409,11 +1412,19 @@ test_outbox(void)
     if (e) {
         CHECK(e->due == T0 + 60000);
         CHECK(e->attempts == 3);
+        CHECK(e->expires == T0 + 86400000); /* kept */
         CHECK_STR(e->subjects, "certfed.council.ncert.banking.in.tasking,"
                                "certfed.council.ncert.telecom.in.tasking");
         CHECK_STR(e->pending, "banking,telecom");
     }
     CHECK_ST(cf_state_outbox_reschedule(f.t, &missing, T0, 1), CF_E_NOT_FOUND);
+    /* an entry an older version wrote does not say when it expires */
+    static const char old[] = "T 5 2\nS certfed.council.in.incident\nR council\n";
+    CHECK_ST(cf_txn_put(f.t, CF_T_OUTBOX, missing.k, missing.len, old, sizeof(old) - 1, false),
+             CF_OK);
+    e = scan_one(f.t, &l, "ncert/77");
+    CHECK(e != NULL && e->due == 5 && e->attempts == 2 && e->expires == -1);
+    CHECK_ST(cf_state_outbox_del(f.t, &missing), CF_OK);
 
     /* banking's receipt drops banking only, and keeps the schedule */
     ack(&ab, "banking", 1, tk.m->env.id, 1, T0 + 1000);
