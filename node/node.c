@@ -1131,7 +1131,9 @@ take_messages(cf_node *n)
  * Checking signatures on the libuv thread pool ([limits] verify_pool): a
  * turn's messages go to a verify job, and the loop takes them (in the
  * order they came, job after job) once their signatures are checked, so
- * that the pool verifies the next turn while the loop commits this one.
+ * that the pool verifies the next turn while the loop commits this one. A
+ * turn of a few messages with nothing on the pool is checked on the loop at
+ * once (CF_VERIFY_POOL_MIN): what counts for it is latency.
  * Only envelopes of signers the trust store knows are checked there (junk
  * costs no verification); the loop checks again, as always, everything
  * but the signature of a message whose bytes verified. A job holds the
@@ -1219,10 +1221,14 @@ pool_take(cf_node *n)
         cf_link_msg *msgs = take_messages(n);
         if (!msgs)
             return;
-        cf_verify_job *j = calloc(1, sizeof(*j));
         size_t count = 0;
         for (cf_link_msg *lm = msgs; lm; lm = lm->next)
             count++;
+        if (count < CF_VERIFY_POOL_MIN && !n->jobs) {
+            receive_batch(n, msgs, NULL, cf_clock_now_ms());
+            continue;
+        }
+        cf_verify_job *j = calloc(1, sizeof(*j));
         if (j) {
             j->want = calloc(count, sizeof(bool));
             j->good = calloc(count, sizeof(bool));
