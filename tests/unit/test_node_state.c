@@ -1404,6 +1404,17 @@ test_outbox(void)
           strcmp(e->subjects, "certfed.council.in.incident") == 0);
     e = entry(&l, "ncert/2");
     CHECK(e != NULL && strcmp(e->pending, "council") == 0 && e->due == T0 + 7000);
+    /* whom an entry waits for (a catch-up answer leaves those to the outbox) */
+    bool waits = false;
+    CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "telecom", &waits), CF_OK);
+    CHECK(waits);
+    CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "council", &waits), CF_OK);
+    CHECK(!waits);
+    CHECK_ST(cf_state_outbox_waits_for(f.t, &k0, "council", &waits), CF_OK);
+    CHECK(!waits); /* a relay's forward waits for nobody */
+    waits = true;
+    CHECK_ST(cf_state_outbox_waits_for(f.t, &missing, "telecom", &waits), CF_OK);
+    CHECK(!waits);
 
     /* rescheduled: new due time and attempts, same subjects and recipients */
     CHECK_ST(cf_state_outbox_reschedule(f.t, &k1, T0 + 60000, 3), CF_OK);
