@@ -171,6 +171,22 @@ ids_value(const uint8_t *p, size_t n, cf_logkey *key, uint64_t *receipt_seq)
     return true;
 }
 
+/* Read and parse the ids row of id. @return CF_OK, CF_E_NOT_FOUND,
+ * CF_E_MALFORMED, store errors */
+static cf_status
+ids_row(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_logkey *key, uint64_t *receipt_seq)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
+    if (st == CF_OK && !ids_value(v.data, v.len, key, receipt_seq))
+        st = CF_E_MALFORMED;
+    cf_buf_clear(&v);
+    return st;
+}
+
 /* "a:b" keys built in a buffer; cf_buf keeps the NUL out of len. */
 static cf_status
 key2(cf_buf *k, const char *a, const void *b, size_t blen)
@@ -539,22 +555,17 @@ cf_status
 cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN], const uint8_t *wire, size_t len,
                      bool *yes)
 {
-    cf_buf v, stored;
+    cf_buf stored;
     cf_logkey key;
     uint64_t receipt;
-    cf_status st;
+    cf_status st = ids_row(t, id, &key, &receipt);
 
     *yes = false;
-    cf_buf_init(&v);
     cf_buf_init(&stored);
-    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
-    if (st == CF_OK)
-        st = ids_value(v.data, v.len, &key, &receipt) ? CF_OK : CF_E_MALFORMED;
     if (st == CF_OK)
         st = cf_txn_get(t, CF_T_LOG, key.k, key.len, &stored);
     if (st == CF_OK)
         *yes = stored.len == len && memcmp(stored.data, wire, len) == 0;
-    cf_buf_clear(&v);
     cf_buf_clear(&stored);
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
@@ -562,34 +573,21 @@ cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN], const uint8_t *wire
 cf_status
 cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
 {
-    cf_buf v;
     cf_logkey key;
     uint64_t receipt;
-    cf_status st;
+    cf_status st = ids_row(t, id, &key, &receipt);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
-    if (st == CF_OK)
-        st =
-            ids_value(v.data, v.len, &key, &receipt) ? cf_state_load(t, &key, out) : CF_E_MALFORMED;
-    cf_buf_clear(&v);
-    return st;
+    return st == CF_OK ? cf_state_load(t, &key, out) : st;
 }
 
 cf_status
 cf_state_receipt_note(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t seq)
 {
-    cf_buf v;
     cf_logkey key;
     uint64_t had;
     uint8_t val[CF_LOGKEY_MAX + 8];
-    cf_status st;
+    cf_status st = ids_row(t, id, &key, &had);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
-    if (st == CF_OK && !ids_value(v.data, v.len, &key, &had))
-        st = CF_E_MALFORMED;
-    cf_buf_clear(&v);
     if (st != CF_OK)
         return st;
     memcpy(val, key.k, key.len);
@@ -600,19 +598,10 @@ cf_state_receipt_note(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t seq)
 cf_status
 cf_state_receipt_seq(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t *seq)
 {
-    cf_buf v;
     cf_logkey key;
-    cf_status st;
+    cf_status st = ids_row(t, id, &key, seq);
 
-    *seq = 0;
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_IDS, id, CF_ID_LEN, &v);
-    if (st == CF_OK && !ids_value(v.data, v.len, &key, seq))
-        st = CF_E_MALFORMED;
-    cf_buf_clear(&v);
-    if (st == CF_OK && *seq == 0)
-        st = CF_E_NOT_FOUND;
-    return st;
+    return st == CF_OK && *seq == 0 ? CF_E_NOT_FOUND : st;
 }
 
 /* ---- checks that need the store ----------------------------------------- */
@@ -630,36 +619,29 @@ cf_status
 cf_state_ack_origin(cf_txn *t, const cf_ack *a, char origin[CF_NODE_ID_MAX + 1], const char **why)
 {
     cf_status st = CF_OK;
-    cf_buf v;
 
     /* the origin is the first part of where the ids row says it is: no
      * need to read the messages (a receipt may stand for 1,000) */
     origin[0] = 0;
-    cf_buf_init(&v);
     for (size_t i = 0; i < cf_ack_count(a) && st == CF_OK; i++) {
         cf_logkey key;
         uint64_t receipt;
-        st = cf_txn_get(t, CF_T_IDS, cf_ack_id(a, i), CF_ID_LEN, &v);
+        st = ids_row(t, cf_ack_id(a, i), &key, &receipt);
         if (st == CF_E_NOT_FOUND) {
             *why = "an ack for a message this node does not have";
-            st = CF_E_UNAUTHORIZED;
-            break;
+            return CF_E_UNAUTHORIZED;
         }
-        if (st == CF_OK && !ids_value(v.data, v.len, &key, &receipt))
-            st = CF_E_MALFORMED;
         if (st != CF_OK)
-            break;
-        const char *o = (const char *)key.k; /* origin, then 0x00 */
-        size_t olen = strnlen(o, key.len);
-        if (i == 0 && olen <= CF_NODE_ID_MAX) {
-            memcpy(origin, o, olen);
-            origin[olen] = 0;
-        } else if (i == 0 || strcmp(origin, o) != 0) {
+            return st;
+        /* a log key is origin, 0x00, seq8, its origin CF_NODE_ID_MAX at most */
+        const char *o = (const char *)key.k;
+        if (i == 0) {
+            memcpy(origin, o, key.len - 9 + 1);
+        } else if (strcmp(origin, o) != 0) {
             *why = "a receipt for messages of more than one origin";
             st = CF_E_MALFORMED;
         }
     }
-    cf_buf_clear(&v);
     return st;
 }
 
