@@ -126,6 +126,17 @@ made_list(const cJSON *made, char *out, size_t len)
     }
 }
 
+/* --format, if given, into *fmt (left as it is otherwise). */
+static int
+format_option(const cJSON *args, cf_ix_format *fmt)
+{
+    if (cJSON_GetObjectItem(args, "format") &&
+        cf_ix_format_parse(cli_s(args, "format"), fmt) != CF_OK)
+        return cli_usage(cli_incident_usage, "unknown format '%s' (stix or misp)",
+                         cli_s(args, "format"));
+    return CLI_OK;
+}
+
 int
 cli_incident_import(int argc, char **argv)
 {
@@ -152,10 +163,8 @@ cli_incident_import(int argc, char **argv)
     if (rc == CLI_OK && c.n_positional != 1)
         rc = cli_usage(cli_incident_usage, "incident import takes one argument (the file, or - "
                                            "for standard input)");
-    if (rc == CLI_OK && cJSON_GetObjectItem(args, "format") &&
-        cf_ix_format_parse(cli_s(args, "format"), &fmt) != CF_OK)
-        rc = cli_usage(cli_incident_usage, "unknown format '%s' (stix or misp)",
-                       cli_s(args, "format"));
+    if (rc == CLI_OK)
+        rc = format_option(args, &fmt);
     if (rc != CLI_OK) {
         cJSON_Delete(args);
         return rc < 0 ? CLI_OK : rc;
@@ -322,10 +331,8 @@ cli_incident_export(int argc, char **argv)
     int rc;
 
     rc = cli_parse(argc, argv, opts, CF_ARRAY_LEN(opts), cli_incident_usage, args, &c);
-    if (rc == CLI_OK && cJSON_GetObjectItem(args, "format") &&
-        cf_ix_format_parse(cli_s(args, "format"), &fmt) != CF_OK)
-        rc = cli_usage(cli_incident_usage, "unknown format '%s' (stix or misp)",
-                       cli_s(args, "format"));
+    if (rc == CLI_OK)
+        rc = format_option(args, &fmt);
     if (rc != CLI_OK) {
         cJSON_Delete(args);
         return rc < 0 ? CLI_OK : rc;

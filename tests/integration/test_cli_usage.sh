@@ -20,6 +20,8 @@ usage_case "directive issue without --title" "directive issue needs its title" d
 usage_case "a bad time" "bad value 'soon' for --due" task assign --to banking --due soon $S
 usage_case "a bad observable" "bad value 'evil' for --observable" incident report --title x --observable evil $S
 usage_case "an unknown option" "unknown option '--colour'" incident list --colour $S
+usage_case "an unknown import format" "unknown format 'csv' \\(stix or misp\\)" incident import --format csv f.json $S
+usage_case "an unknown export format" "unknown format 'csv' \\(stix or misp\\)" incident export --format csv $S
 usage_case "status with an argument" "status takes no arguments" status now $S
 usage_case "ack without a number" "ack takes one directive number" ack $S
 run "$CERTFED_BIN" incident --help
