@@ -7,7 +7,6 @@
 . "$(dirname "$0")/fedlib.sh"
 : "${CERTFED_LOAD:?run through ctest}"
 trap 'fed_stop; cleanup' EXIT
-lacks() { ! q "$1" "${@:3}" | grep -q -- "$2"; }
 
 FLOOD=120
 "$CERTFED_BIN" bootstrap "$SAMPLE" "$FED" >/dev/null || { bad "bootstrap"; finish; exit 1; }
@@ -33,11 +32,14 @@ cli sindh incident report --title "Ransomware-at-a-hospital" --severity high
 expect_rc 0 "sindh reports during punjab's flood"
 eventually 5 "NCERT takes sindh's incident at once" has ncert '"id":"sindh-1"' incident list
 sindh_s=$(since "$t_sindh")
-expect "punjab's backlog was still being throttled meanwhile" \
-    lacks ncert "\"id\":\"punjab-$FLOOD\"" incident list
+# not "punjab's last incident is missing": a throttled flood still lets one
+# message in every few through, and the last one sent may be among them
+punjab_held() { q ncert incident list | grep -o '"id":"punjab-[0-9]*"' | sort -u | wc -l; }
+held_then=$(punjab_held)
+expect "punjab's backlog was still being throttled meanwhile ($held_then of $FLOOD held)" \
+    test "$held_then" -lt $FLOOD
 wait "$load_pid"
 expect "punjab signed all $FLOOD incidents" grep -q "sent $FLOOD of $FLOOD" "$WORK/load.out"
-punjab_held() { q ncert incident list | grep -o '"id":"punjab-[0-9]*"' | sort -u | wc -l; }
 all_held() { [ "$(punjab_held)" -eq $FLOOD ]; }
 eventually 60 "NCERT holds all $FLOOD of punjab's incidents (none lost)" all_held
 eventually 30 "punjab's outbox drains" has punjab '"outbox":0' status
