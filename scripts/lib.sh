@@ -36,13 +36,15 @@ cf_install_deps() {
         "${missing[@]}" >/dev/null || cf_die "apt-get install ${missing[*]} failed"
 }
 
-# cf_build DIR [CMAKE-ARGS...]: configure (once) and build into DIR.
+# cf_build DIR [CMAKE-ARGS...]: configure (once) and build into DIR; all
+# targets, or only CF_TARGET if it is set.
 cf_build() {
-    local dir=$1
+    local dir=$1 target=()
     shift
+    [ -n "${CF_TARGET:-}" ] && target=(--target "$CF_TARGET")
     cmake -S "$CF_ROOT" -B "$dir" "$@" >/dev/null || cf_die "cmake configure of $dir failed"
-    cmake --build "$dir" -j "$(nproc)" >/dev/null || {
-        cmake --build "$dir" -j 1 2>&1 | tail -40
+    cmake --build "$dir" -j "$(nproc)" "${target[@]}" >/dev/null || {
+        cmake --build "$dir" -j 1 "${target[@]}" 2>&1 | tail -40
         cf_die "build of $dir failed"
     }
 }
