@@ -8,10 +8,14 @@
  * accepted since (a ROOT certificate signed by an anchor): a rotation makes
  * its new key an anchor of its own and ends the signing anchor's trust
  * CF_ROOT_OVERLAP_MS after the rotation's not_before.
+ *
+ * Every received message looks its signer up, and each link of its chain its
+ * issuer: a national federation holds hundreds of certificates, so lookups
+ * by key go through an index sorted by key (by_key), not a scan. Keys are
+ * public: they are compared with memcmp.
  */
 #include "keys_private.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +34,8 @@ typedef struct anchor {
 
 struct cf_trust {
     cf_cert *root;
-    cf_cert **certs; /* root included */
+    cf_cert **certs;  /* root included, in the order they were added */
+    cf_cert **by_key; /* the same, sorted by identity key */
     size_t n, cap;
     revoked_key *revs;
     size_t n_revs;
@@ -47,7 +52,23 @@ cert_copy(const cf_cert *c, cf_cert **out)
 static bool
 self_signed(const cf_cert *c)
 {
-    return sodium_memcmp(c->body->identity_key, c->body->issuer_key, CF_PK_LEN) == 0;
+    return memcmp(c->body->identity_key, c->body->issuer_key, CF_PK_LEN) == 0;
+}
+
+/* The first place in by_key whose key is not below key. */
+static size_t
+key_lower_bound(const cf_trust *t, const uint8_t key[CF_PK_LEN])
+{
+    size_t lo = 0, hi = t->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(t->by_key[mid]->body->identity_key, key, CF_PK_LEN) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static cf_status
@@ -59,8 +80,15 @@ push_cert(cf_trust *t, cf_cert *c)
         if (!v)
             return CF_E_NOMEM;
         t->certs = v;
+        v = realloc(t->by_key, cap * sizeof(*v));
+        if (!v)
+            return CF_E_NOMEM; /* certs grew; cap stays, so both grow next time */
+        t->by_key = v;
         t->cap = cap;
     }
+    size_t at = key_lower_bound(t, c->body->identity_key);
+    memmove(&t->by_key[at + 1], &t->by_key[at], (t->n - at) * sizeof(*t->by_key));
+    t->by_key[at] = c;
     t->certs[t->n++] = c;
     return CF_OK;
 }
@@ -87,6 +115,7 @@ cf_trust_new(const cf_cert *root, cf_trust **out)
         if (t->n == 0)
             cf_cert_free(t->root);
         cf_certv_free(t->certs, t->n);
+        free(t->by_key);
         free(t);
         return st;
     }
@@ -103,6 +132,7 @@ cf_trust_free(cf_trust *t)
     if (!t)
         return;
     cf_certv_free(t->certs, t->n);
+    free(t->by_key);
     free(t->revs);
     free(t->anchors);
     free(t);
@@ -171,10 +201,10 @@ find_key_at(const cf_trust *t, const uint8_t key[CF_PK_LEN], int64_t now_ms)
     const cf_cert *best = NULL;
     bool best_valid = false;
 
-    for (size_t i = 0; i < t->n; i++) {
-        const cf_cert *c = t->certs[i];
-        if (sodium_memcmp(c->body->identity_key, key, CF_PK_LEN) != 0)
-            continue;
+    for (size_t i = key_lower_bound(t, key); i < t->n; i++) {
+        const cf_cert *c = t->by_key[i];
+        if (memcmp(c->body->identity_key, key, CF_PK_LEN) != 0)
+            break;
         bool v = valid_at(c, now_ms);
         if (!best || (v && !best_valid) ||
             (v == best_valid && c->body->not_before_ms > best->body->not_before_ms)) {
@@ -195,7 +225,7 @@ bool
 cf_trust_is_revoked(const cf_trust *t, const uint8_t key[CF_PK_LEN], uint64_t *out_last_good)
 {
     for (size_t i = 0; i < t->n_revs; i++) {
-        if (sodium_memcmp(t->revs[i].key, key, CF_PK_LEN) == 0) {
+        if (memcmp(t->revs[i].key, key, CF_PK_LEN) == 0) {
             if (out_last_good)
                 *out_last_good = t->revs[i].last_good_seq;
             return true;
@@ -261,14 +291,14 @@ check_binding(const cf_trust *t, const cf_member_cert *b, int64_t now_ms)
 {
     if (b->role == CF_ROLE_ROOT)
         return CF_OK;
-    if (sodium_memcmp(b->identity_key, b->transport_key, CF_PK_LEN) == 0)
+    if (memcmp(b->identity_key, b->transport_key, CF_PK_LEN) == 0)
         return CF_E_UNAUTHORIZED;
     for (size_t i = 0; i < t->n; i++) {
         const cf_cert *oc = t->certs[i];
         const cf_member_cert *o = oc->body;
         bool same_place = o->role == b->role && strcmp(o->node, b->node) == 0 &&
                           strcmp(o->parent, b->parent) == 0;
-        if (sodium_memcmp(o->identity_key, b->identity_key, CF_PK_LEN) == 0 && !same_place)
+        if (memcmp(o->identity_key, b->identity_key, CF_PK_LEN) == 0 && !same_place)
             return CF_E_UNAUTHORIZED;
         if (o->role != CF_ROLE_ROOT && strcmp(o->node, b->node) == 0 && !same_place &&
             valid_at(oc, now_ms))
@@ -320,8 +350,8 @@ cf_trust_add_cert(cf_trust *t, const cf_cert *c, int64_t now_ms)
                           ? INT64_MAX
                           : c->body->not_before_ms + CF_ROOT_OVERLAP_MS;
         for (size_t i = 0; i < t->n_anchors; i++)
-            if (sodium_memcmp(t->anchors[i].cert->body->identity_key, c->body->issuer_key,
-                              CF_PK_LEN) == 0 &&
+            if (memcmp(t->anchors[i].cert->body->identity_key, c->body->issuer_key, CF_PK_LEN) ==
+                    0 &&
                 end < t->anchors[i].until_ms)
                 t->anchors[i].until_ms = end;
         t->anchors[t->n_anchors].cert = copy;
@@ -425,7 +455,7 @@ is_ancestor(const cf_trust *t, const cf_cert *c, const uint8_t ancestor_key[CF_P
             int64_t now_ms)
 {
     for (int depth = 0; depth < MAX_DEPTH && c && !self_signed(c); depth++) {
-        if (sodium_memcmp(c->body->issuer_key, ancestor_key, CF_PK_LEN) == 0)
+        if (memcmp(c->body->issuer_key, ancestor_key, CF_PK_LEN) == 0)
             return true;
         c = find_key_at(t, c->body->issuer_key, now_ms);
     }
@@ -459,7 +489,7 @@ cf_trust_add_revocation(cf_trust *t, const uint8_t *wire, size_t len, int64_t no
         goto out;
     }
     for (size_t i = 0; i < t->n_revs; i++) {
-        if (sodium_memcmp(t->revs[i].key, r->key, CF_PK_LEN) == 0) {
+        if (memcmp(t->revs[i].key, r->key, CF_PK_LEN) == 0) {
             /* the earliest cut-off wins: a later revocation cannot widen it */
             if (r->last_good_seq < t->revs[i].last_good_seq)
                 t->revs[i].last_good_seq = r->last_good_seq;

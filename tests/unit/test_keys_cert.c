@@ -374,6 +374,80 @@ test_validity(void)
     cf_trust_free(t);
 }
 
+/* ---- a national-size store ------------------------------------------------ */
+
+/* Hundreds of certificates (lookups go through the store's index by key):
+ * every key finds its own certificate and chain, an unknown key none, and of
+ * two certificates of one key the newest valid one wins, whichever came
+ * first. */
+static void
+test_many_certs(void)
+{
+    enum { MANY = 300 };
+    member *m = calloc(MANY, sizeof(*m));
+    cf_trust *t = NULL, *t2 = NULL;
+    cf_cert *renewal = NULL;
+    const cf_cert *got = NULL;
+    uint8_t stranger[CF_PK_LEN];
+
+    CHECK_ST(make_store(&t), CF_OK);
+    CHECK(m != NULL);
+    if (!t || !m)
+        goto out;
+    for (size_t i = 0; i < MANY; i++) {
+        char node[32];
+        snprintf(node, sizeof(node), "isp-%zu", i);
+        CHECK_ST(make_member(&m[i], FED, &punjab, node, CF_ROLE_CONSTITUENT, "punjab", NOW - DAY,
+                             NOW + YEAR),
+                 CF_OK);
+        if (m[i].cert)
+            CHECK_ST(cf_trust_add_cert(t, m[i].cert, NOW), CF_OK);
+    }
+    CHECK(cf_trust_count(t) == 7 + MANY);
+    for (size_t i = 0; i < MANY; i++) {
+        if (!m[i].cert)
+            continue;
+        got = NULL;
+        CHECK_ST(cf_trust_check_signer(t, m[i].id->sign_pk, 1, NOW, &got), CF_OK);
+        CHECK(got && same_wire(got, m[i].cert));
+    }
+    /* the hierarchy's own keys are still found among them */
+    CHECK_ST(cf_trust_check_signer(t, lahore.id->sign_pk, 1, NOW, &got), CF_OK);
+    CHECK(got && same_wire(got, lahore.cert));
+    randombytes_buf(stranger, sizeof(stranger));
+    CHECK_ST(cf_trust_check_signer(t, stranger, 1, NOW, NULL), CF_E_UNKNOWN_SIGNER);
+
+    /* a renewal of isp-7's key: valid from NOW, for two years */
+    CHECK_ST(issue(FED, &punjab, "isp-7", CF_ROLE_CONSTITUENT, "punjab", m[7].id, NOW,
+                   NOW + 2 * YEAR, &renewal),
+             CF_OK);
+    if (!renewal)
+        goto out;
+    CHECK_ST(cf_trust_add_cert(t, renewal, NOW), CF_OK);
+    CHECK_ST(cf_trust_check_signer(t, m[7].id->sign_pk, 1, NOW + HOUR, &got), CF_OK);
+    CHECK(got && same_wire(got, renewal));
+    /* before the renewal starts, the first one */
+    CHECK_ST(cf_trust_check_signer(t, m[7].id->sign_pk, 1, NOW - HOUR, &got), CF_OK);
+    CHECK(got && same_wire(got, m[7].cert));
+    /* the renewal first, then the first certificate: the same answers */
+    CHECK_ST(make_store(&t2), CF_OK);
+    if (t2) {
+        CHECK_ST(cf_trust_add_cert(t2, renewal, NOW), CF_OK);
+        CHECK_ST(cf_trust_add_cert(t2, m[7].cert, NOW), CF_OK);
+        CHECK_ST(cf_trust_check_signer(t2, m[7].id->sign_pk, 1, NOW + HOUR, &got), CF_OK);
+        CHECK(got && same_wire(got, renewal));
+        CHECK_ST(cf_trust_check_signer(t2, m[7].id->sign_pk, 1, NOW - HOUR, &got), CF_OK);
+        CHECK(got && same_wire(got, m[7].cert));
+    }
+out:
+    cf_cert_free(renewal);
+    for (size_t i = 0; m && i < MANY; i++)
+        member_free(&m[i]);
+    free(m);
+    cf_trust_free(t);
+    cf_trust_free(t2);
+}
+
 /* ---- wrong issuers -------------------------------------------------------- */
 
 static void
@@ -1511,6 +1585,7 @@ main(void)
     if (check_failures == 0) {
         test_valid_chain();
         test_validity();
+        test_many_certs();
         test_wrong_issuer();
         test_revocation();
         test_revocation_authority();
