@@ -58,6 +58,22 @@ void cf_node_receipts_forget(cf_node *n);
  */
 void cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms);
 
+/**
+ * The same through the thread pool, as with [limits] verify_pool: msgs go
+ * to verify jobs in parts of at most CF_VERIFY_JOB_MAX, and the loop takes
+ * them as turns once checked; the caller runs the loop until n->jobs is
+ * NULL. Frees msgs.
+ */
+void cf_node_receive_pooled(cf_node *n, cf_link_msg *msgs);
+
+/**
+ * A recipient is back (catch-up.c, after its outbox entries were made due):
+ * what was resent while it was away is written off, so the resend window is
+ * open, and the outbox goes at the end of this turn instead of after
+ * resend_first_ms of silence.
+ */
+void cf_node_outbox_reopen(cf_node *n);
+
 /* ---- catch-up (catchup.c) -------------------------------------------------- */
 
 /** The peer with this id, or NULL if id is neither our parent nor a child. */

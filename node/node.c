@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1147,7 +1148,10 @@ struct cf_verify_job {
     size_t count;
     bool *want; /* per message: check it (its signer is known) */
     bool *good; /* per message: its signature verified (there, or when it was stored) */
-    bool done;
+    /* set by the pool thread when it is through: good may be read */
+    atomic_bool checked;
+    bool done;  /* verify_done ran (on the loop) */
+    bool taken; /* its messages went into a turn before verify_done ran: that frees it */
     cf_verify_job *next;
 };
 
@@ -1178,9 +1182,63 @@ verify_work(uv_work_t *req)
         if (j->good[i])
             cf_envelope_clear(&env);
     }
+    atomic_store(&j->checked, true);
 }
 
 static void pool_take(cf_node *n);
+
+/* The checked jobs at the head of the queue (the first done), in the order
+ * they came, as one turn of at most CF_BATCH_MAX messages. A job the pool is
+ * through with goes too before its verify_done has run: verify_done runs
+ * once per job, and the turn would otherwise be one job. */
+static void
+receive_checked(cf_node *n)
+{
+    cf_verify_job *first = n->jobs, *last = first;
+    size_t total = first->count, parts = 1;
+    bool *good = NULL;
+
+    while (last->next && atomic_load(&last->next->checked) &&
+           total + last->next->count <= CF_BATCH_MAX) {
+        last = last->next;
+        total += last->count;
+        parts++;
+    }
+    if (parts > 1 && !(good = malloc(total * sizeof(*good)))) {
+        /* no room to join them: the first alone */
+        last = first;
+        total = first->count;
+        parts = 1;
+    }
+    n->jobs = last->next;
+    if (!n->jobs)
+        n->jobs_tail = NULL;
+    last->next = NULL;
+    n->jobs_queued -= parts;
+
+    /* one list of their messages, and of their verdicts */
+    cf_link_msg *msgs = NULL, **tail = &msgs;
+    size_t at = 0;
+    for (cf_verify_job *j = first; j; j = j->next) {
+        *tail = j->msgs;
+        j->msgs = NULL;
+        while (*tail)
+            tail = &(*tail)->next;
+        if (good)
+            memcpy(good + at, j->good, j->count * sizeof(*good));
+        at += j->count;
+    }
+    receive_batch(n, msgs, good ? good : first->good, cf_clock_now_ms());
+    free(good);
+    while (first) {
+        cf_verify_job *next = first->next;
+        if (first->done)
+            verify_job_free(first);
+        else
+            first->taken = true;
+        first = next;
+    }
+}
 
 static void
 verify_done(uv_work_t *req, int status)
@@ -1193,27 +1251,110 @@ verify_done(uv_work_t *req, int status)
     n->jobs_running--;
     for (size_t i = 0; i < j->count; i++)
         n->counters.sig_checks += j->want[i];
+    if (j->taken)
+        verify_job_free(j); /* its messages went with an earlier job's turn */
     if (n->stopping) {
         stop_step(n); /* the jobs are freed with the node */
         return;
     }
-    while (n->jobs && n->jobs->done && !n->stopping) {
-        cf_verify_job *head = n->jobs;
-        n->jobs = head->next;
-        if (!n->jobs)
-            n->jobs_tail = NULL;
-        n->jobs_queued--;
-        cf_link_msg *msgs = head->msgs;
-        head->msgs = NULL;
-        receive_batch(n, msgs, head->good, cf_clock_now_ms());
-        verify_job_free(head);
-    }
+    /* the pool gets what waits before the loop commits (and waits for
+     * the disk), so that it does not idle meanwhile */
+    pool_take(n);
+    while (n->jobs && n->jobs->done && !n->stopping)
+        receive_checked(n);
     if (!n->stopping)
         pool_take(n);
 }
 
-/* Hand what waits to verify jobs, at most CF_VERIFY_JOBS at once (on the
- * pool, or verified and waiting for an earlier one). */
+/* Hand msgs (count of them) to a verify job on the pool; t, if not NULL, is
+ * a read transaction of the store. False if there was no room: the caller
+ * checks them on the loop, as without a pool. */
+static bool
+verify_job_start(cf_node *n, cf_link_msg *msgs, size_t count, cf_txn *t)
+{
+    cf_verify_job *j = calloc(1, sizeof(*j));
+
+    if (j) {
+        j->want = calloc(count, sizeof(bool));
+        j->good = calloc(count, sizeof(bool));
+    }
+    if (!j || !j->want || !j->good) {
+        if (j)
+            verify_job_free(j);
+        return false;
+    }
+    j->req.data = j;
+    j->n = n;
+    j->limits = n->limits;
+    j->count = count;
+    /* what is worth checking there: envelopes of known signers that we do
+     * not hold already, byte for byte */
+    size_t i = 0;
+    for (cf_link_msg *lm = msgs; lm; lm = lm->next, i++) {
+        cf_envelope env;
+        bool held = false;
+        if (lm->len <= n->limits.max_envelope &&
+            cf_envelope_parse_stored(lm->data, lm->len, &env) == CF_OK) {
+            j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
+            /* held byte for byte: verified when stored, so the loop need
+             * not look again either */
+            if (j->want[i] && t &&
+                cf_state_holds_bytes(t, env.id, lm->data, lm->len, &held) == CF_OK && held) {
+                j->want[i] = false;
+                j->good[i] = true;
+            }
+            cf_envelope_clear(&env);
+        }
+    }
+    j->msgs = msgs;
+    if (uv_queue_work(n->loop, &j->req, verify_work, verify_done) != 0) {
+        j->msgs = NULL; /* the caller's still */
+        verify_job_free(j);
+        return false;
+    }
+    if (n->jobs_tail)
+        n->jobs_tail->next = j;
+    else
+        n->jobs = j;
+    n->jobs_tail = j;
+    n->jobs_running++;
+    n->jobs_queued++;
+    return true;
+}
+
+/* A turn's messages to verify jobs, in parts of at most CF_VERIFY_JOB_MAX. */
+static void
+pool_hand(cf_node *n, cf_link_msg *msgs)
+{
+    cf_txn *t = NULL;
+
+    if (cf_txn_begin(n->store, false, &t) != CF_OK)
+        t = NULL;
+    while (msgs) {
+        /* the next part: msgs up to last, the rest after it */
+        cf_link_msg *last = msgs, *rest;
+        size_t part = 1;
+        while (last->next && part < CF_VERIFY_JOB_MAX) {
+            last = last->next;
+            part++;
+        }
+        rest = last->next;
+        last->next = NULL;
+        if (!verify_job_start(n, msgs, part, t))
+            receive_batch(n, msgs, NULL, cf_clock_now_ms());
+        msgs = rest;
+    }
+    cf_txn_abort(t);
+}
+
+void
+cf_node_receive_pooled(cf_node *n, cf_link_msg *msgs)
+{
+    pool_hand(n, msgs);
+}
+
+/* Hand what waits to verify jobs while fewer than CF_VERIFY_JOBS are out (on
+ * the pool, or checked and waiting for an earlier one). */
 static void
 pool_take(cf_node *n)
 {
@@ -1224,63 +1365,10 @@ pool_take(cf_node *n)
         size_t count = 0;
         for (cf_link_msg *lm = msgs; lm; lm = lm->next)
             count++;
-        if (count < CF_VERIFY_POOL_MIN && !n->jobs) {
+        if (count < CF_VERIFY_POOL_MIN && !n->jobs)
             receive_batch(n, msgs, NULL, cf_clock_now_ms());
-            continue;
-        }
-        cf_verify_job *j = calloc(1, sizeof(*j));
-        if (j) {
-            j->want = calloc(count, sizeof(bool));
-            j->good = calloc(count, sizeof(bool));
-        }
-        if (!j || !j->want || !j->good) {
-            /* no room to hand it over: check them here, as without a pool */
-            if (j)
-                verify_job_free(j);
-            receive_batch(n, msgs, NULL, cf_clock_now_ms());
-            continue;
-        }
-        j->req.data = j;
-        j->n = n;
-        j->limits = n->limits;
-        j->msgs = msgs;
-        j->count = count;
-        /* what is worth checking there: envelopes of known signers that
-         * we do not hold already, byte for byte */
-        size_t i = 0;
-        cf_txn *t = NULL;
-        if (cf_txn_begin(n->store, false, &t) != CF_OK)
-            t = NULL;
-        for (cf_link_msg *lm = msgs; lm; lm = lm->next, i++) {
-            cf_envelope env;
-            bool held = false;
-            if (lm->len <= n->limits.max_envelope &&
-                cf_envelope_parse_stored(lm->data, lm->len, &env) == CF_OK) {
-                j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
-                /* held byte for byte: verified when stored, so the loop
-                 * need not look again either */
-                if (j->want[i] && t &&
-                    cf_state_holds_bytes(t, env.id, lm->data, lm->len, &held) == CF_OK && held) {
-                    j->want[i] = false;
-                    j->good[i] = true;
-                }
-                cf_envelope_clear(&env);
-            }
-        }
-        cf_txn_abort(t);
-        if (uv_queue_work(n->loop, &j->req, verify_work, verify_done) != 0) {
-            j->msgs = NULL;
-            verify_job_free(j);
-            receive_batch(n, msgs, NULL, cf_clock_now_ms());
-            continue;
-        }
-        if (n->jobs_tail)
-            n->jobs_tail->next = j;
         else
-            n->jobs = j;
-        n->jobs_tail = j;
-        n->jobs_running++;
-        n->jobs_queued++;
+            pool_hand(n, msgs);
     }
 }
 
@@ -1594,6 +1682,13 @@ flush_outbox(cf_node *n, bool all)
     free(c.attempts);
     free(c.forget);
     cf_buf_clear(&c.wire);
+}
+
+void
+cf_node_outbox_reopen(cf_node *n)
+{
+    n->outbox_inflight = 0;
+    n->outbox_more = true; /* receive_batch flushes after its commit */
 }
 
 static void

@@ -126,9 +126,16 @@ typedef struct cf_node_options {
     bool retry_at_start;  /* keep trying an unreachable NATS server at start */
 } cf_node_options;
 
-/* Verify jobs on the thread pool at once ([limits] verify_pool): one
- * verifies the next turn while the loop commits the last. */
-#define CF_VERIFY_JOBS 2
+/* Verify jobs on the thread pool ([limits] verify_pool): a turn's messages
+ * go in parts of at most CF_VERIFY_JOB_MAX, so that every core checks a part
+ * of a big turn, and the loop takes new messages while fewer than
+ * CF_VERIFY_JOBS are out (checked or not), so that the pool checks the next
+ * turn while the loop commits the last. Consecutive checked parts make one
+ * turn of at most CF_BATCH_MAX again: one commit, one receipt per origin.
+ * (bench catchup: with whole turns as jobs, two at most, one core idled
+ * while a big job ran and a small one, checked, waited for it.) */
+#define CF_VERIFY_JOB_MAX 250
+#define CF_VERIFY_JOBS 16
 /* Fewer messages than this, with no verify job out, are checked on the loop
  * at once: a round trip through the pool costs more latency than it saves
  * (bench fanout: a directive to 50 nodes, p99 1.72x the reference with

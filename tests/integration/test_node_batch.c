@@ -10,6 +10,8 @@
  * machine's speed. It also counts the receipts NCERT signs: one for all of
  * an origin's messages of a turn (each signature costs about as much as a
  * verification), and checks that the one receipt stands for every message.
+ * Last, 1,000 go through the thread pool in parts, five of them with a
+ * broken signature, and exactly those five are refused.
  */
 #include "check.h"
 #include "harness/harness.h"
@@ -78,9 +80,9 @@ count_sink(cf_log_level level, const char *line, void *ctx)
 
 /* ---- the messages ------------------------------------------------------------ */
 
-/* punjab's incidents 1..count for NCERT, chained, as its node would sign them */
+/* origin's incidents 1..count for NCERT, chained, as its node would sign them */
 static cf_link_msg *
-make_incidents(const cf_identity *punjab, int count, int64_t now_ms)
+make_incidents(const cf_identity *signer, const char *origin, int count, int64_t now_ms)
 {
     cf_link_msg *head = NULL, **tail = &head;
     uint8_t prev[CF_ID_LEN];
@@ -92,12 +94,12 @@ make_incidents(const cf_identity *punjab, int count, int64_t now_ms)
         memset(&b, 0, sizeof(b));
         b.type = CF_MSG_INCIDENT;
         b.header.federation = "pk";
-        b.header.origin = "punjab";
+        b.header.origin = origin;
         b.header.seq = (uint64_t)i;
         b.header.has_prev_hash = i > 1;
         memcpy(b.header.prev_hash, prev, CF_ID_LEN);
         b.header.created_ms = now_ms;
-        snprintf(id, sizeof(id), "punjab-%d", i);
+        snprintf(id, sizeof(id), "%s-%d", origin, i);
         snprintf(title, sizeof(title), "Phishing wave, report %d", i);
         b.u.incident.id = id;
         b.u.incident.revision = 1;
@@ -107,11 +109,11 @@ make_incidents(const cf_identity *punjab, int count, int64_t now_ms)
         b.u.incident.severity = 1; /* low: NCERT keeps it and passes nothing up */
         b.u.incident.tlp = 3;
         b.u.incident.status = 1;
-        b.u.incident.owner = "punjab";
+        b.u.incident.owner = origin;
         cf_buf_init(&body);
         cf_buf_init(&wire);
         if (cf_body_encode(&b, NULL, &body) != CF_OK ||
-            cf_envelope_seal(CF_MSG_INCIDENT, body.data, body.len, punjab->sign_sk, &wire) !=
+            cf_envelope_seal(CF_MSG_INCIDENT, body.data, body.len, signer->sign_sk, &wire) !=
                 CF_OK) {
             CHECK(!"an incident could not be built");
             break;
@@ -132,15 +134,24 @@ make_incidents(const cf_identity *punjab, int count, int64_t now_ms)
     return head;
 }
 
+static bool
+is_broken(const int *broken, size_t n, int i)
+{
+    for (size_t b = 0; b < n; b++)
+        if (broken[b] == i)
+            return true;
+    return false;
+}
+
 int
 main(void)
 {
     const char *certfed = getenv("CERTFED_BIN"), *src = getenv("CERTFED_SOURCE");
-    char topo[4096], fed[4096], conf[4200], key[4200], err[1024] = "";
+    char topo[4096], fed[4096], conf[4200], key[4200], key2[4200], err[1024] = "";
     char *dir = NULL;
     uv_loop_t loop;
     cf_node *node = NULL;
-    cf_identity *punjab = NULL;
+    cf_identity *punjab = NULL, *sindh = NULL;
 
     if (sodium_init() < 0 || !certfed || !src) {
         fprintf(stderr, "run through ctest (CERTFED_BIN, CERTFED_SOURCE)\n");
@@ -154,20 +165,22 @@ main(void)
     snprintf(fed, sizeof(fed), "%s/fed", dir);
     snprintf(conf, sizeof(conf), "%s/nodes/ncert/node.conf", fed);
     snprintf(key, sizeof(key), "%s/nodes/punjab/keys/identity.key", fed);
+    snprintf(key2, sizeof(key2), "%s/nodes/sindh/keys/identity.key", fed);
     const char *boot[] = {certfed, "bootstrap", topo, fed, NULL};
     CHECK(h_run(boot, NULL, NULL) == 0);
     CHECK_ST(cf_identity_load(key, NULL, &punjab), CF_OK);
+    CHECK_ST(cf_identity_load(key2, NULL, &sindh), CF_OK);
     CHECK(uv_loop_init(&loop) == 0);
     cf_node_options o = {conf, "nats://127.0.0.1:1", true};
     CHECK_ST(cf_node_start(&loop, &o, &node, err, sizeof(err)), CF_OK);
-    if (!node || !punjab) {
+    if (!node || !punjab || !sindh) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
     cf_node_learning_done(node, "a test without peers");
 
     int64_t now = cf_clock_now_ms();
-    cf_link_msg *msgs = make_incidents(punjab, MESSAGES, now);
+    cf_link_msg *msgs = make_incidents(punjab, "punjab", MESSAGES, now);
     /* the ids of the first and the last message, to find their receipts */
     uint8_t first_id[CF_ID_LEN] = {0}, last_id[CF_ID_LEN] = {0};
     for (cf_link_msg *lm = msgs; lm; lm = lm->next) {
@@ -237,7 +250,7 @@ main(void)
      * is a duplicate, answered with the stored receipt, which goes once
      * for all of them (it stands for all 1,000), and costs no verification
      * (the bytes are those verified when stored) */
-    msgs = make_incidents(punjab, MESSAGES, now);
+    msgs = make_incidents(punjab, "punjab", MESSAGES, now);
     uint64_t checks = node->counters.sig_checks, resent = node->counters.receipts_resent;
     uint64_t dups = node->counters.rejected[CF_E_DUPLICATE];
     accepted = node->counters.accepted;
@@ -258,7 +271,7 @@ main(void)
     CHECK(duplicate_lines >= 1 && duplicate_lines <= 2);
     CHECK(checks == 0);
     /* a resend with another signature (same body) is verified, and refused */
-    msgs = make_incidents(punjab, 1, now);
+    msgs = make_incidents(punjab, "punjab", 1, now);
     if (msgs)
         msgs->data[msgs->len - 1] ^= 1; /* the signature is the envelope's last field */
     checks = node->counters.sig_checks;
@@ -269,6 +282,49 @@ main(void)
     CHECK_ST(cf_txn_begin(node->store, false, &t), CF_OK);
     cf_buf_clear(&wire);
     cf_txn_abort(t);
+    t = NULL;
+
+    /* sindh's 1,000 through the thread pool, in parts of CF_VERIFY_JOB_MAX,
+     * five with a broken signature: the first, either side of the first
+     * parts' edge, one inside a later part, the last. Checked parts are
+     * joined into turns again; each verdict must stay with its message. */
+    static const int broken[] = {0, CF_VERIFY_JOB_MAX - 1, CF_VERIFY_JOB_MAX,
+                                 2 * CF_VERIFY_JOB_MAX + 17, MESSAGES - 1};
+    msgs = make_incidents(sindh, "sindh", MESSAGES, now);
+    int i = 0;
+    for (cf_link_msg *lm = msgs; lm; lm = lm->next, i++)
+        if (is_broken(broken, CF_ARRAY_LEN(broken), i))
+            lm->data[lm->len - 1] ^= 1; /* the signature is the envelope's last field */
+    accepted = node->counters.accepted;
+    bad = node->counters.rejected[CF_E_BAD_SIGNATURE];
+    cf_node_receive_pooled(node, msgs);
+    while (node->jobs)
+        uv_run(&loop, UV_RUN_ONCE);
+    accepted = node->counters.accepted - accepted;
+    bad = node->counters.rejected[CF_E_BAD_SIGNATURE] - bad;
+    printf("POOLED %d incidents through the thread pool, %zu with a broken signature: "
+           "%llu accepted, %llu refused as bad signatures\n",
+           MESSAGES, CF_ARRAY_LEN(broken), (unsigned long long)accepted, (unsigned long long)bad);
+    CHECK(accepted == MESSAGES - CF_ARRAY_LEN(broken));
+    CHECK(bad == CF_ARRAY_LEN(broken));
+    CHECK_ST(cf_txn_begin(node->store, false, &t), CF_OK);
+    for (size_t b = 0; t && b < CF_ARRAY_LEN(broken); b++) {
+        char id[32];
+        m = NULL;
+        snprintf(id, sizeof(id), "sindh-%d", broken[b] + 1);
+        CHECK_ST(cf_state_incident_latest(t, id, &m), CF_E_NOT_FOUND);
+        cf_message_free(m);
+        m = NULL;
+        /* a neighbour with a good signature is there */
+        int near =
+            broken[b] + 1 < MESSAGES && !is_broken(broken, CF_ARRAY_LEN(broken), broken[b] + 1)
+                ? broken[b] + 1
+                : broken[b] - 1;
+        snprintf(id, sizeof(id), "sindh-%d", near + 1);
+        CHECK_ST(cf_state_incident_latest(t, id, &m), CF_OK);
+        cf_message_free(m);
+    }
+    cf_txn_abort(t);
 
 out:
     if (node) {
@@ -277,6 +333,7 @@ out:
     }
     uv_loop_close(&loop);
     cf_identity_free(punjab);
+    cf_identity_free(sindh);
     h_rmtree(dir);
     free(dir);
     return check_done("test_node_batch");
