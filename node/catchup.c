@@ -546,8 +546,10 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
         st = cf_state_outbox_due_now(t, asker, now_ms, &due);
         if (st != CF_OK)
             return st;
-        if (due)
+        if (due) {
             cf_log(CF_LOG_INFO, "%s is back: %zu outbox message(s) for it are due now", asker, due);
+            cf_node_outbox_reopen(n);
+        }
     }
     p->heard_ms = now_ms;
     memset(&c, 0, sizeof(c));
