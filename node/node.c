@@ -1395,6 +1395,28 @@ cf_node_receive_batch(cf_node *n, cf_link_msg *msgs, int64_t now_ms)
     receive_batch(n, msgs, NULL, now_ms);
 }
 
+/*
+ * After the store was full: is there room again? A turn that stored
+ * something is not enough: turns vary in size (a part of a turn checked on
+ * the pool may come alone), and a small one may still fit where a big one
+ * did not, which would switch the alarm off and on by turns. Room means
+ * pages never used: a sixteenth of the map and at least 4 MiB (a failed
+ * turn leaves up to its own size unused at the end). A full map gets room
+ * with a bigger store_mib and a restart; a full disk when it has space
+ * again.
+ */
+static bool
+store_has_room(cf_node *n)
+{
+    cf_store_stats s;
+    size_t want;
+
+    if (cf_store_stats_get(n->store, &s) != CF_OK || s.used_bytes >= s.map_size)
+        return false;
+    want = s.map_size / 16 > ((size_t)4 << 20) ? s.map_size / 16 : ((size_t)4 << 20);
+    return s.map_size - s.used_bytes >= want;
+}
+
 /* One turn: msgs in one transaction; good (may be NULL) says which of
  * them verified on the thread pool. */
 static void
@@ -1462,7 +1484,8 @@ receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
         cf_log(CF_LOG_ERROR, "ALARM store full: received messages cannot be stored and are "
                              "not acknowledged (their origins keep them); new local work is "
                              "refused until the store has room ([limits] store_mib, disk)");
-    } else if (st == CF_OK && n->store_full && n->counters.accepted > accepted_before) {
+    } else if (st == CF_OK && n->store_full && n->counters.accepted > accepted_before &&
+               store_has_room(n)) {
         n->store_full = false;
         cf_log(CF_LOG_INFO, "the store has room again: received messages are stored");
     }
