@@ -229,6 +229,8 @@ static const number_key numbers[] = {
      0, false},
     {"limits", "verify_pool", "on/off (1/0)", 0, 1, offsetof(cf_node_config, verify_pool), 0,
      false},
+    {"limits", "verify_threads", "threads", 0, 64, offsetof(cf_node_config, verify_threads), 0,
+     false},
     {"delivery", "resend_first_ms", "milliseconds", 100, 3600000,
      offsetof(cf_node_config, resend_first_ms), 0, true},
     {"delivery", "resend_max_ms", "milliseconds", 100, 86400000,

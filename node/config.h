@@ -63,9 +63,12 @@ typedef struct cf_node_config {
     size_t resend_window;        /* [delivery] resend_window: envelopes a resend pass sends */
     size_t sender_rate;          /* [limits] sender_rate: messages per second per origin */
     size_t sender_burst;         /* [limits] sender_burst: what an origin may send at once */
-    size_t verify_pool; /* [limits] verify_pool: 1 = signatures are checked on the libuv thread
-                         * pool while the loop commits (default where more than one core is
-                         * available), 0 = on the loop thread */
+    size_t verify_pool;    /* [limits] verify_pool: 1 = signatures are checked on the libuv thread
+                            * pool while the loop commits (default where more than one core is
+                            * available), 0 = on the loop thread */
+    size_t verify_threads; /* [limits] verify_threads: threads of the libuv pool checking
+                            * them (with verify_pool; the process's pool, set at the
+                            * node's start); 0 = libuv's own (4, or UV_THREADPOOL_SIZE) */
     /* [http]: the HTTP API (node/http.h), off unless listen is given */
     char *http_listen;                 /* [http] listen: "HOST:PORT" as written, or NULL */
     struct sockaddr_storage http_addr; /* that address (IPv4 or IPv6 literal); port 0: any free */

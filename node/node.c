@@ -1877,6 +1877,15 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
     }
     n->limits = cf_limits_default();
     n->limits.max_envelope = n->cfg->max_envelope;
+    if (n->cfg->verify_pool && n->cfg->verify_threads > 0) {
+        /* libuv sizes its pool from the environment when the process
+         * first uses it, which the node has not done yet (one verifier:
+         * 1, checking while the loop commits) */
+        char threads[24];
+        snprintf(threads, sizeof(threads), "%zu", n->cfg->verify_threads);
+        if (setenv("UV_THREADPOOL_SIZE", threads, 1) != 0)
+            cf_log(CF_LOG_WARN, "[limits] verify_threads: cannot set UV_THREADPOOL_SIZE");
+    }
     st = cf_node_keys_load(n->cfg, n->started_ms, &n->keys, err, errlen);
     if (st != CF_OK)
         goto fail;

@@ -78,6 +78,10 @@ expect_err "\[limits\] verify_pool '2' must be a number of on/off \(1/0\) from 0
 printf '[limits]\nverify_pool = 0\n' | cat "$N/node.conf" - >"$N/good.conf"
 run "$CERTFEDD_BIN" --config "$N/good.conf" --nats-url "$URL" --check
 expect_rc 0 "signatures checked on the loop thread is accepted"
+printf '[limits]\nverify_threads = 65\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "more than 64 verify threads"
+expect_err "\[limits\] verify_threads '65' must be a number of threads from 0 to 64" "gives the bounds"
 printf '[limits]\nstore_mib = 2\nstore_mib = 4096\n' | cat "$N/node.conf" - >"$N/bad.conf"
 run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
 expect_rc 1 "a number given twice"

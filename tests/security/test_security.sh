@@ -93,16 +93,17 @@ sed -i 's/^  users: \[$/  users: [\n    { user: "sniffer", password: "sniffer-pw
 grep -q '"sniffer"' "$FED/nats/nats-server.conf" || { bad "add the sniffer"; finish; exit 1; }
 # NCERT takes at most 500 messages a second from each origin (1000 at once)
 # NCERT checks signatures on the thread pool even on a one-core machine,
-# so that every forged signature below goes through that path
-printf 'sender_rate = 500\nsender_burst = 1000\nverify_pool = 1\n' >>"$(conf ncert)"
+# so that every forged signature below goes through that path, with one
+# verifier thread (verify_threads): it checks while the loop commits
+printf 'sender_rate = 500\nsender_burst = 1000\nverify_pool = 1\nverify_threads = 1\n' >>"$(conf ncert)"
 sed 's/^name = pk$/name = pk-test/' "$HERE/topology.ini" >"$WORK/other.ini"
 ctl bootstrap "$WORK/other.ini" "$WORK/other" >/dev/null ||
     { bad "bootstrap the other federation"; finish; exit 1; }
 fed_run || { bad "the federation did not start"; finish; exit 1; }
 URL=$(nats_url)
 for n in "${ALL[@]}"; do within 20 settled "$n" || bad "$n is not connected and started"; done
-grep -q '"verify_pool":true' <<<"$(status_json ncert)" ||
-    bad "NCERT checks signatures on the thread pool: $(status_json ncert | grep -o '"verify_pool":[a-z]*')"
+grep -q '"verify_pool":true,"verify_threads":1' <<<"$(status_json ncert)" ||
+    bad "NCERT checks signatures on the thread pool, one thread: $(status_json ncert | grep -o '"verify_[a-z]*":[a-z0-9]*')"
 
 # an honest incident and NCERT's signed receipt for it, as they went on the bus
 inj capture "$URL" "$(nkey ncert)" certfed.council.ncert.in.incident "$WORK/incident.env" 20 \
