@@ -1322,9 +1322,10 @@ verify_job_start(cf_node *n, cf_link_msg *msgs, size_t count, cf_txn *t)
     return true;
 }
 
-/* A turn's messages to verify jobs, in parts of at most CF_VERIFY_JOB_MAX. */
-static void
-pool_hand(cf_node *n, cf_link_msg *msgs)
+/* A turn's messages to verify jobs, in parts of at most CF_VERIFY_JOB_MAX
+ * (internal.h: tests call it too). */
+void
+cf_node_receive_pooled(cf_node *n, cf_link_msg *msgs)
 {
     cf_txn *t = NULL;
 
@@ -1347,12 +1348,6 @@ pool_hand(cf_node *n, cf_link_msg *msgs)
     cf_txn_abort(t);
 }
 
-void
-cf_node_receive_pooled(cf_node *n, cf_link_msg *msgs)
-{
-    pool_hand(n, msgs);
-}
-
 /* Hand what waits to verify jobs while fewer than CF_VERIFY_JOBS are out (on
  * the pool, or checked and waiting for an earlier one). */
 static void
@@ -1368,7 +1363,7 @@ pool_take(cf_node *n)
         if (count < CF_VERIFY_POOL_MIN && !n->jobs)
             receive_batch(n, msgs, NULL, cf_clock_now_ms());
         else
-            pool_hand(n, msgs);
+            cf_node_receive_pooled(n, msgs);
     }
 }
 
