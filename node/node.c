@@ -380,7 +380,10 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
         st = cf_state_record(t, m, wire.data, wire.len);
     if (st == CF_OK && inner)
         st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
-    if (st == CF_OK)
+    /* what our receipt means was recorded with each message it stands for
+     * (receipt_owed): applying it would read them all back */
+    bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
+    if (st == CF_OK && !is_receipt)
         st = cf_state_apply(t, inner ? inner : m, b->header.created_ms);
     if (st == CF_OK)
         st = cf_state_meta_put_u64(t, "seq", b->header.seq);
@@ -392,7 +395,6 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     cf_logkey_make(n->cfg->id, b->header.seq, &key);
     /* everything that must arrive waits in the outbox for its receipts; a
      * receipt itself does not (a resend of the message brings it again) */
-    bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
     if (st == CF_OK && !is_receipt && recipients.n > 0)
         st = cf_state_outbox_put(t, &key, &subjects, &recipients,
                                  b->header.created_ms + resend_delay(n, 1, randombytes_random()),
@@ -581,10 +583,16 @@ is_relay_receipt(cf_node *n, cf_txn *t, const cf_message *m)
     return o && cf_topology_is_ancestor(n->topo, n->me, o);
 }
 
-/* Note that m, just stored, needs our receipt before the commit. */
+/* Note that m, just stored, needs our receipt before the commit, and
+ * record what that receipt means here (opened: m's inner message if m was
+ * sealed to us). */
 static cf_status
-receipt_owed(cf_node *n, const cf_message *m)
+receipt_owed(cf_node *n, cf_txn *t, const cf_message *m, const cf_message *opened, int64_t now_ms)
 {
+    cf_status st = cf_state_receipted(t, n->cfg->id, m, opened, now_ms);
+
+    if (st != CF_OK)
+        return st;
     if (n->n_due == n->cap_due) {
         size_t cap = n->cap_due ? 2 * n->cap_due : 64;
         cf_receipt_due *d = realloc(n->due, cap * sizeof(*d));
@@ -923,7 +931,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
      * for all of the origin's messages of this transaction before it
      * commits (cf_node_receipts_sign) */
     if (receipted) {
-        st = receipt_owed(n, m);
+        st = receipt_owed(n, t, m, *out_inner, now_ms);
         if (st != CF_OK)
             return st;
     }

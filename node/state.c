@@ -809,23 +809,19 @@ apply_directive(cf_txn *t, const cf_message *m)
  * nobody is left to ack. (Defined with the outbox, below.) */
 static cf_status outbox_acked(cf_txn *t, const cf_logkey *key, const char *node);
 
-/* What an ack (or one of the messages a receipt stands for, id) changes. */
+/* What node's ack (state, at) of the message with this id changes: orig is
+ * that message as stored, opened its inner message if it was sealed and we
+ * could open it (else NULL). */
 static cf_status
-apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
+ack_effects(cf_txn *t, const char *node, int state, int64_t at, const uint8_t id[CF_ID_LEN],
+            const cf_message *orig, const cf_message *opened)
 {
-    const cf_ack *a = &m->body.u.ack;
-    const char *node = m->body.header.origin;
-    cf_message *orig = NULL;
     cf_buf k, v;
     uint8_t val[17] = {0};
-    cf_status st;
+    cf_status st = CF_OK;
 
     cf_buf_init(&k);
     cf_buf_init(&v);
-    int64_t at = a->at_ms ? a->at_ms : m->body.header.created_ms;
-    st = cf_state_load_id(t, id, &orig);
-    if (st != CF_OK)
-        goto out;
     /* the acknowledgement table is the directives' (directive status);
      * who holds an incident and where a tasking stands are kept below */
     if (orig->body.type == CF_MSG_DIRECTIVE) {
@@ -840,13 +836,13 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
             st = CF_OK;
         if (st != CF_OK)
             goto out;
-        if (a->state == 1) {
+        if (state == 1) {
             if (cf_get_u64(val) == 0)
                 cf_put_u64(val, (uint64_t)at);
         } else {
             if (cf_get_u64(val) == 0)
                 cf_put_u64(val, (uint64_t)at); /* an answer implies receipt */
-            val[8] = (uint8_t)a->state;
+            val[8] = (uint8_t)state;
             cf_put_u64(val + 9, (uint64_t)at);
         }
         st = cf_txn_put(t, CF_T_ACKS, k.data, k.len, val, sizeof(val), false);
@@ -856,34 +852,61 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
     cf_logkey okey;
     cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
     st = outbox_acked(t, &okey, node);
-    if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
-        /* who holds a sealed incident: only if we could open it ourselves
-         * (a relay has only the envelope it already loaded) */
-        cf_message *inner = NULL;
-        st = load_from(t, CF_T_OPENED, &okey, &inner);
-        if (st == CF_E_NOT_FOUND)
-            st = CF_OK;
-        else if (st == CF_OK) {
-            cf_message_free(orig);
-            orig = inner;
-        }
-    }
-    if (st == CF_OK && orig->body.type == CF_MSG_INCIDENT) {
+    /* who holds a sealed incident: only if we could open it ourselves */
+    const cf_message *readable = opened ? opened : orig;
+    if (st == CF_OK && readable->body.type == CF_MSG_INCIDENT) {
         uint8_t ms[8];
         cf_put_u64(ms, (uint64_t)at);
-        st = key2(&k, orig->body.u.incident.id, node, strlen(node));
+        st = key2(&k, readable->body.u.incident.id, node, strlen(node));
         if (st == CF_OK)
             st = cf_txn_put(t, CF_T_HOLDERS, k.data, k.len, ms, 8, true);
         if (st == CF_E_EXISTS)
             st = CF_OK;
-    } else if (st == CF_OK && orig->body.type == CF_MSG_TASKING && a->state == 1) {
-        st = set_task_state(t, orig->body.u.tasking.id, node, 1, at, 0, NULL);
+    } else if (st == CF_OK && readable->body.type == CF_MSG_TASKING && state == 1) {
+        st = set_task_state(t, readable->body.u.tasking.id, node, 1, at, 0, NULL);
     }
 out:
-    cf_message_free(orig);
     cf_buf_clear(&k);
     cf_buf_clear(&v);
     return st;
+}
+
+/* What an ack (or one of the messages a receipt stands for, id) changes. */
+static cf_status
+apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
+{
+    const cf_ack *a = &m->body.u.ack;
+    cf_message *orig = NULL, *inner = NULL;
+    cf_status st = cf_state_load_id(t, id, &orig);
+
+    /* a relay has only the envelope of a sealed message */
+    if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
+        cf_logkey okey;
+        cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
+        st = load_from(t, CF_T_OPENED, &okey, &inner);
+        if (st == CF_E_NOT_FOUND)
+            st = CF_OK;
+    }
+    if (st == CF_OK)
+        st = ack_effects(t, m->body.header.origin, a->state,
+                         a->at_ms ? a->at_ms : m->body.header.created_ms, id, orig, inner);
+    cf_message_free(inner);
+    cf_message_free(orig);
+    return st;
+}
+
+cf_status
+cf_state_receipted(cf_txn *t, const char *self, const cf_message *m, const cf_message *opened,
+                   int64_t at_ms)
+{
+    const cf_message *readable = opened ? opened : m;
+
+    /* what self holds is read from the revisions (list_revision), and
+     * nothing waits in self's outbox for self: only a directive's status
+     * and an assignee's task state need a row */
+    if (m->body.type != CF_MSG_DIRECTIVE && readable->body.type != CF_MSG_TASKING)
+        return CF_OK;
+    return ack_effects(t, self, 1, at_ms, m->env.id, m, opened);
 }
 
 static cf_status

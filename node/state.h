@@ -47,6 +47,14 @@ CF_MUST_CHECK cf_status cf_state_check(cf_txn *t, const char *self, const cf_mes
 
 /** Apply a recorded message's effect on the materialized tables. */
 CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const cf_message *m, int64_t now_ms);
+/**
+ * What self's receipt (signed at at_ms) for m, just recorded, changes:
+ * applying the receipt would, but would read every message it stands for
+ * back from the store. opened: m's inner message if m was sealed to self.
+ * The node's own receipts are not applied again (originate_in).
+ */
+CF_MUST_CHECK cf_status cf_state_receipted(cf_txn *t, const char *self, const cf_message *m,
+                                           const cf_message *opened, int64_t at_ms);
 
 /* ---- forks ----------------------------------------------------------------- */
 

@@ -41,6 +41,8 @@ expect "the Council does not get a low-severity incident" \
 expect "a sibling province never sees punjab-1" \
     sh -c "! '$CERTFED_BIN' incident list --json --config '$FED/nodes/sindh/node.conf' | grep -q punjab-1"
 expect "the reporter keeps its copy" has punjab '"id":"punjab-1"' incident list
+expect "NCERT lists itself among punjab-1's holders" \
+    has ncert '"holders":\[[^]]*"node":"ncert"' incident show punjab-1
 
 # updates by the owner travel the same way; by anyone else they are refused
 cli punjab incident update punjab-1 --status contained --note "domain taken down"
@@ -76,6 +78,9 @@ cli ncert task assign --to banking,state-bank --kind block --instructions "block
 expect_rc 0 "NCERT tasks banking and state-bank (a descendant)"
 eventually 15 "banking has the tasking" has banking '"id":"ncert-t1"' task list
 eventually 15 "state-bank has the tasking" has state-bank '"id":"ncert-t1"' task list
+# an assignee's own receipt is its first answer, in its own task list too
+expect "banking's task list has banking's own receipt" \
+    has banking '"assignee":"banking","state":"received"' task list
 eventually 15 "NCERT sees banking's receipt" has ncert '"assignee":"banking","state":"received"' task list
 cli banking task update ncert-t1 --state accepted
 expect_rc 0 "banking accepts"
@@ -107,6 +112,10 @@ expect_rc 1 "the same number and version cannot be issued twice"
 expect_err "directive 2026-007 version 1 exists; issue version 2" "says which version to issue"
 eventually 15 "banking receives the sector directive" has banking '"number":"2026-007"' directive list
 eventually 15 "state-bank (in banking's sector) receives it" has state-bank '"number":"2026-007"' directive list
+# a recipient's directive status has its own receipt (not state-bank's: that goes to the Council)
+expect "banking's directive status has banking's own receipt" \
+    has banking '"node":"banking","role":"sectoral","received":"[0-9T:.-]*Z","state":"received"' \
+    directive status 2026-007
 eventually 15 "both sector receipts are back" has council '"in_scope":2,"received":2' directive status 2026-007
 expect "telecom, out of scope, does not keep it" \
     sh -c "! '$CERTFED_BIN' directive list --json --config '$FED/nodes/telecom/node.conf' | grep -q 2026-007"
