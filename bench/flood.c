@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define ENVELOPE_LEN 512
@@ -55,6 +56,17 @@ now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds this process has used, all threads */
+static double
+cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static uint64_t
@@ -282,7 +294,7 @@ main(int argc, char **argv)
     chain c;
     size_t count, window, size = 2, bytes = 0;
     uint64_t resent = 0;
-    double busy = 0, deadline;
+    double busy = 0, busy_cpu = 0, deadline;
     int rc = 1;
 
     if (argc != 11) {
@@ -331,7 +343,7 @@ main(int argc, char **argv)
         natsConnection_Flush(nc) != NATS_OK)
         goto out;
     deadline = now_s() + DEADLINE_S;
-    double t0 = now_s();
+    double t0 = now_s(), cpu0 = cpu_s();
     for (size_t base = 0; base < count; base += CHUNK) {
         size_t n = count - base < CHUNK ? count - base : CHUNK;
         for (size_t i = 0; i < n; i++) {
@@ -347,6 +359,7 @@ main(int argc, char **argv)
             wire[i] = cf_buf_steal(&w, NULL);
         }
         t0 = now_s();
+        cpu0 = cpu_s();
         for (size_t i = 0; i < n; i++) {
             if (!wait_window(nc, argv[6], wire, base, base + i, window, deadline, &resent))
                 goto timeout;
@@ -358,6 +371,7 @@ main(int argc, char **argv)
         if (!wait_window(nc, argv[6], wire, base, base + n, 1, deadline, &resent))
             goto timeout;
         busy += now_s() - t0;
+        busy_cpu += cpu_s() - cpu0;
         for (size_t i = 0; i < n; i++) {
             free(wire[i]);
             wire[i] = NULL;
@@ -365,14 +379,16 @@ main(int argc, char **argv)
     }
     rc = 0;
     t0 = now_s();
+    cpu0 = cpu_s();
 timeout:
     busy += now_s() - t0;
+    busy_cpu += cpu_s() - cpu0;
     pthread_mutex_lock(&g.mu);
     printf("sent=%zu\nreceipts=%zu\nreceipt_envelopes=%llu\nresent=%llu\nforeign=%llu\n"
-           "seconds=%.3f\nrate_per_s=%.0f\nenvelope_bytes=%.1f\n",
+           "seconds=%.3f\nrate_per_s=%.0f\nenvelope_bytes=%.1f\ncpu_us_per_msg=%.1f\n",
            count, g.n_acked, (unsigned long long)g.receipts, (unsigned long long)resent,
            (unsigned long long)g.foreign, busy, busy > 0 ? (double)g.n_acked / busy : 0.0,
-           (double)bytes / (double)count);
+           (double)bytes / (double)count, busy_cpu * 1e6 / (double)count);
     if (g.n_acked != count) {
         fprintf(stderr, "cf_bench_flood: %zu of %zu messages without a receipt\n",
                 count - g.n_acked, count);
