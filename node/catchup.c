@@ -767,7 +767,7 @@ cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *
 
     if (h->seq == 0)
         return CF_E_MALFORMED;
-    st = cf_state_record(t, m, wire, len);
+    st = cf_state_record(t, m, wire, len, true);
     if (st == CF_E_DUPLICATE)
         return st;
     if (st == CF_E_FORK) {

@@ -377,7 +377,7 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     if (st == CF_OK)
         st = cf_route(n->topo, n->cfg->id, sent, reply_to, &subjects, &recipients);
     if (st == CF_OK)
-        st = cf_state_record(t, m, wire.data, wire.len);
+        st = cf_state_record(t, m, wire.data, wire.len, true);
     if (st == CF_OK && inner)
         st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
     /* what our receipt means was recorded with each message it stands for
@@ -550,7 +550,7 @@ publish_receipt(cf_node *n, cf_txn *t, const cf_message *m, cf_effects *fx)
 
     if (!origin)
         return CF_E_NOT_FOUND;
-    st = cf_state_receipt_seq(t, m->env.id, &seq);
+    st = cf_state_receipt_seq(t, m, &seq);
     for (size_t i = 0; st == CF_OK && i < n->n_resent; i++)
         if (n->resent[i] == seq)
             return CF_E_EXISTS;
@@ -603,6 +603,7 @@ receipt_owed(cf_node *n, cf_txn *t, const cf_message *m, const cf_message *opene
     }
     cf_receipt_due *d = &n->due[n->n_due];
     memcpy(d->id, m->env.id, CF_ID_LEN);
+    cf_logkey_make(m->body.header.origin, m->body.header.seq, &d->key);
     snprintf(d->origin, sizeof(d->origin), "%s", m->body.header.origin);
     d->order = n->n_due++;
     /* only incidents are forwarded up the tree */
@@ -659,9 +660,13 @@ sign_receipt(cf_node *n, cf_txn *t, const cf_receipt_due *due, size_t count, int
         return store_error(st) ? st : CF_E_IO;
     }
     for (size_t i = 0; i < count && st == CF_OK; i++) {
-        st = cf_state_receipt_note(t, due[i].id, n->pending_seq);
+        st = cf_state_receipt_note(t, &due[i].key, n->pending_seq);
         relayed |= due[i].relayed;
     }
+    /* a receipt is looked up by its first id (whom it answers, catch-up's
+     * entitled) */
+    if (st == CF_OK)
+        st = cf_state_index(t, due[0].id, &due[0].key);
     /* the relay that forwarded them waits for this receipt as well */
     const cf_topo_node *relay = relayed ? relaying_child(n, due[0].origin) : NULL;
     if (st == CF_OK && relay)
@@ -723,6 +728,21 @@ fork_found(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size
     return CF_E_FORK;
 }
 
+/* Do we hold these very bytes (a resend, its signature checked when it was
+ * stored)? Looked up where the header, not yet verified, says they would
+ * be: only the same bytes there count. */
+static cf_status
+holds_envelope(cf_txn *t, const cf_envelope *env, const uint8_t *data, size_t len, bool *held)
+{
+    char origin[CF_NODE_ID_MAX + 1];
+    uint64_t seq;
+
+    *held = false;
+    if (cf_body_peek_key(env->body, env->body_len, origin, &seq) != CF_OK)
+        return CF_OK; /* the decoder says what is wrong with it, once it is verified */
+    return cf_state_holds(t, origin, seq, data, len, held);
+}
+
 /*
  * One envelope from the bus. Returns CF_OK when it was accepted (or ignored
  * as not for us, *ignored set), a rejection reason otherwise; a store error
@@ -764,7 +784,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
      * what we hold: it gets its receipt again below without costing a
      * verification): the envelope as parsed is the verified one */
     if (!sig_checked) {
-        st = cf_state_holds_bytes(t, env.id, data, len, &sig_checked);
+        st = holds_envelope(t, &env, data, len, &sig_checked);
         if (st != CF_OK) {
             cf_envelope_clear(&env);
             return st;
@@ -902,8 +922,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     /* everything but a receipt gets a receipt */
     bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
     st = is_relay_receipt(n, t, m) ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
+    /* incidents come by the thousand and are named by id only in receipts
+     * for those we pass on (indexed below, when forwarded) */
     if (st == CF_OK)
-        st = cf_state_record(t, m, data, len);
+        st = cf_state_record(t, m, data, len, b->type != CF_MSG_INCIDENT);
     if (st == CF_E_FORK)
         return fork_found(n, t, m, data, len, now_ms, why);
     if (st == CF_E_DUPLICATE && receipted) {
@@ -966,7 +988,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         if (st == CF_OK)
             st = cf_strlist_add(&subjects, (const char *)subj.data);
         cf_logkey_make(b->header.origin, b->header.seq, &key);
-        /* kept and resent until the parent's receipt comes back to us */
+        /* kept and resent until the parent's receipt, which names it by
+         * id, comes back to us */
+        if (st == CF_OK)
+            st = cf_state_index(t, m->env.id, &key);
         if (st == CF_OK)
             st = cf_strlist_add(&recipients, parent->id);
         if (st == CF_OK)
@@ -1306,8 +1331,8 @@ verify_job_start(cf_node *n, cf_link_msg *msgs, size_t count, cf_txn *t)
             j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
             /* held byte for byte: verified when stored, so the loop need
              * not look again either */
-            if (j->want[i] && t &&
-                cf_state_holds_bytes(t, env.id, lm->data, lm->len, &held) == CF_OK && held) {
+            if (j->want[i] && t && holds_envelope(t, &env, lm->data, lm->len, &held) == CF_OK &&
+                held) {
                 j->want[i] = false;
                 j->good[i] = true;
             }

@@ -147,6 +147,7 @@ typedef struct cf_verify_job cf_verify_job;
 /* A message received in the open transaction that still needs its receipt. */
 typedef struct cf_receipt_due {
     uint8_t id[CF_ID_LEN];
+    cf_logkey key; /* where it is stored */
     char origin[CF_NODE_ID_MAX + 1];
     size_t order; /* the order in which they came */
     bool relayed; /* a relay forwarded it: it waits for the receipt too */

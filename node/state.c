@@ -4,10 +4,12 @@
  * Layouts (keys ':' = 0x00 separator; seq, revision and times big-endian):
  *   log         origin:seq8            -> envelope bytes as received
  *   ids         id32                   -> origin:seq8 [receipt-seq8]: where the
- *                                         envelope is, and the seq of our own
- *                                         receipt for it once we signed one
+ *                                         envelope is, for what may be named by
+ *                                         id (cf_state_record); layout 2 noted
+ *                                         our receipt's seq here
+ *   receipted   origin:seq8            -> seq8 of our own receipt for it
  *   marks       origin                 -> seq8 id32 (the highest seen)
- *   meta        name                   -> value ("layout" 2: this layout)
+ *   meta        name                   -> value ("layout" 3: this layout)
  *   revisions   incident-id:revision4  -> origin:seq8 ms8 (when we first had it;
  *                                         layout 1 had no ms8); the last
  *                                         revision of an id is the incident
@@ -25,7 +27,9 @@
  * Layout 1 had two more tables, emptied by cf_state_upgrade: incidents
  * (the latest revision, now the last key of revisions) and receipts (now
  * in the ids value). Every incident cost one index row less, the log is
- * appended to with full pages where it can be (bench footprint).
+ * appended to with full pages where it can be (bench footprint). Layout 2
+ * indexed every message by id and noted receipts in the ids rows; layout 3
+ * reads those rows as they are.
  * Everything runs inside the caller's transaction, on the loop thread.
  */
 #include "node/state.h"
@@ -253,7 +257,7 @@ chain_check(cf_txn *t, const cf_message *m, const uint8_t *mark, bool has_mark)
 }
 
 cf_status
-cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
+cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len, bool by_id)
 {
     const cf_header *h = &m->body.header;
     cf_logkey key;
@@ -264,13 +268,25 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
 
     cf_buf_init(&v);
     cf_logkey_make(h->origin, h->seq, &key);
-    st = cf_txn_get(t, CF_T_IDS, m->env.id, CF_ID_LEN, &v);
+    /* this very message again is where it was stored: the id hashes the
+     * body, so one id is one origin and seq (other bytes with the same id
+     * differ only outside the body) */
+    st = cf_txn_get(t, CF_T_LOG, key.k, key.len, &v);
     if (st == CF_OK) {
-        st = CF_E_DUPLICATE;
+        bool same = v.len == len && memcmp(v.data, wire, len) == 0;
+        cf_envelope held;
+        if (!same && cf_envelope_parse_stored(v.data, v.len, &held) == CF_OK) {
+            same = memcmp(held.id, m->env.id, CF_ID_LEN) == 0;
+            cf_envelope_clear(&held);
+        }
+        if (same) {
+            st = CF_E_DUPLICATE;
+            goto out;
+        }
+        /* another message there: the chain check or the append says fork */
+    } else if (st != CF_E_NOT_FOUND) {
         goto out;
     }
-    if (st != CF_E_NOT_FOUND)
-        goto out;
     st = cf_txn_get(t, CF_T_MARKS, h->origin, strlen(h->origin), &v);
     has_mark = st == CF_OK && v.len == sizeof(mark);
     if (has_mark)
@@ -285,7 +301,7 @@ cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire, size_t len)
         st = CF_E_FORK; /* same origin and seq, other bytes */
         goto out;
     }
-    if (st == CF_OK)
+    if (st == CF_OK && by_id)
         st = cf_txn_put(t, CF_T_IDS, m->env.id, CF_ID_LEN, key.k, key.len, true);
     if (st != CF_OK)
         goto out;
@@ -552,18 +568,25 @@ cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes)
 }
 
 cf_status
-cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN], const uint8_t *wire, size_t len,
-                     bool *yes)
+cf_state_index(cf_txn *t, const uint8_t id[CF_ID_LEN], const cf_logkey *key)
+{
+    cf_status st = cf_txn_put(t, CF_T_IDS, id, CF_ID_LEN, key->k, key->len, true);
+
+    return st == CF_E_EXISTS ? CF_OK : st;
+}
+
+cf_status
+cf_state_holds(cf_txn *t, const char *origin, uint64_t seq, const uint8_t *wire, size_t len,
+               bool *yes)
 {
     cf_buf stored;
     cf_logkey key;
-    uint64_t receipt;
-    cf_status st = ids_row(t, id, &key, &receipt);
+    cf_status st;
 
     *yes = false;
     cf_buf_init(&stored);
-    if (st == CF_OK)
-        st = cf_txn_get(t, CF_T_LOG, key.k, key.len, &stored);
+    cf_logkey_make(origin, seq, &key);
+    st = cf_txn_get(t, CF_T_LOG, key.k, key.len, &stored);
     if (st == CF_OK)
         *yes = stored.len == len && memcmp(stored.data, wire, len) == 0;
     cf_buf_clear(&stored);
@@ -580,28 +603,38 @@ cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out)
     return st == CF_OK ? cf_state_load(t, &key, out) : st;
 }
 
+/* Keyed by the message's place in the log, these rows go in the order the
+ * messages came, a few pages a commit. */
 cf_status
-cf_state_receipt_note(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t seq)
+cf_state_receipt_note(cf_txn *t, const cf_logkey *key, uint64_t seq)
 {
-    cf_logkey key;
-    uint64_t had;
-    uint8_t val[CF_LOGKEY_MAX + 8];
-    cf_status st = ids_row(t, id, &key, &had);
+    uint8_t val[8];
 
-    if (st != CF_OK)
-        return st;
-    memcpy(val, key.k, key.len);
-    cf_put_u64(val + key.len, seq);
-    return cf_txn_put(t, CF_T_IDS, id, CF_ID_LEN, val, key.len + 8, false);
+    cf_put_u64(val, seq);
+    return cf_txn_put(t, CF_T_RECEIPTED, key->k, key->len, val, sizeof(val), false);
 }
 
 cf_status
-cf_state_receipt_seq(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t *seq)
+cf_state_receipt_seq(cf_txn *t, const cf_message *m, uint64_t *seq)
 {
     cf_logkey key;
-    cf_status st = ids_row(t, id, &key, seq);
+    cf_buf v;
+    cf_status st;
 
-    return st == CF_OK && *seq == 0 ? CF_E_NOT_FOUND : st;
+    cf_buf_init(&v);
+    cf_logkey_make(m->body.header.origin, m->body.header.seq, &key);
+    st = cf_txn_get(t, CF_T_RECEIPTED, key.k, key.len, &v);
+    if (st == CF_OK && v.len != 8)
+        st = CF_E_MALFORMED;
+    if (st == CF_OK)
+        *seq = cf_get_u64(v.data);
+    cf_buf_clear(&v);
+    if (st == CF_E_NOT_FOUND) { /* noted in its ids row (layout 2) */
+        st = ids_row(t, m->env.id, &key, seq);
+        if (st == CF_OK && *seq == 0)
+            st = CF_E_NOT_FOUND;
+    }
+    return st;
 }
 
 /* ---- checks that need the store ----------------------------------------- */
@@ -990,19 +1023,20 @@ cf_state_meta_put_u64(cf_txn *t, const char *name, uint64_t v)
 
 /* ---- layout ------------------------------------------------------------------ */
 
-#define LAYOUT 2 /* the layout of state.c's header */
+#define LAYOUT 3 /* the layout of state.c's header */
 
 typedef struct fold_ctx {
     cf_txn *t;
     const char *self;
 } fold_ctx;
 
-/* A layout 1 receipts row (id -> self:seq8 of our receipt), into ids. */
+/* A layout 1 receipts row (id -> self:seq8 of our receipt), into receipted. */
 static cf_status
 fold_receipt(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
 {
     fold_ctx *c = arg;
-    cf_logkey lk, mine;
+    cf_logkey lk, mine, at;
+    uint64_t had;
     cf_status st;
 
     if (klen != CF_ID_LEN || !logkey_from(val, vlen, &lk))
@@ -1010,7 +1044,9 @@ fold_receipt(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, v
     cf_logkey_make(c->self, cf_get_u64(lk.k + lk.len - 8), &mine);
     if (mine.len != lk.len || memcmp(mine.k, lk.k, lk.len) != 0)
         return CF_OK; /* not a receipt of ours */
-    st = cf_state_receipt_note(c->t, key, cf_get_u64(lk.k + lk.len - 8));
+    st = ids_row(c->t, key, &at, &had);
+    if (st == CF_OK)
+        st = cf_state_receipt_note(c->t, &at, cf_get_u64(lk.k + lk.len - 8));
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 

@@ -25,16 +25,26 @@ typedef struct cf_logkey {
 void cf_logkey_make(const char *origin, uint64_t seq, cf_logkey *out);
 
 /**
- * Record an accepted envelope in the log, the id index and the origin's
- * high-water mark, after checking it against the origin's hash chain as far
- * as we hold it.
+ * Record an accepted envelope in the log and the origin's high-water mark,
+ * after checking it against the origin's hash chain as far as we hold it;
+ * with by_id, in the id index too.
+ *
+ * The id index is what finds a message by its id: what an ack or a receipt
+ * names. A node receives acks only for what it originated or passed on, and
+ * looks up its own receipts by their first id (catch-up): incidents it
+ * neither originates nor forwards need no row (cf_state_index adds one when
+ * it forwards one). Each row is a random write into a large B-tree: at
+ * thousands of incidents a second it was most of what a commit wrote.
  * @return CF_OK, CF_E_DUPLICATE (this very envelope is already here),
  *         CF_E_FORK (another envelope holds this origin and sequence, or
  *         the previous or next envelope we hold does not chain with it),
  *         store errors
  */
 CF_MUST_CHECK cf_status cf_state_record(cf_txn *t, const cf_message *m, const uint8_t *wire,
-                                        size_t len);
+                                        size_t len, bool by_id);
+/** The id index row of a message in the log (kept if it has one). */
+CF_MUST_CHECK cf_status cf_state_index(cf_txn *t, const uint8_t id[CF_ID_LEN],
+                                       const cf_logkey *key);
 
 /**
  * Checks that need the store: a task status must answer a tasking self
@@ -96,15 +106,16 @@ CF_MUST_CHECK cf_status cf_state_load_readable(cf_txn *t, const cf_logkey *key, 
 /** Keep the decrypted inner envelope of a sealed message sealed to us. */
 CF_MUST_CHECK cf_status cf_state_opened_put(cf_txn *t, const cf_message *outer,
                                             const uint8_t *inner, size_t len);
-/** Does the store hold the message with this id? */
+/** Does the id index have the message with this id? */
 CF_MUST_CHECK cf_status cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], bool *yes);
+/** The message with this id, if the id index has it (cf_state_record). */
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
-/** Note the seq of our own receipt for a stored message (in its ids row).
- * @return CF_OK, CF_E_NOT_FOUND (not stored), store errors */
-CF_MUST_CHECK cf_status cf_state_receipt_note(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t seq);
-/** The seq of our receipt for a stored message.
- * @return CF_OK, CF_E_NOT_FOUND (not stored, or no receipt yet), store errors */
-CF_MUST_CHECK cf_status cf_state_receipt_seq(cf_txn *t, const uint8_t id[CF_ID_LEN], uint64_t *seq);
+/** Note the seq of our own receipt for the stored message at key. */
+CF_MUST_CHECK cf_status cf_state_receipt_note(cf_txn *t, const cf_logkey *key, uint64_t seq);
+/** The seq of our receipt for a stored message (a store of layout 2 or
+ * older noted it in the message's ids row: looked up there as well).
+ * @return CF_OK, CF_E_NOT_FOUND (no receipt noted), store errors */
+CF_MUST_CHECK cf_status cf_state_receipt_seq(cf_txn *t, const cf_message *m, uint64_t *seq);
 /**
  * Bring a store of an older layout to this one (state.c's header): the
  * retired tables are folded into the others and emptied, and meta "layout"
@@ -114,13 +125,13 @@ CF_MUST_CHECK cf_status cf_state_receipt_seq(cf_txn *t, const uint8_t id[CF_ID_L
 CF_MUST_CHECK cf_status cf_state_upgrade(cf_txn *t, const char *self, bool *upgraded);
 
 /**
- * Does the log hold exactly these bytes for this id (a resend of what was
- * stored, its signature checked then)? A different envelope for the id
- * (another signature) is not the same.
+ * Does the log hold exactly these bytes at (origin, seq) (a resend of what
+ * was stored, its signature checked then)? Other bytes there, or none, are
+ * not the same.
  * @return CF_OK (*yes set), or a store error
  */
-CF_MUST_CHECK cf_status cf_state_holds_bytes(cf_txn *t, const uint8_t id[CF_ID_LEN],
-                                             const uint8_t *wire, size_t len, bool *yes);
+CF_MUST_CHECK cf_status cf_state_holds(cf_txn *t, const char *origin, uint64_t seq,
+                                       const uint8_t *wire, size_t len, bool *yes);
 
 /**
  * The origin of the messages an ack stands for (a receipt may stand for

@@ -32,6 +32,7 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_QUARANTINE] = "quarantine",
     [CF_T_OPENED] = "opened",
     [CF_T_TRUSTDOCS] = "trustdocs",
+    [CF_T_RECEIPTED] = "receipted",
 };
 
 const char *

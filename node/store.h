@@ -15,7 +15,7 @@
 /* Tables. Key and value layouts are documented in node/state.c. */
 typedef enum cf_table {
     CF_T_LOG,           /* (origin, seq) -> envelope bytes, as received */
-    CF_T_IDS,           /* message id -> (origin, seq) */
+    CF_T_IDS,           /* message id -> (origin, seq): what may be named by id (state.h) */
     CF_T_MARKS,         /* origin -> highest seq seen, its id */
     CF_T_META,          /* name -> value: the node's own sequence counter, ... */
     CF_T_OLD_INCIDENTS, /* retired (layout 1): incident id -> latest revision */
@@ -33,9 +33,10 @@ typedef enum cf_table {
     CF_T_QUARANTINE,    /* origin -> since when and why its messages are refused */
     CF_T_OPENED,        /* (origin, seq) of a sealed message -> its decrypted inner envelope */
     CF_T_TRUSTDOCS,     /* certificates and revocations in the order learnt (trustdocs.c) */
+    CF_T_RECEIPTED,     /* (origin, seq) of a received message -> the seq of our receipt */
 } cf_table;
 
-#define CF_TABLE_COUNT (CF_T_TRUSTDOCS + 1)
+#define CF_TABLE_COUNT (CF_T_RECEIPTED + 1)
 
 /** The table's name in the store ("log", "outbox", ...). */
 const char *cf_table_name(cf_table t);

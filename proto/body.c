@@ -1007,3 +1007,96 @@ cf_body_encode(const cf_body *b, const cf_limits *lim, cf_buf *out)
     }
     return CF_E_INVALID_ARG;
 }
+
+/* ---- peeking at a body's header ------------------------------------------------- */
+
+/* A protobuf varint at *p (10 bytes at most), or false. */
+static bool
+peek_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Step over a field's value of wire type wt, or false. */
+static bool
+peek_skip(const uint8_t **p, const uint8_t *end, uint64_t wt)
+{
+    uint64_t n;
+
+    switch (wt) {
+    case 0: /* varint */
+        return peek_varint(p, end, &n);
+    case 1: /* 64-bit */
+        n = 8;
+        break;
+    case 2: /* length-delimited */
+        if (!peek_varint(p, end, &n))
+            return false;
+        break;
+    case 5: /* 32-bit */
+        n = 4;
+        break;
+    default:
+        return false;
+    }
+    if (n > (uint64_t)(end - *p))
+        return false;
+    *p += n;
+    return true;
+}
+
+/* Every body type has its Header as field 1; Header has origin as field 2
+ * and seq as field 3. */
+#define TAG_HEADER ((1u << 3) | 2u)
+#define TAG_ORIGIN ((2u << 3) | 2u)
+#define TAG_SEQ ((3u << 3) | 0u)
+
+cf_status
+cf_body_peek_key(const uint8_t *body, size_t len, char origin[CF_NODE_ID_MAX + 1], uint64_t *seq)
+{
+    const uint8_t *p = body, *end = body + len;
+    uint64_t tag, n;
+
+    origin[0] = 0;
+    *seq = 0;
+    while (p < end) {
+        if (!peek_varint(&p, end, &tag))
+            return CF_E_MALFORMED;
+        if (tag != TAG_HEADER) {
+            if (!peek_skip(&p, end, tag & 7))
+                return CF_E_MALFORMED;
+            continue;
+        }
+        if (!peek_varint(&p, end, &n) || n > (uint64_t)(end - p))
+            return CF_E_MALFORMED;
+        const uint8_t *h = p, *hend = p + n;
+        p = hend;
+        while (h < hend) {
+            if (!peek_varint(&h, hend, &tag))
+                return CF_E_MALFORMED;
+            if (tag == TAG_ORIGIN) {
+                if (!peek_varint(&h, hend, &n) || n > (uint64_t)(hend - h) || n > CF_NODE_ID_MAX)
+                    return CF_E_MALFORMED;
+                memcpy(origin, h, (size_t)n);
+                origin[n] = 0;
+                h += n;
+            } else if (tag == TAG_SEQ) {
+                if (!peek_varint(&h, hend, seq))
+                    return CF_E_MALFORMED;
+            } else if (!peek_skip(&h, hend, tag & 7)) {
+                return CF_E_MALFORMED;
+            }
+        }
+    }
+    return origin[0] ? CF_OK : CF_E_MALFORMED;
+}

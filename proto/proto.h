@@ -354,6 +354,15 @@ void cf_envelope_clear(cf_envelope *env);
  */
 CF_MUST_CHECK cf_status cf_envelope_parse_stored(const uint8_t *wire, size_t len, cf_envelope *out);
 
+/**
+ * The origin and seq a body's header names, read without decoding the body
+ * (which may not be verified yet): a hint for finding what is stored under
+ * them, never a reason to trust the bytes. Fields repeated: the last wins.
+ * @return CF_OK, CF_E_MALFORMED (no header with an origin, or bad bytes)
+ */
+CF_MUST_CHECK cf_status cf_body_peek_key(const uint8_t *body, size_t len,
+                                         char origin[CF_NODE_ID_MAX + 1], uint64_t *seq);
+
 /** The message id of a body: BLAKE2b-256 of the domain-separated bytes. */
 void cf_message_id(cf_msg_type type, const uint8_t *body, size_t body_len, uint8_t out[CF_ID_LEN]);
 

@@ -4,13 +4,13 @@
 # reads; once space is given back (a larger map, a restart) it catches up
 # fully and punjab's outbox drains.
 #
-# CERTFED_FAULT_INCIDENTS (2000) sets the size.
+# CERTFED_FAULT_INCIDENTS (4000) sets the size: more than 1 MiB holds.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/fedlib.sh"
 . "$(dirname "$0")/faultlib.sh"
 trap 'fed_stop; cleanup' EXIT
 
-N=${CERTFED_FAULT_INCIDENTS:-2000}
+N=${CERTFED_FAULT_INCIDENTS:-4000}
 
 "$CERTFED_BIN" bootstrap "$SAMPLE" "$FED" >/dev/null || { bad "bootstrap"; finish; exit 1; }
 sed -i 's/^max_envelope = .*/&\nstore_mib = 1/' "$FED/nodes/ncert/node.conf"

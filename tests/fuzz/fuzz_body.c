@@ -7,6 +7,8 @@
  * is signed with a fixed key and goes through the same opener as bytes
  * from the bus; a catch-up batch's envelopes then go where a node takes
  * them (messages.c), so the envelopes inside a batch are fuzzed as well.
+ * cf_body_peek_key reads every body first, as a node does before it checks
+ * the signature.
  */
 #include "messages.h"
 

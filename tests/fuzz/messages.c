@@ -251,8 +251,13 @@ fuzz_take_envelope(const uint8_t *wire, size_t len, int depth)
 void
 fuzz_take_body(int type, const uint8_t *body, size_t len, int depth)
 {
+    char origin[CF_NODE_ID_MAX + 1];
+    uint64_t seq;
     cf_buf wire;
 
+    /* the header is peeked at before the signature is checked */
+    if (cf_body_peek_key(body, len, origin, &seq) == CF_OK && origin[0] == 0)
+        abort();
     cf_buf_init(&wire);
     if (cf_envelope_seal((cf_msg_type)type, body, len, fuzz_sk(), &wire) == CF_OK) {
         open_steps(wire.data, wire.len, depth);

@@ -274,7 +274,7 @@ receipt_for(tmsg *out, const char *origin, uint64_t seq, const uint8_t *ids, siz
 static cf_status
 deliver(cf_txn *t, const tmsg *x, int64_t now_ms)
 {
-    cf_status st = cf_state_record(t, x->m, x->wire.data, x->wire.len);
+    cf_status st = cf_state_record(t, x->m, x->wire.data, x->wire.len, true);
 
     if (st == CF_OK)
         st = cf_state_apply(t, x->m, now_ms);
@@ -405,7 +405,7 @@ static void
 test_record(void)
 {
     fixture f;
-    tmsg first, fork, s2, s3, other;
+    tmsg first, fork, s2, s3, other, fork2;
     cf_message *again, *m = NULL;
     cf_logkey key;
     cf_buf v;
@@ -417,13 +417,13 @@ test_record(void)
     incident(&fork, "banking", 1, (inc_spec){"INC-1", 1, 2, 2, 1, "banking", NULL, "other"});
     CHECK(memcmp(first.m->env.id, fork.m->env.id, CF_ID_LEN) != 0);
 
-    CHECK_ST(cf_state_record(f.t, first.m, first.wire.data, first.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, first.m, first.wire.data, first.wire.len, true), CF_OK);
     /* the very same envelope again, opened anew as a receiver would */
     again = open_wire(&first.wire);
-    CHECK_ST(cf_state_record(f.t, again, first.wire.data, first.wire.len), CF_E_DUPLICATE);
+    CHECK_ST(cf_state_record(f.t, again, first.wire.data, first.wire.len, true), CF_E_DUPLICATE);
     cf_message_free(again);
     /* another envelope for the same origin and seq */
-    CHECK_ST(cf_state_record(f.t, fork.m, fork.wire.data, fork.wire.len), CF_E_FORK);
+    CHECK_ST(cf_state_record(f.t, fork.m, fork.wire.data, fork.wire.len, true), CF_E_FORK);
 
     /* the log still holds the first one; the fork is not indexed */
     cf_logkey_make("banking", 1, &key);
@@ -457,15 +457,34 @@ test_record(void)
     /* seq 3 before seq 2: the mark is the highest, with its id */
     incident(&s2, "banking", 2, (inc_spec){"INC-2", 1, 1, 1, 1, NULL, NULL, NULL});
     incident(&s3, "banking", 3, (inc_spec){"INC-3", 1, 1, 1, 1, NULL, NULL, NULL});
-    CHECK_ST(cf_state_record(f.t, s3.m, s3.wire.data, s3.wire.len), CF_OK);
-    CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, s3.m, s3.wire.data, s3.wire.len, true), CF_OK);
+    /* s2 without an ids row (an incident the node does not pass on) */
+    CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len, false), CF_OK);
     CHECK_ST(cf_txn_get(f.t, CF_T_MARKS, "banking", 7, &v), CF_OK);
     CHECK(v.len == 8 + CF_ID_LEN && cf_get_u64(v.data) == 3 &&
           memcmp(v.data + 8, s3.m->env.id, CF_ID_LEN) == 0);
+    /* in the log, not found by id, yet known again and forked like any */
+    cf_logkey_make("banking", 2, &key);
+    CHECK_ST(cf_state_load(f.t, &key, &m), CF_OK);
+    cf_message_free(m);
+    m = NULL;
+    CHECK_ST(cf_state_load_id(f.t, s2.m->env.id, &m), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len, false), CF_E_DUPLICATE);
+    CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len, true), CF_E_DUPLICATE);
+    incident(&fork2, "banking", 2, (inc_spec){"INC-2", 1, 1, 1, 1, NULL, NULL, "other"});
+    CHECK_ST(cf_state_record(f.t, fork2.m, fork2.wire.data, fork2.wire.len, false), CF_E_FORK);
+    CHECK_ST(cf_state_load_id(f.t, s2.m->env.id, &m), CF_E_NOT_FOUND);
+    /* cf_state_index gives it its row (a forward), once */
+    CHECK_ST(cf_state_index(f.t, s2.m->env.id, &key), CF_OK);
+    CHECK_ST(cf_state_index(f.t, s2.m->env.id, &key), CF_OK);
+    CHECK_ST(cf_state_load_id(f.t, s2.m->env.id, &m), CF_OK);
+    CHECK(m && m->body.header.seq == 2);
+    cf_message_free(m);
+    m = NULL;
 
     /* another origin has its own mark */
     incident(&other, "telecom", 7, (inc_spec){"INC-7", 1, 1, 1, 1, NULL, NULL, NULL});
-    CHECK_ST(cf_state_record(f.t, other.m, other.wire.data, other.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, other.m, other.wire.data, other.wire.len, true), CF_OK);
     CHECK_ST(cf_txn_get(f.t, CF_T_MARKS, "telecom", 7, &v), CF_OK);
     CHECK(v.len == 8 + CF_ID_LEN && cf_get_u64(v.data) == 7);
     CHECK_ST(cf_txn_get(f.t, CF_T_MARKS, "banking", 7, &v), CF_OK);
@@ -474,9 +493,9 @@ test_record(void)
     /* committed, a duplicate is still one */
     CHECK_ST(cf_txn_commit(f.t), CF_OK);
     CHECK_ST(cf_txn_begin(f.s, true, &f.t), CF_OK);
-    CHECK_ST(cf_state_record(f.t, first.m, first.wire.data, first.wire.len), CF_E_DUPLICATE);
-    CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len), CF_E_DUPLICATE);
-    CHECK_ST(cf_state_record(f.t, fork.m, fork.wire.data, fork.wire.len), CF_E_FORK);
+    CHECK_ST(cf_state_record(f.t, first.m, first.wire.data, first.wire.len, true), CF_E_DUPLICATE);
+    CHECK_ST(cf_state_record(f.t, s2.m, s2.wire.data, s2.wire.len, true), CF_E_DUPLICATE);
+    CHECK_ST(cf_state_record(f.t, fork.m, fork.wire.data, fork.wire.len, true), CF_E_FORK);
     CHECK_ST(cf_txn_commit(f.t), CF_OK);
     f.t = NULL;
     CHECK_ST(cf_store_stats_get(f.s, &stats), CF_OK);
@@ -489,6 +508,7 @@ test_record(void)
     tmsg_free(&s2);
     tmsg_free(&s3);
     tmsg_free(&other);
+    tmsg_free(&fork2);
     cf_buf_clear(&v);
     fx_close(&f);
 }
@@ -549,13 +569,13 @@ test_chain(void)
           memcmp(b.m->body.header.prev_hash, a.m->env.id, CF_ID_LEN) == 0);
 
     /* a receiver that has 1 and 3: the gap is filled only by the real 2 */
-    CHECK_ST(cf_state_record(f.t, a.m, a.wire.data, a.wire.len), CF_OK);
-    CHECK_ST(cf_state_record(f.t, c.m, c.wire.data, c.wire.len), CF_OK);
-    CHECK_ST(cf_state_record(f.t, b_other.m, b_other.wire.data, b_other.wire.len), CF_E_FORK);
-    CHECK_ST(cf_state_record(f.t, b.m, b.wire.data, b.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, a.m, a.wire.data, a.wire.len, true), CF_OK);
+    CHECK_ST(cf_state_record(f.t, c.m, c.wire.data, c.wire.len, true), CF_OK);
+    CHECK_ST(cf_state_record(f.t, b_other.m, b_other.wire.data, b_other.wire.len, true), CF_E_FORK);
+    CHECK_ST(cf_state_record(f.t, b.m, b.wire.data, b.wire.len, true), CF_OK);
     /* the next one must name the last one */
-    CHECK_ST(cf_state_record(f.t, d_bad.m, d_bad.wire.data, d_bad.wire.len), CF_E_FORK);
-    CHECK_ST(cf_state_record(f.t, d.m, d.wire.data, d.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, d_bad.m, d_bad.wire.data, d_bad.wire.len, true), CF_E_FORK);
+    CHECK_ST(cf_state_record(f.t, d.m, d.wire.data, d.wire.len, true), CF_OK);
     /* nothing of the rejected ones is in the log */
     CHECK_ST(cf_state_load_id(f.t, b_other.m->env.id, &(cf_message *){NULL}), CF_E_NOT_FOUND);
     CHECK_ST(cf_state_load_id(f.t, d_bad.m->env.id, &(cf_message *){NULL}), CF_E_NOT_FOUND);
@@ -1493,9 +1513,9 @@ static void
 test_layout(void)
 {
     fixture f;
-    tmsg i1, old;
+    tmsg i1, i2, old;
     uint64_t seq = 99;
-    uint8_t nowhere[CF_ID_LEN], val[CF_LOGKEY_MAX + 4], key[16], ms[8];
+    uint8_t nowhere[CF_ID_LEN], val[CF_LOGKEY_MAX + 8], key[16], ms[8];
     cf_logkey lk, rk;
     bool yes = false, upgraded = false;
     char buf[128], tbuf[32];
@@ -1505,26 +1525,51 @@ test_layout(void)
     fx_open(&f, "state-layout");
     incident(&i1, "banking", 1, (inc_spec){"INC-1", 1, 2, 2, 1, "banking", NULL, NULL});
     CHECK_ST(deliver(f.t, &i1, T0), CF_OK);
-    CHECK_ST(cf_state_receipt_seq(f.t, i1.m->env.id, &seq), CF_E_NOT_FOUND);
-    CHECK_ST(cf_state_receipt_note(f.t, i1.m->env.id, 7), CF_OK);
-    CHECK_ST(cf_state_receipt_seq(f.t, i1.m->env.id, &seq), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i1.m, &seq), CF_E_NOT_FOUND);
+    cf_logkey_make("banking", 1, &lk);
+    CHECK_ST(cf_state_receipt_note(f.t, &lk, 7), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i1.m, &seq), CF_OK);
     CHECK(seq == 7);
     /* the receipt beside it changes nothing of where the message is */
-    CHECK_ST(cf_state_holds_bytes(f.t, i1.m->env.id, i1.wire.data, i1.wire.len, &yes), CF_OK);
+    CHECK_ST(cf_state_holds(f.t, "banking", 1, i1.wire.data, i1.wire.len, &yes), CF_OK);
     CHECK(yes);
+    CHECK_ST(cf_state_holds(f.t, "banking", 2, i1.wire.data, i1.wire.len, &yes), CF_OK);
+    CHECK(!yes); /* nothing there */
+    CHECK_ST(cf_state_holds(f.t, "banking", 1, i1.wire.data, i1.wire.len - 1, &yes), CF_OK);
+    CHECK(!yes); /* other bytes there */
     CHECK_ST(cf_state_load_id(f.t, i1.m->env.id, &m), CF_OK);
     CHECK(m && m->body.u.incident.revision == 1);
     cf_message_free(m);
     m = NULL;
-    CHECK_ST(cf_state_record(f.t, i1.m, i1.wire.data, i1.wire.len), CF_E_DUPLICATE);
+    CHECK_ST(cf_state_record(f.t, i1.m, i1.wire.data, i1.wire.len, true), CF_E_DUPLICATE);
     memset(nowhere, 0x33, sizeof(nowhere));
-    CHECK_ST(cf_state_receipt_note(f.t, nowhere, 8), CF_E_NOT_FOUND);
-    CHECK_ST(cf_state_receipt_seq(f.t, nowhere, &seq), CF_E_NOT_FOUND);
+    /* a message never noted has no receipt */
+    incident(&i2, "banking", 2, (inc_spec){"INC-2", 1, 2, 2, 1, "banking", NULL, NULL});
+    CHECK_ST(cf_state_receipt_seq(f.t, i2.m, &seq), CF_E_NOT_FOUND);
     /* a new store is made at this layout: nothing to upgrade */
     CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
     CHECK(!upgraded);
     CHECK_ST(cf_state_meta_get_u64(f.t, "layout", &seq), CF_OK);
-    CHECK(seq == 2);
+    CHECK(seq == 3);
+    fx_close(&f);
+
+    /* layout 2 noted our receipts in the ids rows: still found there */
+    fx_open(&f, "state-layout-2");
+    CHECK_ST(cf_state_record(f.t, i2.m, i2.wire.data, i2.wire.len, true), CF_OK);
+    cf_logkey_make("banking", 2, &lk);
+    memcpy(val, lk.k, lk.len);
+    cf_put_u64(val + lk.len, 5);
+    CHECK_ST(cf_txn_put(f.t, CF_T_IDS, i2.m->env.id, CF_ID_LEN, val, lk.len + 8, false), CF_OK);
+    CHECK_ST(cf_state_meta_put_u64(f.t, "layout", 2), CF_OK);
+    CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
+    CHECK_ST(cf_state_meta_get_u64(f.t, "layout", &seq), CF_OK);
+    CHECK(seq == 3);
+    CHECK_ST(cf_state_receipt_seq(f.t, i2.m, &seq), CF_OK);
+    CHECK(seq == 5);
+    /* a receipt noted since wins */
+    CHECK_ST(cf_state_receipt_note(f.t, &lk, 6), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i2.m, &seq), CF_OK);
+    CHECK(seq == 6);
     fx_close(&f);
 
     /* layout 1, as an older node wrote it: the incident in the incidents
@@ -1532,7 +1577,7 @@ test_layout(void)
      * in the receipts table */
     fx_open(&f, "state-layout-1");
     incident(&old, "banking", 1, (inc_spec){"INC-9", 1, 2, 2, 1, "banking", NULL, NULL});
-    CHECK_ST(cf_state_record(f.t, old.m, old.wire.data, old.wire.len), CF_OK);
+    CHECK_ST(cf_state_record(f.t, old.m, old.wire.data, old.wire.len, true), CF_OK);
     cf_logkey_make("banking", old.m->body.header.seq, &lk);
     memcpy(key, "INC-9\0\0\0\0\1", 10);
     CHECK_ST(cf_txn_put(f.t, CF_T_REVISIONS, key, 10, lk.k, lk.len, true), CF_OK);
@@ -1552,7 +1597,7 @@ test_layout(void)
     CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
     CHECK(upgraded);
     CHECK(cf_txn_count(f.t, CF_T_OLD_RECEIPTS) == 0 && cf_txn_count(f.t, CF_T_OLD_INCIDENTS) == 0);
-    CHECK_ST(cf_state_receipt_seq(f.t, old.m->env.id, &seq), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, old.m, &seq), CF_OK);
     CHECK(seq == 3);
     CHECK_ST(cf_state_incident(f.t, "ncert", "INC-9", &o), CF_OK);
     if (o) {
@@ -1569,9 +1614,10 @@ test_layout(void)
     CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_OK);
     CHECK(!upgraded);
     /* a store written by a later layout is not touched */
-    CHECK_ST(cf_state_meta_put_u64(f.t, "layout", 3), CF_OK);
+    CHECK_ST(cf_state_meta_put_u64(f.t, "layout", 4), CF_OK);
     CHECK_ST(cf_state_upgrade(f.t, "ncert", &upgraded), CF_E_UNSUPPORTED);
     tmsg_free(&i1);
+    tmsg_free(&i2);
     tmsg_free(&old);
     fx_close(&f);
 }

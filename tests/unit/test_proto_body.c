@@ -891,6 +891,83 @@ test_encode_implies_decode(void)
 
 /* ---- headers and keys -------------------------------------------------------------- */
 
+/* cf_body_peek_key reads a body's origin and seq without decoding it, from
+ * every type; it never reads past the end, and refuses what names none. */
+static void
+test_peek_key(void)
+{
+    char origin[CF_NODE_ID_MAX + 1];
+    uint64_t seq = 0;
+    cf_buf body, hdr;
+    cf_body b;
+    cf_status st;
+
+    cf_buf_init(&body);
+    cf_buf_init(&hdr);
+    for (int t = 1; t <= CF_MSG_TYPE_MAX; t++) {
+        make_sample((cf_msg_type)t, &b);
+        b.header.seq = 1000 + (uint64_t)t;
+        body.len = 0;
+        CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+        CHECK_ST(cf_body_peek_key(body.data, body.len, origin, &seq), CF_OK);
+        CHECK_STR(origin, b.header.origin);
+        CHECK(seq == b.header.seq);
+        /* cut short anywhere (ASan watches the reads): refused, or the
+         * header was whole before the cut */
+        for (size_t cut = 0; cut < body.len; cut++) {
+            st = cf_body_peek_key(body.data, cut, origin, &seq);
+            CHECK(st == CF_E_MALFORMED || (st == CF_OK && strcmp(origin, b.header.origin) == 0));
+        }
+    }
+
+    /* by hand: any order, other fields stepped over, a repeated header's
+     * last values win */
+    put_uint(&hdr, 3, 5);
+    put_uint(&hdr, 5, 123456789);
+    put_bytes(&hdr, 2, "node-a", 6);
+    put_bytes(&hdr, 1, FED, strlen(FED));
+    body.len = 0;
+    put_bytes(&body, 2, "node-a-1", 8);
+    put_bytes(&body, 1, hdr.data, hdr.len);
+    put_uint(&body, 3, 2);
+    CHECK_ST(cf_body_peek_key(body.data, body.len, origin, &seq), CF_OK);
+    CHECK_STR(origin, "node-a");
+    CHECK(seq == 5);
+    hdr.len = 0;
+    put_uint(&hdr, 3, 7);
+    put_bytes(&body, 1, hdr.data, hdr.len);
+    CHECK_ST(cf_body_peek_key(body.data, body.len, origin, &seq), CF_OK);
+    CHECK_STR(origin, "node-a");
+    CHECK(seq == 7);
+
+    /* no header; a header without an origin; an origin too long */
+    body.len = 0;
+    put_bytes(&body, 2, "node-a-1", 8);
+    CHECK_ST(cf_body_peek_key(body.data, body.len, origin, &seq), CF_E_MALFORMED);
+    CHECK_ST(cf_body_peek_key(body.data, 0, origin, &seq), CF_E_MALFORMED);
+    put_bytes(&body, 1, hdr.data, hdr.len);
+    CHECK_ST(cf_body_peek_key(body.data, body.len, origin, &seq), CF_E_MALFORMED);
+    hdr.len = 0;
+    put_bytes(&hdr, 2, "abcdefghijklmnopqrstuvwxyz-0123456", 34);
+    body.len = 0;
+    put_bytes(&body, 1, hdr.data, hdr.len);
+    CHECK_ST(cf_body_peek_key(body.data, body.len, origin, &seq), CF_E_MALFORMED);
+    /* a length past the end, a wire type protobuf has not, a varint of 11 bytes */
+    static const uint8_t past[] = {0x0a, 0x05, 0x12, 0x01, 'a'};
+    static const uint8_t group[] = {0x13, 0x0a, 0x03, 0x12, 0x01, 'a'};
+    static const uint8_t endless[] = {0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    CHECK_ST(cf_body_peek_key(past, sizeof(past), origin, &seq), CF_E_MALFORMED);
+    CHECK_ST(cf_body_peek_key(group, sizeof(group), origin, &seq), CF_E_MALFORMED);
+    CHECK_ST(cf_body_peek_key(endless, sizeof(endless), origin, &seq), CF_E_MALFORMED);
+    /* the control: the same bytes as past, whole */
+    static const uint8_t whole[] = {0x0a, 0x03, 0x12, 0x01, 'a'};
+    CHECK_ST(cf_body_peek_key(whole, sizeof(whole), origin, &seq), CF_OK);
+    CHECK_STR(origin, "a");
+    cf_buf_clear(&body);
+    cf_buf_clear(&hdr);
+}
+
 static void
 test_header_origin(void)
 {
@@ -1343,6 +1420,7 @@ main(void)
     test_text_limits();
     test_encode_implies_decode();
     test_header_origin();
+    test_peek_key();
     test_key_lengths();
     test_batch_receipt();
     test_decode_budget();
