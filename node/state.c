@@ -912,6 +912,12 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
     cf_message *orig = NULL, *inner = NULL;
     cf_status st = cf_state_load_id(t, id, &orig);
 
+    /* not found by id: our own receipt taken back by catch-up after a
+     * restore, for an incident we hold without an id row (cf_state_record)
+     * or not at all; it changes nothing here (another node's ack names only
+     * what cf_state_check found) */
+    if (st == CF_E_NOT_FOUND)
+        return CF_OK;
     /* a relay has only the envelope of a sealed message */
     if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
         cf_logkey okey;
