@@ -490,6 +490,16 @@ answer_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void 
         c->envs[c->n_envs].len = vlen;
         c->n_envs++;
         c->bytes += vlen + 8;
+        /* passed up: the parent's receipt for it comes back to us as its
+         * relay, and names it by id (an earlier revision of an incident we
+         * escalated later was not indexed when it came) */
+        if (c->to_parent) {
+            cf_status ist = cf_state_index(c->t, m->env.id, &key);
+            if (ist != CF_OK) {
+                cf_message_free(m);
+                return ist;
+            }
+        }
     }
     cf_message_free(m);
 done:
