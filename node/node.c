@@ -923,7 +923,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
     st = is_relay_receipt(n, t, m) ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
     /* incidents come by the thousand and are named by id only in receipts
-     * for those we pass on (indexed below, when forwarded) */
+     * for those we pass on (cf_state_index: below when forwarded, and in
+     * catch-up answers to our parent) */
     if (st == CF_OK)
         st = cf_state_record(t, m, data, len, b->type != CF_MSG_INCIDENT);
     if (st == CF_E_FORK)

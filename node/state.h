@@ -32,9 +32,11 @@ void cf_logkey_make(const char *origin, uint64_t seq, cf_logkey *out);
  * The id index is what finds a message by its id: what an ack or a receipt
  * names. A node receives acks only for what it originated or passed on, and
  * looks up its own receipts by their first id (catch-up): incidents it
- * neither originates nor forwards need no row (cf_state_index adds one when
- * it forwards one). Each row is a random write into a large B-tree: at
- * thousands of incidents a second it was most of what a commit wrote.
+ * neither originates nor passes on need no row (cf_state_index adds one
+ * when it forwards one, or answers its parent's catch-up with one, and for
+ * a receipt's first message). Each row is a random write into a large
+ * B-tree: at thousands of incidents a second it was most of what a commit
+ * wrote.
  * @return CF_OK, CF_E_DUPLICATE (this very envelope is already here),
  *         CF_E_FORK (another envelope holds this origin and sequence, or
  *         the previous or next envelope we hold does not chain with it),

@@ -82,17 +82,43 @@ count_sink(cf_log_level level, const char *line, void *ctx)
 
 /* ---- the messages ------------------------------------------------------------ */
 
+/* One link message: body b signed by signer; its message id to id_out
+ * (if not NULL). NULL (and a failed check) if it cannot be built. */
+static cf_link_msg *
+signed_msg(const cf_identity *signer, const cf_body *b, uint8_t id_out[CF_ID_LEN])
+{
+    cf_buf body, wire;
+    cf_link_msg *m = NULL;
+
+    cf_buf_init(&body);
+    cf_buf_init(&wire);
+    if (cf_body_encode(b, NULL, &body) == CF_OK &&
+        cf_envelope_seal(b->type, body.data, body.len, signer->sign_sk, &wire) == CF_OK)
+        m = malloc(sizeof(*m) + wire.len);
+    if (m) {
+        m->next = NULL;
+        m->subject = NULL;
+        m->len = wire.len;
+        memcpy(m->data, wire.data, wire.len);
+        if (id_out)
+            cf_message_id(b->type, body.data, body.len, id_out);
+    }
+    CHECK(m != NULL);
+    cf_buf_clear(&body);
+    cf_buf_clear(&wire);
+    return m;
+}
+
 /* origin's incidents 1..count for NCERT, chained, as its node would sign them */
 static cf_link_msg *
 make_incidents(const cf_identity *signer, const char *origin, int count, int64_t now_ms)
 {
     cf_link_msg *head = NULL, **tail = &head;
-    uint8_t prev[CF_ID_LEN];
+    uint8_t prev[CF_ID_LEN] = {0};
     char id[32], title[64];
 
     for (int i = 1; i <= count; i++) {
         cf_body b;
-        cf_buf body, wire;
         memset(&b, 0, sizeof(b));
         b.type = CF_MSG_INCIDENT;
         b.header.federation = "pk";
@@ -112,52 +138,13 @@ make_incidents(const cf_identity *signer, const char *origin, int count, int64_t
         b.u.incident.tlp = 3;
         b.u.incident.status = 1;
         b.u.incident.owner = origin;
-        cf_buf_init(&body);
-        cf_buf_init(&wire);
-        if (cf_body_encode(&b, NULL, &body) != CF_OK ||
-            cf_envelope_seal(CF_MSG_INCIDENT, body.data, body.len, signer->sign_sk, &wire) !=
-                CF_OK) {
-            CHECK(!"an incident could not be built");
-            break;
-        }
-        cf_message_id(CF_MSG_INCIDENT, body.data, body.len, prev);
-        cf_link_msg *m = malloc(sizeof(*m) + wire.len);
+        cf_link_msg *m = signed_msg(signer, &b, prev);
         if (!m)
             break;
-        m->next = NULL;
-        m->subject = NULL;
-        m->len = wire.len;
-        memcpy(m->data, wire.data, wire.len);
         *tail = m;
         tail = &m->next;
-        cf_buf_clear(&body);
-        cf_buf_clear(&wire);
     }
     return head;
-}
-
-/* One link message: body b signed by signer. */
-static cf_link_msg *
-signed_msg(const cf_identity *signer, const cf_body *b)
-{
-    cf_buf body, wire;
-    cf_link_msg *m = NULL;
-
-    cf_buf_init(&body);
-    cf_buf_init(&wire);
-    if (cf_body_encode(b, NULL, &body) == CF_OK &&
-        cf_envelope_seal(b->type, body.data, body.len, signer->sign_sk, &wire) == CF_OK)
-        m = malloc(sizeof(*m) + wire.len);
-    if (m) {
-        m->next = NULL;
-        m->subject = NULL;
-        m->len = wire.len;
-        memcpy(m->data, wire.data, wire.len);
-    }
-    CHECK(m != NULL);
-    cf_buf_clear(&body);
-    cf_buf_clear(&wire);
-    return m;
 }
 
 static bool
@@ -402,11 +389,10 @@ main(void)
         uint32_t severity;
     } kp_msgs[] = {{"kp-2", 1, 1}, {"kp-1", 1, 1}, {"kp-1", 2, CF_SEVERITY_ESCALATE}};
     cf_body b;
-    uint8_t prev_id[CF_ID_LEN], rev1_id[CF_ID_LEN];
+    uint8_t prev_id[CF_ID_LEN] = {0}, rev1_id[CF_ID_LEN] = {0};
     cf_link_msg **kp_tail = &msgs;
     msgs = NULL;
     for (size_t k = 0; k < CF_ARRAY_LEN(kp_msgs); k++) {
-        cf_buf kp_body;
         memset(&b, 0, sizeof(b));
         b.type = CF_MSG_INCIDENT;
         b.header.federation = "pk";
@@ -422,15 +408,12 @@ main(void)
         b.u.incident.tlp = 3;
         b.u.incident.status = 1;
         b.u.incident.owner = "kp";
-        cf_buf_init(&kp_body);
-        CHECK_ST(cf_body_encode(&b, NULL, &kp_body), CF_OK);
-        cf_message_id(CF_MSG_INCIDENT, kp_body.data, kp_body.len, prev_id);
-        cf_buf_clear(&kp_body);
+        *kp_tail = signed_msg(kp, &b, prev_id);
+        if (!*kp_tail)
+            break;
+        kp_tail = &(*kp_tail)->next;
         if (k == 1)
             memcpy(rev1_id, prev_id, CF_ID_LEN);
-        *kp_tail = signed_msg(kp, &b);
-        if (*kp_tail)
-            kp_tail = &(*kp_tail)->next;
     }
     accepted = node->counters.accepted;
     cf_node_receive_batch(node, msgs, now);
@@ -452,7 +435,7 @@ main(void)
     b.header.audience.nodes.v = to_ncert;
     b.header.audience.nodes.n = 1;
     uint64_t answered = node->counters.accepted;
-    cf_node_receive_batch(node, signed_msg(council, &b), now);
+    cf_node_receive_batch(node, signed_msg(council, &b, NULL), now);
     CHECK(node->counters.accepted == answered + 1);
     CHECK_ST(cf_txn_begin(node->store, false, &t), CF_OK);
     if (t)
