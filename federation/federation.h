@@ -186,6 +186,11 @@ CF_MUST_CHECK cf_status cf_rule_receive(const cf_topology *t, const char *self, 
  */
 bool cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b, const char *answered);
 
+/** cf_rule_entitled for an incident, from the two things it reads of one:
+ * its origin and its severity (a catch-up answer asks before it decodes). */
+bool cf_rule_incident_entitled(const cf_topology *t, const char *to, const char *origin,
+                               int severity);
+
 /** Does a directive apply to node (its roles, sectors and provinces)? */
 bool cf_rule_directive_applies(const cf_topology *t, const cf_topo_node *node,
                                const cf_directive *d);

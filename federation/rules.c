@@ -233,6 +233,26 @@ cf_rule_directive_applies(const cf_topology *t, const cf_topo_node *node, const 
     return true;
 }
 
+/* An incident of o, of this severity, for me (not o itself). */
+static bool
+incident_for(const cf_topology *t, const cf_topo_node *me, const cf_topo_node *o, int severity)
+{
+    if (!cf_topology_is_ancestor(t, me, o))
+        return false;
+    /* above NCERT only what NCERT escalates */
+    return me->role != CF_ROLE_COUNCIL || o->parent_idx == (size_t)(me - t->nodes) ||
+           severity >= CF_SEVERITY_ESCALATE;
+}
+
+bool
+cf_rule_incident_entitled(const cf_topology *t, const char *to, const char *origin, int severity)
+{
+    const cf_topo_node *me = cf_topology_find(t, to);
+    const cf_topo_node *o = cf_topology_find(t, origin);
+
+    return me && o && (me == o || incident_for(t, me, o, severity));
+}
+
 bool
 cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b, const char *answered)
 {
@@ -245,11 +265,7 @@ cf_rule_entitled(const cf_topology *t, const char *to, const cf_body *b, const c
         return true;
     switch (b->type) {
     case CF_MSG_INCIDENT:
-        if (!cf_topology_is_ancestor(t, me, o))
-            return false;
-        /* above NCERT only what NCERT escalates */
-        return me->role != CF_ROLE_COUNCIL || o->parent_idx == (size_t)(me - t->nodes) ||
-               b->u.incident.severity >= CF_SEVERITY_ESCALATE;
+        return incident_for(t, me, o, b->u.incident.severity);
     case CF_MSG_TASKING:
         return strv_has(b->u.tasking.assignees, to);
     case CF_MSG_DIRECTIVE:

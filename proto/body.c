@@ -1100,3 +1100,73 @@ cf_body_peek_key(const uint8_t *body, size_t len, char origin[CF_NODE_ID_MAX + 1
     }
     return origin[0] ? CF_OK : CF_E_MALFORMED;
 }
+
+/* An Envelope has its type as field 1 and its body as field 2. */
+#define TAG_ENV_TYPE ((1u << 3) | 0u)
+#define TAG_ENV_BODY ((2u << 3) | 2u)
+
+cf_status
+cf_envelope_peek(const uint8_t *wire, size_t len, cf_msg_type *type, const uint8_t **body,
+                 size_t *body_len)
+{
+    const uint8_t *p = wire, *end = wire + len;
+    uint64_t tag, v;
+    bool typed = false;
+
+    *body = NULL;
+    *body_len = 0;
+    while (p < end) {
+        if (!peek_varint(&p, end, &tag))
+            return CF_E_MALFORMED;
+        if (tag == TAG_ENV_TYPE) {
+            if (!peek_varint(&p, end, &v))
+                return CF_E_MALFORMED;
+            /* protobuf-c reads an enum as the low 32 bits, signed */
+            *type = (cf_msg_type)(int32_t)(uint32_t)v;
+            typed = true;
+        } else if (tag == TAG_ENV_BODY) {
+            if (!peek_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return CF_E_MALFORMED;
+            *body = p;
+            *body_len = (size_t)v;
+            p += v;
+        } else if (!peek_skip(&p, end, tag & 7)) {
+            return CF_E_MALFORMED;
+        }
+    }
+    return typed && cf_msg_type_name((int)*type) ? CF_OK : CF_E_MALFORMED;
+}
+
+/* An Incident has its id as field 2 and its severity as field 8. */
+#define TAG_INCIDENT_ID ((2u << 3) | 2u)
+#define TAG_SEVERITY ((8u << 3) | 0u)
+
+cf_status
+cf_body_peek_incident(const uint8_t *body, size_t len, char *id, size_t id_size, int *severity)
+{
+    const uint8_t *p = body, *end = body + len;
+    uint64_t tag, v;
+
+    if (!id_size)
+        return CF_E_INVALID_ARG;
+    id[0] = 0;
+    *severity = 0;
+    while (p < end) {
+        if (!peek_varint(&p, end, &tag))
+            return CF_E_MALFORMED;
+        if (tag == TAG_INCIDENT_ID) {
+            if (!peek_varint(&p, end, &v) || v > (uint64_t)(end - p) || v >= id_size)
+                return CF_E_MALFORMED;
+            memcpy(id, p, (size_t)v);
+            id[v] = 0;
+            p += v;
+        } else if (tag == TAG_SEVERITY) {
+            if (!peek_varint(&p, end, &v))
+                return CF_E_MALFORMED;
+            *severity = (int)(int32_t)(uint32_t)v;
+        } else if (!peek_skip(&p, end, tag & 7)) {
+            return CF_E_MALFORMED;
+        }
+    }
+    return *severity >= 0 && *severity <= 5 ? CF_OK : CF_E_MALFORMED;
+}

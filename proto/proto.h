@@ -363,6 +363,25 @@ CF_MUST_CHECK cf_status cf_envelope_parse_stored(const uint8_t *wire, size_t len
 CF_MUST_CHECK cf_status cf_body_peek_key(const uint8_t *body, size_t len,
                                          char origin[CF_NODE_ID_MAX + 1], uint64_t *seq);
 
+/**
+ * The type and body of a stored envelope, read without decoding it (body
+ * points into wire). Like cf_body_peek_key, a hint: what it reads is what
+ * the decoder reads of well-formed bytes (fields repeated: the last wins),
+ * and a caller decodes whatever it does not settle by it.
+ * @return CF_OK, CF_E_MALFORMED (no type, an unknown one, or bad bytes)
+ */
+CF_MUST_CHECK cf_status cf_envelope_peek(const uint8_t *wire, size_t len, cf_msg_type *type,
+                                         const uint8_t **body, size_t *body_len);
+
+/**
+ * An incident body's id (into id, id_size bytes with its NUL) and severity,
+ * read as cf_body_peek_key reads the header.
+ * @return CF_OK, CF_E_MALFORMED (bad bytes, a severity out of range, or an id
+ *         of id_size bytes or more: decode it to know), CF_E_INVALID_ARG
+ */
+CF_MUST_CHECK cf_status cf_body_peek_incident(const uint8_t *body, size_t len, char *id,
+                                              size_t id_size, int *severity);
+
 /** The message id of a body: BLAKE2b-256 of the domain-separated bytes. */
 void cf_message_id(cf_msg_type type, const uint8_t *body, size_t body_len, uint8_t out[CF_ID_LEN]);
 

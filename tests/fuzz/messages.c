@@ -196,6 +196,32 @@ check_message(const cf_message *m, const cf_limits *lim)
 
 /* ---- the node's steps ---------------------------------------------------------- */
 
+/* What a node reads of stored bytes without decoding them (catch-up
+ * answers, applying receipts) must be what the decoder read: the peeks may
+ * say "cannot tell", never something else. */
+static void
+check_peeks(const uint8_t *wire, size_t len, const cf_message *m)
+{
+    cf_msg_type type;
+    const uint8_t *body;
+    size_t body_len;
+    char id[257];
+    int severity;
+
+    if (cf_envelope_peek(wire, len, &type, &body, &body_len) != CF_OK)
+        abort(); /* it decoded: the peek must read it too */
+    if (type != m->env.type || body_len != m->env.body_len ||
+        (body_len && memcmp(body, m->env.body, body_len) != 0))
+        abort();
+    if (m->body.type != CF_MSG_INCIDENT)
+        return;
+    if (cf_body_peek_incident(body, body_len, id, sizeof(id), &severity) != CF_OK)
+        return;
+    if (severity != m->body.u.incident.severity ||
+        strcmp(id, m->body.u.incident.id ? m->body.u.incident.id : "") != 0)
+        abort();
+}
+
 /*
  * Everything a node does with received bytes before its trust and rules
  * decisions (node.c process_one): the size, the frame read before the
@@ -218,6 +244,7 @@ open_steps(const uint8_t *wire, size_t len, int depth)
     if (st != CF_OK)
         return;
     check_message(m, &lim);
+    check_peeks(wire, len, m);
     if (m->body.type == CF_MSG_CATCHUP_BATCH && depth < FUZZ_MAX_DEPTH) {
         const cf_catchup_batch *c = &m->body.u.catchup_batch;
         for (size_t i = 0; i < c->n_envelopes; i++)
@@ -244,6 +271,7 @@ fuzz_take_envelope(const uint8_t *wire, size_t len, int depth)
         return;
     }
     check_message(m, &def);
+    check_peeks(wire, len, m);
     fuzz_take_body((int)m->env.type, m->env.body, m->env.body_len, depth);
     cf_message_free(m);
 }

@@ -968,6 +968,137 @@ test_peek_key(void)
     cf_buf_clear(&hdr);
 }
 
+/* cf_envelope_peek reads a stored envelope's type and body in place, as
+ * cf_envelope_parse_stored decodes them, for every type. */
+static void
+test_envelope_peek(void)
+{
+    cf_buf body, wire;
+    cf_body b;
+    cf_envelope env;
+    cf_msg_type type;
+    const uint8_t *in;
+    size_t in_len;
+    cf_status st;
+
+    cf_buf_init(&body);
+    cf_buf_init(&wire);
+    for (int t = 1; t <= CF_MSG_TYPE_MAX; t++) {
+        make_sample((cf_msg_type)t, &b);
+        body.len = wire.len = 0;
+        CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+        CHECK_ST(cf_envelope_seal((cf_msg_type)t, body.data, body.len, sk, &wire), CF_OK);
+        CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_OK);
+        CHECK(type == (cf_msg_type)t);
+        CHECK(in_len == body.len && memcmp(in, body.data, body.len) == 0);
+        CHECK(in >= wire.data && in + in_len <= wire.data + wire.len); /* in place */
+        CHECK_ST(cf_envelope_parse_stored(wire.data, wire.len, &env), CF_OK);
+        CHECK(env.type == type && env.body_len == in_len);
+        cf_envelope_clear(&env);
+        /* cut short anywhere (ASan watches the reads) */
+        for (size_t cut = 0; cut < wire.len; cut++) {
+            st = cf_envelope_peek(wire.data, cut, &type, &in, &in_len);
+            CHECK(st == CF_E_MALFORMED ||
+                  (st == CF_OK && type == (cf_msg_type)t && in + in_len <= wire.data + cut));
+        }
+    }
+    /* by hand: a repeated body and type, the last wins; unknown fields are
+     * stepped over */
+    wire.len = 0;
+    put_bytes(&wire, 2, "first", 5);
+    put_uint(&wire, 1, CF_MSG_ACK);
+    put_bytes(&wire, 9, "other", 5);
+    put_bytes(&wire, 2, "second", 6);
+    put_uint(&wire, 1, CF_MSG_INCIDENT);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_OK);
+    CHECK(type == CF_MSG_INCIDENT && in_len == 6 && memcmp(in, "second", 6) == 0);
+    /* no type, an unknown one, an empty envelope */
+    wire.len = 0;
+    put_bytes(&wire, 2, "body", 4);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_E_MALFORMED);
+    put_uint(&wire, 1, 99);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_E_MALFORMED);
+    CHECK_ST(cf_envelope_peek(wire.data, 0, &type, &in, &in_len), CF_E_MALFORMED);
+    /* the control: the same bytes with a known type last */
+    put_uint(&wire, 1, CF_MSG_DIRECTIVE);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_OK);
+    CHECK(type == CF_MSG_DIRECTIVE && in_len == 4);
+    cf_buf_clear(&body);
+    cf_buf_clear(&wire);
+}
+
+/* cf_body_peek_incident reads an incident's id and severity as the decoder
+ * does, and says when it cannot tell. */
+static void
+test_peek_incident(void)
+{
+    char id[257];
+    int severity = -1;
+    cf_buf body;
+    cf_body b;
+    cf_message *m = NULL;
+    cf_status st;
+
+    cf_buf_init(&body);
+    for (int sev = 0; sev <= 5; sev++) {
+        make_sample(CF_MSG_INCIDENT, &b);
+        b.u.incident.severity = sev;
+        body.len = 0;
+        CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
+        CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_OK);
+        CHECK_STR(id, b.u.incident.id);
+        CHECK(severity == sev);
+        CHECK_ST(open_bytes(CF_MSG_INCIDENT, body.data, body.len, NULL, &m), CF_OK);
+        CHECK(m && m->body.u.incident.severity == severity);
+        CHECK(m && strcmp(m->body.u.incident.id, id) == 0);
+        cf_message_free(m);
+        m = NULL;
+        for (size_t cut = 0; cut < body.len; cut++) {
+            st = cf_body_peek_incident(body.data, cut, id, sizeof(id), &severity);
+            CHECK(st == CF_E_MALFORMED || st == CF_OK);
+        }
+    }
+    /* by hand: repeated fields, the last wins, as protobuf-c decodes them */
+    body.len = 0;
+    put_uint(&body, 8, 5);
+    put_bytes(&body, 2, "kp-1", 4);
+    put_bytes(&body, 4, "a title", 7);
+    put_uint(&body, 8, 1);
+    put_bytes(&body, 2, "kp-22", 5);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_OK);
+    CHECK_STR(id, "kp-22");
+    CHECK(severity == 1);
+    /* no severity is severity 0 */
+    body.len = 0;
+    put_bytes(&body, 2, "kp-1", 4);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_OK);
+    CHECK(severity == 0);
+    /* an id that just fits; one byte more cannot be told (decode it) */
+    char long_id[257];
+    memset(long_id, 'a', sizeof(long_id));
+    body.len = 0;
+    put_bytes(&body, 2, long_id, 256);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_OK);
+    CHECK(strlen(id) == 256);
+    body.len = 0;
+    put_bytes(&body, 2, long_id, 257);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_E_MALFORMED);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, 0, &severity), CF_E_INVALID_ARG);
+    /* a severity the decoder refuses: 6, and -1 (ten bytes) */
+    body.len = 0;
+    put_uint(&body, 8, 6);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_E_MALFORMED);
+    body.len = 0;
+    put_uint(&body, 8, UINT64_MAX);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_E_MALFORMED);
+    /* the control: in range */
+    body.len = 0;
+    put_uint(&body, 8, 4);
+    CHECK_ST(cf_body_peek_incident(body.data, body.len, id, sizeof(id), &severity), CF_OK);
+    CHECK(severity == 4);
+    cf_buf_clear(&body);
+}
+
 static void
 test_header_origin(void)
 {
@@ -1421,6 +1552,8 @@ main(void)
     test_encode_implies_decode();
     test_header_origin();
     test_peek_key();
+    test_envelope_peek();
+    test_peek_incident();
     test_key_lengths();
     test_batch_receipt();
     test_decode_budget();
