@@ -1691,7 +1691,8 @@ flush_outbox(cf_node *n, bool all)
     cf_buf_init(&c.wire);
     st = cf_txn_begin(n->store, true, &c.t);
     if (st == CF_OK)
-        st = cf_state_outbox_scan_from(c.t, c.all ? &n->outbox_from : &first, flush_entry, &c);
+        st = cf_state_outbox_scan_from(c.t, c.all ? &n->outbox_from : &first,
+                                       c.all ? INT64_MAX : c.now_ms, flush_entry, &c);
     /* what was sent is sent, even if the link fell in the middle */
     bool fell = st == CF_E_UNREACHABLE;
     if (fell)

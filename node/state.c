@@ -842,12 +842,34 @@ apply_directive(cf_txn *t, const cf_message *m)
  * nobody is left to ack. (Defined with the outbox, below.) */
 static cf_status outbox_acked(cf_txn *t, const cf_logkey *key, const char *node);
 
-/* What node's ack (state, at) of the message with this id changes: orig is
- * that message as stored, opened its inner message if it was sealed and we
- * could open it (else NULL). */
+/* What an ack changes reads of the acked message: its type, place in the
+ * log, and the id of the incident or tasking it is (its inner message's, if
+ * it was sealed and we could open it). */
+typedef struct acked_msg {
+    cf_msg_type type;
+    cf_logkey key;
+    const char *incident; /* NULL: not a (readable) incident */
+    const char *tasking;  /* NULL: not a (readable) tasking */
+} acked_msg;
+
+static acked_msg
+acked_from(const cf_message *orig, const cf_message *opened)
+{
+    const cf_message *readable = opened ? opened : orig;
+    acked_msg a = {orig->body.type, {{0}, 0}, NULL, NULL};
+
+    cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &a.key);
+    if (readable->body.type == CF_MSG_INCIDENT)
+        a.incident = readable->body.u.incident.id;
+    else if (readable->body.type == CF_MSG_TASKING)
+        a.tasking = readable->body.u.tasking.id;
+    return a;
+}
+
+/* What node's ack (state, at) of the message with this id changes. */
 static cf_status
 ack_effects(cf_txn *t, const char *node, int state, int64_t at, const uint8_t id[CF_ID_LEN],
-            const cf_message *orig, const cf_message *opened)
+            const acked_msg *a)
 {
     cf_buf k, v;
     uint8_t val[17] = {0};
@@ -857,7 +879,7 @@ ack_effects(cf_txn *t, const char *node, int state, int64_t at, const uint8_t id
     cf_buf_init(&v);
     /* the acknowledgement table is the directives' (directive status);
      * who holds an incident and where a tasking stands are kept below */
-    if (orig->body.type == CF_MSG_DIRECTIVE) {
+    if (a->type == CF_MSG_DIRECTIVE) {
         st = cf_buf_append(&k, id, CF_ID_LEN);
         if (st == CF_OK)
             st = cf_buf_append(&k, node, strlen(node));
@@ -882,21 +904,18 @@ ack_effects(cf_txn *t, const char *node, int state, int64_t at, const uint8_t id
         if (st != CF_OK)
             goto out;
     }
-    cf_logkey okey;
-    cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
-    st = outbox_acked(t, &okey, node);
+    st = outbox_acked(t, &a->key, node);
     /* who holds a sealed incident: only if we could open it ourselves */
-    const cf_message *readable = opened ? opened : orig;
-    if (st == CF_OK && readable->body.type == CF_MSG_INCIDENT) {
+    if (st == CF_OK && a->incident) {
         uint8_t ms[8];
         cf_put_u64(ms, (uint64_t)at);
-        st = key2(&k, readable->body.u.incident.id, node, strlen(node));
+        st = key2(&k, a->incident, node, strlen(node));
         if (st == CF_OK)
             st = cf_txn_put(t, CF_T_HOLDERS, k.data, k.len, ms, 8, true);
         if (st == CF_E_EXISTS)
             st = CF_OK;
-    } else if (st == CF_OK && readable->body.type == CF_MSG_TASKING && state == 1) {
-        st = set_task_state(t, readable->body.u.tasking.id, node, 1, at, 0, NULL);
+    } else if (st == CF_OK && a->tasking && state == 1) {
+        st = set_task_state(t, a->tasking, node, 1, at, 0, NULL);
     }
 out:
     cf_buf_clear(&k);
@@ -904,13 +923,39 @@ out:
     return st;
 }
 
+/* An incident stored at key, read without decoding it (most of what a
+ * receipt names, thousands a second in a backlog): false if it is not one,
+ * or the peek cannot tell. */
+static bool
+peek_stored_incident(cf_txn *t, const cf_logkey *key, char *id, size_t id_size, cf_status *st)
+{
+    cf_buf v;
+    cf_msg_type type;
+    const uint8_t *body;
+    size_t len;
+    int severity;
+    bool yes;
+
+    cf_buf_init(&v);
+    *st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
+    yes = *st == CF_OK && cf_envelope_peek(v.data, v.len, &type, &body, &len) == CF_OK &&
+          type == CF_MSG_INCIDENT &&
+          cf_body_peek_incident(body, len, id, id_size, &severity) == CF_OK;
+    cf_buf_clear(&v);
+    return yes;
+}
+
 /* What an ack (or one of the messages a receipt stands for, id) changes. */
 static cf_status
 apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
 {
     const cf_ack *a = &m->body.u.ack;
+    int64_t at = a->at_ms ? a->at_ms : m->body.header.created_ms;
     cf_message *orig = NULL, *inner = NULL;
-    cf_status st = cf_state_load_id(t, id, &orig);
+    char incident[257]; /* a short text: 256 bytes at most */
+    uint64_t receipt;
+    acked_msg what;
+    cf_status st = ids_row(t, id, &what.key, &receipt);
 
     /* not found by id: our own receipt taken back by catch-up after a
      * restore, for an incident we hold without an id row (cf_state_record)
@@ -918,17 +963,24 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
      * what cf_state_check found) */
     if (st == CF_E_NOT_FOUND)
         return CF_OK;
+    if (st == CF_OK && peek_stored_incident(t, &what.key, incident, sizeof(incident), &st)) {
+        what.type = CF_MSG_INCIDENT;
+        what.incident = incident;
+        what.tasking = NULL;
+        return ack_effects(t, m->body.header.origin, a->state, at, id, &what);
+    }
+    if (st == CF_OK)
+        st = cf_state_load(t, &what.key, &orig);
     /* a relay has only the envelope of a sealed message */
     if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
-        cf_logkey okey;
-        cf_logkey_make(orig->body.header.origin, orig->body.header.seq, &okey);
-        st = load_from(t, CF_T_OPENED, &okey, &inner);
+        st = load_from(t, CF_T_OPENED, &what.key, &inner);
         if (st == CF_E_NOT_FOUND)
             st = CF_OK;
     }
-    if (st == CF_OK)
-        st = ack_effects(t, m->body.header.origin, a->state,
-                         a->at_ms ? a->at_ms : m->body.header.created_ms, id, orig, inner);
+    if (st == CF_OK) {
+        what = acked_from(orig, inner);
+        st = ack_effects(t, m->body.header.origin, a->state, at, id, &what);
+    }
     cf_message_free(inner);
     cf_message_free(orig);
     return st;
@@ -945,7 +997,8 @@ cf_state_receipted(cf_txn *t, const char *self, const cf_message *m, const cf_me
      * and an assignee's task state need a row */
     if (m->body.type != CF_MSG_DIRECTIVE && readable->body.type != CF_MSG_TASKING)
         return CF_OK;
-    return ack_effects(t, self, 1, at_ms, m->env.id, m, opened);
+    acked_msg what = acked_from(m, opened);
+    return ack_effects(t, self, 1, at_ms, m->env.id, &what);
 }
 
 static cf_status
@@ -1091,6 +1144,13 @@ outbox_entry_clear(cf_outbox_entry *e)
     cf_strlist_clear(&e->pending);
 }
 
+/* outbox_write's first line: "T due attempts expires". */
+static cf_status
+outbox_t_line(cf_buf *v, int64_t due_ms, uint32_t attempts, int64_t expires_ms)
+{
+    return cf_buf_printf(v, "T %lld %u %lld\n", (long long)due_ms, attempts, (long long)expires_ms);
+}
+
 static cf_status
 outbox_write(cf_txn *t, const cf_logkey *key, const cf_outbox_entry *e)
 {
@@ -1098,8 +1158,7 @@ outbox_write(cf_txn *t, const cf_logkey *key, const cf_outbox_entry *e)
     cf_status st;
 
     cf_buf_init(&v);
-    st = cf_buf_printf(&v, "T %lld %u %lld\n", (long long)e->next_due_ms, e->attempts,
-                       (long long)e->expires_ms);
+    st = outbox_t_line(&v, e->next_due_ms, e->attempts, e->expires_ms);
     for (size_t i = 0; st == CF_OK && i < e->subjects.n; i++)
         st = cf_buf_printf(&v, "S %s\n", e->subjects.v[i]);
     for (size_t i = 0; st == CF_OK && i < e->pending.n; i++)
@@ -1119,16 +1178,44 @@ cf_state_outbox_put(cf_txn *t, const cf_logkey *key, const cf_strlist *subjects,
     return outbox_write(t, key, &e);
 }
 
-/* "due attempts [expires]" (outbox_write's T line) into e; left as they
- * are if the first two are not there. strtoll, not sscanf: a backlog's
- * flush reads every entry, and sscanf was 8% of a sender's CPU. */
-static void
-outbox_times(const char *line, cf_outbox_entry *e)
-{
-    char *end;
-    const char *p = line;
-    long long due = strtoll(p, &end, 10);
+/* An outbox value's lines: "X text\n", X being T (times), S (a subject) or
+ * R (a recipient yet to ack); any other letter counts as R, and a line
+ * too short or too long is ignored. */
+#define OUTBOX_TEXT_MAX 511
 
+typedef struct outbox_line {
+    char kind; /* 'T', 'S', 'R', or 0: ignore it */
+    const char *text;
+    size_t text_len;
+    size_t len; /* with its newline, if it has one */
+} outbox_line;
+
+/* The line at offset at of an outbox value of len bytes (at < len). */
+static outbox_line
+outbox_line_at(const uint8_t *val, size_t len, size_t at)
+{
+    const char *p = (const char *)val + at;
+    const char *nl = memchr(p, '\n', len - at);
+    size_t n = nl ? (size_t)(nl - p) : len - at;
+    outbox_line l = {0, p + 2, n >= 2 ? n - 2 : 0, nl ? n + 1 : n};
+
+    if (n >= 2 && n - 2 <= OUTBOX_TEXT_MAX)
+        l.kind = p[0] == 'T' || p[0] == 'S' ? p[0] : 'R';
+    return l;
+}
+
+/* "due attempts [expires]" (a T line's text) into e; left as they are if
+ * the first two are not there. strtoll, not sscanf: a backlog's flush reads
+ * every entry, and sscanf was 8% of a sender's CPU. */
+static void
+outbox_times(const outbox_line *l, cf_outbox_entry *e)
+{
+    char line[OUTBOX_TEXT_MAX + 1], *end;
+    const char *p = line;
+
+    memcpy(line, l->text, l->text_len);
+    line[l->text_len] = 0;
+    long long due = strtoll(p, &end, 10);
     if (end == p)
         return;
     p = end;
@@ -1142,91 +1229,127 @@ outbox_times(const char *line, cf_outbox_entry *e)
     e->expires_ms = end == p ? -1 : expires;
 }
 
-/* Split an outbox value into its lines: T due attempts, S subject, R recipient. */
+/* Split an outbox value into its lines. */
 static cf_status
 outbox_parse(const uint8_t *val, size_t len, cf_outbox_entry *e)
 {
-    const char *p = (const char *)val, *end = p + len;
     cf_status st = CF_OK;
 
     memset(e, 0, sizeof(*e));
     e->expires_ms = -1;
-    while (st == CF_OK && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        char line[512];
-        if (n >= 2 && n - 2 < sizeof(line)) {
-            memcpy(line, p + 2, n - 2);
-            line[n - 2] = 0;
-            if (p[0] == 'T') {
-                outbox_times(line, e);
-            } else {
-                st = cf_strlist_add(p[0] == 'S' ? &e->subjects : &e->pending, line);
-            }
+    for (size_t at = 0; st == CF_OK && at < len;) {
+        outbox_line l = outbox_line_at(val, len, at);
+        char text[OUTBOX_TEXT_MAX + 1];
+        at += l.len;
+        if (l.kind == 'T') {
+            outbox_times(&l, e);
+        } else if (l.kind) {
+            memcpy(text, l.text, l.text_len);
+            text[l.text_len] = 0;
+            st = cf_strlist_add(l.kind == 'S' ? &e->subjects : &e->pending, text);
         }
-        p += n + 1;
     }
     if (st != CF_OK)
         outbox_entry_clear(e);
     return st;
 }
 
-static cf_status
-outbox_read(cf_txn *t, const cf_logkey *key, cf_outbox_entry *e)
+/* The times of an outbox value, read from its first line, where
+ * outbox_write puts them, without parsing the rest (false if that line is
+ * not a T line); *t_len: that line's length. */
+static bool
+outbox_times_only(const uint8_t *val, size_t len, cf_outbox_entry *e, size_t *t_len)
 {
-    cf_buf v;
-    cf_status st;
+    outbox_line l;
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
-    if (st == CF_OK)
-        st = outbox_parse(v.data, v.len, e);
-    cf_buf_clear(&v);
-    return st;
+    if (!len || (l = outbox_line_at(val, len, 0)).kind != 'T')
+        return false;
+    memset(e, 0, sizeof(*e));
+    e->expires_ms = -1;
+    outbox_times(&l, e);
+    *t_len = l.len;
+    return true;
 }
 
+static bool
+line_names(const outbox_line *l, const char *node)
+{
+    return l->kind == 'R' && l->text_len == strlen(node) && memcmp(l->text, node, l->text_len) == 0;
+}
+
+/* Does an outbox value name node as a recipient yet to ack? */
+static bool
+outbox_waits(const uint8_t *val, size_t len, const char *node)
+{
+    for (size_t at = 0; at < len;) {
+        outbox_line l = outbox_line_at(val, len, at);
+        if (line_names(&l, node))
+            return true;
+        at += l.len;
+    }
+    return false;
+}
+
+/* node acked the message at key: drop it from the entry's recipients, and
+ * the entry when nobody is left (rewriting its lines, not parsing them:
+ * a backlog's receipts name thousands of entries a second). */
 static cf_status
 outbox_acked(cf_txn *t, const cf_logkey *key, const char *node)
 {
-    cf_outbox_entry e;
-    cf_strlist left = {NULL, 0};
-    cf_status st = outbox_read(t, key, &e);
+    cf_buf v, w;
+    size_t left = 0;
+    bool named = false;
+    cf_status st;
 
-    if (st == CF_E_NOT_FOUND)
-        return CF_OK;
-    if (st != CF_OK)
-        return st;
-    for (size_t i = 0; st == CF_OK && i < e.pending.n; i++)
-        if (strcmp(e.pending.v[i], node) != 0)
-            st = cf_strlist_add(&left, e.pending.v[i]);
-    if (st == CF_OK && left.n != e.pending.n) {
-        if (left.n) {
-            cf_strlist_clear(&e.pending);
-            e.pending = left;
-            left.v = NULL;
-            left.n = 0;
-            st = outbox_write(t, key, &e);
+    cf_buf_init(&v);
+    cf_buf_init(&w);
+    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
+    for (size_t at = 0; st == CF_OK && at < v.len;) {
+        outbox_line l = outbox_line_at(v.data, v.len, at);
+        if (line_names(&l, node)) {
+            named = true;
         } else {
-            st = cf_txn_del(t, CF_T_OUTBOX, key->k, key->len);
+            left += l.kind == 'R';
+            st = cf_buf_append(&w, v.data + at, l.len);
+            if (st == CF_OK && v.data[at + l.len - 1] != '\n')
+                st = cf_buf_append(&w, "\n", 1);
         }
+        at += l.len;
     }
-    cf_strlist_clear(&left);
-    outbox_entry_clear(&e);
-    return st;
+    if (st == CF_OK && named)
+        st = left ? cf_txn_put(t, CF_T_OUTBOX, key->k, key->len, w.data, w.len, false)
+                  : cf_txn_del(t, CF_T_OUTBOX, key->k, key->len);
+    cf_buf_clear(&v);
+    cf_buf_clear(&w);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
 cf_status
 cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key, int64_t next_due_ms, uint32_t attempts)
 {
     cf_outbox_entry e;
-    cf_status st = outbox_read(t, key, &e);
+    cf_buf v, w;
+    size_t t_len;
+    cf_status st;
 
-    if (st != CF_OK)
-        return st;
-    e.next_due_ms = next_due_ms;
-    e.attempts = attempts;
-    st = outbox_write(t, key, &e);
-    outbox_entry_clear(&e);
+    cf_buf_init(&v);
+    cf_buf_init(&w);
+    st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
+    /* a new T line, the rest as it is */
+    if (st == CF_OK && outbox_times_only(v.data, v.len, &e, &t_len)) {
+        st = outbox_t_line(&w, next_due_ms, attempts, e.expires_ms);
+        if (st == CF_OK)
+            st = cf_buf_append(&w, v.data + t_len, v.len - t_len);
+        if (st == CF_OK)
+            st = cf_txn_put(t, CF_T_OUTBOX, key->k, key->len, w.data, w.len, false);
+    } else if (st == CF_OK && (st = outbox_parse(v.data, v.len, &e)) == CF_OK) {
+        e.next_due_ms = next_due_ms;
+        e.attempts = attempts;
+        st = outbox_write(t, key, &e);
+        outbox_entry_clear(&e);
+    }
+    cf_buf_clear(&v);
+    cf_buf_clear(&w);
     return st;
 }
 
@@ -1280,6 +1403,7 @@ cf_state_outbox_due_now(cf_txn *t, const char *node, int64_t now_ms, size_t *out
 typedef struct outbox_scan_ctx {
     cf_outbox_cb cb;
     void *ctx;
+    int64_t due_by;
 } outbox_scan_ctx;
 
 static cf_status
@@ -1287,11 +1411,15 @@ outbox_visit(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, v
 {
     outbox_scan_ctx *c = arg;
     cf_outbox_entry e;
+    size_t t_len;
     cf_logkey lk;
     cf_status st;
 
     if (!logkey_from(key, klen, &lk))
         return CF_OK; /* not ours to judge here; leave it */
+    if (c->due_by != INT64_MAX && outbox_times_only(val, vlen, &e, &t_len) &&
+        e.next_due_ms > c->due_by)
+        return CF_OK;
     st = outbox_parse(val, vlen, &e);
     if (st == CF_OK)
         st = c->cb(&lk, &e, c->ctx);
@@ -1302,15 +1430,16 @@ outbox_visit(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, v
 cf_status
 cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx)
 {
-    outbox_scan_ctx c = {cb, ctx};
+    outbox_scan_ctx c = {cb, ctx, INT64_MAX};
 
     return cf_txn_scan(t, CF_T_OUTBOX, NULL, 0, outbox_visit, &c);
 }
 
 cf_status
-cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, cf_outbox_cb cb, void *ctx)
+cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, int64_t due_by, cf_outbox_cb cb,
+                          void *ctx)
 {
-    outbox_scan_ctx c = {cb, ctx};
+    outbox_scan_ctx c = {cb, ctx, due_by};
 
     return from->len
                ? cf_txn_scan_from(t, CF_T_OUTBOX, NULL, 0, from->k, from->len, outbox_visit, &c)
@@ -1320,19 +1449,14 @@ cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, cf_outbox_cb cb, voi
 cf_status
 cf_state_outbox_waits_for(cf_txn *t, const cf_logkey *key, const char *node, bool *yes)
 {
-    cf_outbox_entry e;
     cf_buf v;
     cf_status st;
 
     *yes = false;
     cf_buf_init(&v);
     st = cf_txn_get(t, CF_T_OUTBOX, key->k, key->len, &v);
-    if (st == CF_OK) {
-        st = outbox_parse(v.data, v.len, &e);
-        for (size_t i = 0; st == CF_OK && i < e.pending.n && !*yes; i++)
-            *yes = strcmp(e.pending.v[i], node) == 0;
-        outbox_entry_clear(&e);
-    }
+    if (st == CF_OK)
+        *yes = outbox_waits(v.data, v.len, node);
     cf_buf_clear(&v);
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }

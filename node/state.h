@@ -174,10 +174,11 @@ CF_MUST_CHECK cf_status cf_state_outbox_put(cf_txn *t, const cf_logkey *key,
 typedef cf_status (*cf_outbox_cb)(const cf_logkey *key, const cf_outbox_entry *e, void *ctx);
 /** Visit every outbox entry, in log-key order. */
 CF_MUST_CHECK cf_status cf_state_outbox_scan(cf_txn *t, cf_outbox_cb cb, void *ctx);
-/** The same, from the entry at key from on (from->len 0: from the first);
- * a callback's CF_E_EXISTS stops the scan early. */
-CF_MUST_CHECK cf_status cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, cf_outbox_cb cb,
-                                                  void *ctx);
+/** The same, from the entry at key from on (from->len 0: from the first),
+ * passing over entries due after due_by (INT64_MAX: none) without parsing
+ * them; a callback's CF_E_EXISTS stops the scan early. */
+CF_MUST_CHECK cf_status cf_state_outbox_scan_from(cf_txn *t, const cf_logkey *from, int64_t due_by,
+                                                  cf_outbox_cb cb, void *ctx);
 /** Record that an entry was sent (attempts) and when it is due again. */
 CF_MUST_CHECK cf_status cf_state_outbox_reschedule(cf_txn *t, const cf_logkey *key,
                                                    int64_t next_due_ms, uint32_t attempts);

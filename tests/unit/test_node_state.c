@@ -1370,6 +1370,17 @@ keys_of(const seen_list *l, char *out, size_t outlen)
     return out;
 }
 
+/* The entries a pass over the outbox reads: those due by due_by. */
+static void
+scan_due(cf_txn *t, seen_list *l, int64_t due_by)
+{
+    static const cf_logkey first = {.len = 0};
+
+    memset(l, 0, sizeof(*l));
+    if (cf_state_outbox_scan_from(t, &first, due_by, collect, l) != CF_OK)
+        l->n = -1;
+}
+
 static void
 strlist_of(cf_strlist *l, const char *const *v, size_t n)
 {
@@ -1430,12 +1441,23 @@ test_outbox(void)
           strcmp(e->subjects, "certfed.council.in.incident") == 0);
     e = entry(&l, "ncert/2");
     CHECK(e != NULL && strcmp(e->pending, "council") == 0 && e->due == T0 + 7000);
+    /* a pass reads only what is due by its time; INT64_MAX: everything */
+    scan_due(f.t, &l, T0 + 6000);
+    CHECK_STR(keys_of(&l, buf, sizeof(buf)), "banking/9,ncert/1");
+    scan_due(f.t, &l, T0 + 4999);
+    CHECK_STR(keys_of(&l, buf, sizeof(buf)), "banking/9");
+    scan_due(f.t, &l, INT64_MAX);
+    CHECK_STR(keys_of(&l, buf, sizeof(buf)), "banking/9,ncert/1,ncert/2");
     /* whom an entry waits for (a catch-up answer leaves those to the outbox) */
     bool waits = false;
     CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "telecom", &waits), CF_OK);
     CHECK(waits);
     CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "council", &waits), CF_OK);
     CHECK(!waits);
+    CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "tele", &waits), CF_OK);
+    CHECK(!waits); /* a whole name, not a prefix */
+    CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "banking", &waits), CF_OK);
+    CHECK(waits);
     CHECK_ST(cf_state_outbox_waits_for(f.t, &k0, "council", &waits), CF_OK);
     CHECK(!waits); /* a relay's forward waits for nobody */
     waits = true;
@@ -1461,6 +1483,12 @@ test_outbox(void)
              CF_OK);
     e = scan_one(f.t, &l, "ncert/77");
     CHECK(e != NULL && e->due == 5 && e->attempts == 2 && e->expires == -1);
+    /* rescheduled, it still does not say; its lines are kept */
+    CHECK_ST(cf_state_outbox_reschedule(f.t, &missing, T0 + 9000, 3), CF_OK);
+    e = scan_one(f.t, &l, "ncert/77");
+    CHECK(e != NULL && e->due == T0 + 9000 && e->attempts == 3 && e->expires == -1 &&
+          strcmp(e->pending, "council") == 0 &&
+          strcmp(e->subjects, "certfed.council.in.incident") == 0);
     CHECK_ST(cf_state_outbox_del(f.t, &missing), CF_OK);
 
     /* banking's receipt drops banking only, and keeps the schedule */
