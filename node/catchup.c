@@ -398,7 +398,8 @@ typedef struct answer_ctx {
     uint64_t last_seq; /* the last sequence looked at in origin's stream */
     cf_bytes *envs;
     size_t n_envs, cap, bytes, budget, max, examined;
-    bool full; /* the answer is full: more remain */
+    bool full;         /* the answer is full: more remain */
+    cf_seq_set queued; /* origin's messages our outbox still sends the asker */
 } answer_ctx;
 
 /* Did we pass the incident with this id up to our parent ourselves? */
@@ -477,17 +478,19 @@ answer_visit(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, void 
     }
     c->examined++;
     uint64_t seq = cf_get_u64(k + klen - 8);
-    if (!maybe_entitled(c, v, vlen))
-        goto done;
     /* what our outbox still sends the asker goes from there (in windows
      * paced by its receipts), not twice */
     cf_logkey key;
     bool queued = false;
     cf_logkey_make(c->origin, seq, &key);
-    cf_status st = cf_state_outbox_waits_for(c->t, &key, c->to, &queued);
-    if (st != CF_OK)
-        return st;
-    if (queued)
+    if (seq <= c->queued.upto) {
+        queued = cf_seq_set_has(&c->queued, seq);
+    } else {
+        cf_status st = cf_state_outbox_waits_for(c->t, &key, c->to, &queued);
+        if (st != CF_OK)
+            return st;
+    }
+    if (queued || !maybe_entitled(c, v, vlen))
         goto done;
     if (cf_envelope_parse_stored(v, vlen, &env) != CF_OK)
         goto done;
@@ -618,8 +621,12 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
         cf_logkey_make(origin, from + 1, &start);
         c.origin = origin;
         c.last_seq = 0;
-        st = cf_txn_scan_from(t, CF_T_LOG, prefix.k, prefix.len - 8, start.k, start.len,
-                              answer_visit, &c);
+        uint64_t last =
+            from < UINT64_MAX - CF_CATCHUP_SCAN_MAX ? from + CF_CATCHUP_SCAN_MAX : UINT64_MAX;
+        st = cf_state_outbox_waiting(t, origin, from + 1, last, asker, &c.queued);
+        if (st == CF_OK)
+            st = cf_txn_scan_from(t, CF_T_LOG, prefix.k, prefix.len - 8, start.k, start.len,
+                                  answer_visit, &c);
         if (st == CF_OK && c.last_seq > from)
             st = marks_add(&scanned, origin, c.last_seq, NULL);
     }
@@ -659,6 +666,7 @@ cf_catchup_answer(cf_node *n, cf_txn *t, const cf_message *m, int64_t now_ms, cf
     for (size_t i = 0; i < c.n_envs; i++)
         free((void *)c.envs[i].data);
     free(c.envs);
+    cf_seq_set_clear(&c.queued);
     marks_clear(&mine);
     marks_clear(&scanned);
     cf_buf_clear(&wire);

@@ -1461,6 +1461,75 @@ cf_state_outbox_waits_for(cf_txn *t, const cf_logkey *key, const char *node, boo
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
+typedef struct waiting_ctx {
+    const char *node;
+    uint64_t last; /* the last seq to look at */
+    cf_seq_set *out;
+    bool past; /* the pass stopped at an entry past last */
+} waiting_ctx;
+
+static cf_status
+note_waiting(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    waiting_ctx *c = arg;
+    cf_seq_set *s = c->out;
+
+    if (klen < 9)
+        return CF_OK;
+    uint64_t seq = cf_get_u64(key + klen - 8);
+    if (seq > c->last) {
+        c->past = true;
+        return CF_E_EXISTS; /* far enough: stop */
+    }
+    if (!outbox_waits(val, vlen, c->node))
+        return CF_OK;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 256;
+        uint64_t *v = realloc(s->seqs, cap * sizeof(*v));
+        if (!v)
+            return CF_E_NOMEM;
+        s->seqs = v;
+        s->cap = cap;
+    }
+    s->seqs[s->n++] = seq;
+    return CF_OK;
+}
+
+cf_status
+cf_state_outbox_waiting(cf_txn *t, const char *origin, uint64_t first, uint64_t last,
+                        const char *node, cf_seq_set *out)
+{
+    waiting_ctx c = {node, last, out, false};
+    cf_logkey prefix, start;
+    cf_status st;
+
+    out->n = 0;
+    out->at = 0;
+    out->upto = UINT64_MAX; /* the outbox has nothing more of origin's */
+    cf_logkey_make(origin, 0, &prefix);
+    cf_logkey_make(origin, first, &start);
+    st = cf_txn_scan_from(t, CF_T_OUTBOX, prefix.k, prefix.len - 8, start.k, start.len,
+                          note_waiting, &c);
+    if (c.past)
+        out->upto = last;
+    return st;
+}
+
+bool
+cf_seq_set_has(cf_seq_set *s, uint64_t seq)
+{
+    while (s->at < s->n && s->seqs[s->at] < seq)
+        s->at++;
+    return s->at < s->n && s->seqs[s->at] == seq;
+}
+
+void
+cf_seq_set_clear(cf_seq_set *s)
+{
+    free(s->seqs);
+    memset(s, 0, sizeof(*s));
+}
+
 cf_status
 cf_state_outbox_del(cf_txn *t, const cf_logkey *key)
 {

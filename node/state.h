@@ -193,6 +193,24 @@ CF_MUST_CHECK cf_status cf_state_outbox_del(cf_txn *t, const cf_logkey *key);
 CF_MUST_CHECK cf_status cf_state_outbox_waits_for(cf_txn *t, const cf_logkey *key, const char *node,
                                                   bool *yes);
 
+/* Sequence numbers of one origin, ascending, asked in ascending order. */
+typedef struct cf_seq_set {
+    uint64_t *seqs;
+    size_t n, cap, at;
+    uint64_t upto; /* what is known: up to this seq (UINT64_MAX: all) */
+} cf_seq_set;
+
+/** The seqs of origin's messages, from first to last, whose outbox entries
+ * wait for node's receipt: read in one pass in key order (a catch-up answer
+ * leaves those to the outbox; one lookup each was most of what answering a
+ * neighbour back after a cut cost). out->upto: what the pass covered;
+ * beyond it, ask cf_state_outbox_waits_for. */
+CF_MUST_CHECK cf_status cf_state_outbox_waiting(cf_txn *t, const char *origin, uint64_t first,
+                                                uint64_t last, const char *node, cf_seq_set *out);
+/** Is seq in s? The seqs asked must not go down. */
+bool cf_seq_set_has(cf_seq_set *s, uint64_t seq);
+void cf_seq_set_clear(cf_seq_set *s);
+
 /* ---- queries (JSON for the control socket) --------------------------------- */
 
 typedef struct cf_incident_filter {

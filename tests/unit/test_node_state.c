@@ -1458,6 +1458,20 @@ test_outbox(void)
     CHECK(!waits); /* a whole name, not a prefix */
     CHECK_ST(cf_state_outbox_waits_for(f.t, &k1, "banking", &waits), CF_OK);
     CHECK(waits);
+    /* the same, for a range of an origin's stream in one pass */
+    cf_seq_set q = {0};
+    CHECK_ST(cf_state_outbox_waiting(f.t, "ncert", 1, 10, "telecom", &q), CF_OK);
+    CHECK(q.n == 1 && q.upto == UINT64_MAX); /* the outbox has no more of ncert's */
+    CHECK(!cf_seq_set_has(&q, 0) && cf_seq_set_has(&q, 1) && !cf_seq_set_has(&q, 2));
+    CHECK_ST(cf_state_outbox_waiting(f.t, "ncert", 1, 1, "council", &q), CF_OK);
+    CHECK(q.n == 0 && q.upto == 1); /* it stopped at ncert/2 */
+    CHECK_ST(cf_state_outbox_waiting(f.t, "ncert", 1, 10, "council", &q), CF_OK);
+    CHECK(q.n == 1 && cf_seq_set_has(&q, 2));
+    CHECK_ST(cf_state_outbox_waiting(f.t, "banking", 1, 10, "council", &q), CF_OK);
+    CHECK(q.n == 0 && q.upto == UINT64_MAX); /* a forward waits for nobody */
+    CHECK_ST(cf_state_outbox_waiting(f.t, "ncert", 2, 10, "banking", &q), CF_OK);
+    CHECK(q.n == 0 && !cf_seq_set_has(&q, 2));
+    cf_seq_set_clear(&q);
     CHECK_ST(cf_state_outbox_waits_for(f.t, &k0, "council", &waits), CF_OK);
     CHECK(!waits); /* a relay's forward waits for nobody */
     waits = true;
