@@ -449,14 +449,12 @@ entitled(answer_ctx *c, const cf_message *m)
 static bool
 maybe_entitled(answer_ctx *c, const uint8_t *v, size_t vlen)
 {
-    cf_msg_type type;
-    const uint8_t *body;
-    size_t len;
+    cf_envelope_view e;
     char id[257]; /* an incident id is a short text (256 bytes at most) */
     int severity;
 
-    if (cf_envelope_peek(v, vlen, &type, &body, &len) != CF_OK || type != CF_MSG_INCIDENT ||
-        cf_body_peek_incident(body, len, id, sizeof(id), &severity) != CF_OK)
+    if (cf_envelope_peek(v, vlen, &e) != CF_OK || e.type != CF_MSG_INCIDENT ||
+        cf_body_peek_incident(e.body, e.body_len, id, sizeof(id), &severity) != CF_OK)
         return true;
     return cf_rule_incident_entitled(c->n->topo, c->to, c->origin, severity) ||
            (c->to_parent && forwarded_by_us(c, id));

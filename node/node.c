@@ -732,13 +732,14 @@ fork_found(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *wire, size
  * stored)? Looked up where the header, not yet verified, says they would
  * be: only the same bytes there count. */
 static cf_status
-holds_envelope(cf_txn *t, const cf_envelope *env, const uint8_t *data, size_t len, bool *held)
+holds_envelope(cf_txn *t, const uint8_t *body, size_t body_len, const uint8_t *data, size_t len,
+               bool *held)
 {
     char origin[CF_NODE_ID_MAX + 1];
     uint64_t seq;
 
     *held = false;
-    if (cf_body_peek_key(env->body, env->body_len, origin, &seq) != CF_OK)
+    if (cf_body_peek_key(body, body_len, origin, &seq) != CF_OK)
         return CF_OK; /* the decoder says what is wrong with it, once it is verified */
     return cf_state_holds(t, origin, seq, data, len, held);
 }
@@ -784,7 +785,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
      * what we hold: it gets its receipt again below without costing a
      * verification): the envelope as parsed is the verified one */
     if (!sig_checked) {
-        st = holds_envelope(t, &env, data, len, &sig_checked);
+        st = holds_envelope(t, env.body, env.body_len, data, len, &sig_checked);
         if (st != CF_OK) {
             cf_envelope_clear(&env);
             return st;
@@ -1325,19 +1326,19 @@ verify_job_start(cf_node *n, cf_link_msg *msgs, size_t count, cf_txn *t)
      * not hold already, byte for byte */
     size_t i = 0;
     for (cf_link_msg *lm = msgs; lm; lm = lm->next, i++) {
-        cf_envelope env;
+        cf_envelope_view env; /* read in place: no copy, no hash */
         bool held = false;
         if (lm->len <= n->limits.max_envelope &&
-            cf_envelope_parse_stored(lm->data, lm->len, &env) == CF_OK) {
+            cf_envelope_peek(lm->data, lm->len, &env) == CF_OK && env.signer) {
             j->want[i] = cf_trust_find_key(n->keys->trust, env.signer) != NULL;
             /* held byte for byte: verified when stored, so the loop need
              * not look again either */
-            if (j->want[i] && t && holds_envelope(t, &env, lm->data, lm->len, &held) == CF_OK &&
+            if (j->want[i] && t &&
+                holds_envelope(t, env.body, env.body_len, lm->data, lm->len, &held) == CF_OK &&
                 held) {
                 j->want[i] = false;
                 j->good[i] = true;
             }
-            cf_envelope_clear(&env);
         }
     }
     j->msgs = msgs;

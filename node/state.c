@@ -930,17 +930,15 @@ static bool
 peek_stored_incident(cf_txn *t, const cf_logkey *key, char *id, size_t id_size, cf_status *st)
 {
     cf_buf v;
-    cf_msg_type type;
-    const uint8_t *body;
-    size_t len;
+    cf_envelope_view e;
     int severity;
     bool yes;
 
     cf_buf_init(&v);
     *st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
-    yes = *st == CF_OK && cf_envelope_peek(v.data, v.len, &type, &body, &len) == CF_OK &&
-          type == CF_MSG_INCIDENT &&
-          cf_body_peek_incident(body, len, id, id_size, &severity) == CF_OK;
+    yes = *st == CF_OK && cf_envelope_peek(v.data, v.len, &e) == CF_OK &&
+          e.type == CF_MSG_INCIDENT &&
+          cf_body_peek_incident(e.body, e.body_len, id, id_size, &severity) == CF_OK;
     cf_buf_clear(&v);
     return yes;
 }

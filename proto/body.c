@@ -1101,20 +1101,20 @@ cf_body_peek_key(const uint8_t *body, size_t len, char origin[CF_NODE_ID_MAX + 1
     return origin[0] ? CF_OK : CF_E_MALFORMED;
 }
 
-/* An Envelope has its type as field 1 and its body as field 2. */
+/* An Envelope has its type as field 1, its body as field 2 and its signer
+ * as field 3. */
 #define TAG_ENV_TYPE ((1u << 3) | 0u)
 #define TAG_ENV_BODY ((2u << 3) | 2u)
+#define TAG_ENV_SIGNER ((3u << 3) | 2u)
 
 cf_status
-cf_envelope_peek(const uint8_t *wire, size_t len, cf_msg_type *type, const uint8_t **body,
-                 size_t *body_len)
+cf_envelope_peek(const uint8_t *wire, size_t len, cf_envelope_view *out)
 {
     const uint8_t *p = wire, *end = wire + len;
     uint64_t tag, v;
     bool typed = false;
 
-    *body = NULL;
-    *body_len = 0;
+    memset(out, 0, sizeof(*out));
     while (p < end) {
         if (!peek_varint(&p, end, &tag))
             return CF_E_MALFORMED;
@@ -1122,19 +1122,23 @@ cf_envelope_peek(const uint8_t *wire, size_t len, cf_msg_type *type, const uint8
             if (!peek_varint(&p, end, &v))
                 return CF_E_MALFORMED;
             /* protobuf-c reads an enum as the low 32 bits, signed */
-            *type = (cf_msg_type)(int32_t)(uint32_t)v;
+            out->type = (cf_msg_type)(int32_t)(uint32_t)v;
             typed = true;
-        } else if (tag == TAG_ENV_BODY) {
+        } else if (tag == TAG_ENV_BODY || tag == TAG_ENV_SIGNER) {
             if (!peek_varint(&p, end, &v) || v > (uint64_t)(end - p))
                 return CF_E_MALFORMED;
-            *body = p;
-            *body_len = (size_t)v;
+            if (tag == TAG_ENV_BODY) {
+                out->body = p;
+                out->body_len = (size_t)v;
+            } else {
+                out->signer = v == CF_PK_LEN ? p : NULL;
+            }
             p += v;
         } else if (!peek_skip(&p, end, tag & 7)) {
             return CF_E_MALFORMED;
         }
     }
-    return typed && cf_msg_type_name((int)*type) ? CF_OK : CF_E_MALFORMED;
+    return typed && cf_msg_type_name((int)out->type) ? CF_OK : CF_E_MALFORMED;
 }
 
 /* An Incident has its id as field 2 and its severity as field 8. */

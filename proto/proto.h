@@ -363,15 +363,22 @@ CF_MUST_CHECK cf_status cf_envelope_parse_stored(const uint8_t *wire, size_t len
 CF_MUST_CHECK cf_status cf_body_peek_key(const uint8_t *body, size_t len,
                                          char origin[CF_NODE_ID_MAX + 1], uint64_t *seq);
 
+/** What cf_envelope_peek reads of an envelope (pointing into its bytes). */
+typedef struct cf_envelope_view {
+    cf_msg_type type;
+    const uint8_t *body;
+    size_t body_len;
+    const uint8_t *signer; /* NULL unless there are CF_PK_LEN bytes of it */
+} cf_envelope_view;
+
 /**
- * The type and body of a stored envelope, read without decoding it (body
- * points into wire). Like cf_body_peek_key, a hint: what it reads is what
- * the decoder reads of well-formed bytes (fields repeated: the last wins),
- * and a caller decodes whatever it does not settle by it.
+ * The type, body and signer of an envelope, read without decoding it. Like
+ * cf_body_peek_key, a hint: what it reads is what the decoder reads of
+ * well-formed bytes (fields repeated: the last wins), and a caller decodes
+ * (or verifies) whatever it does not settle by it.
  * @return CF_OK, CF_E_MALFORMED (no type, an unknown one, or bad bytes)
  */
-CF_MUST_CHECK cf_status cf_envelope_peek(const uint8_t *wire, size_t len, cf_msg_type *type,
-                                         const uint8_t **body, size_t *body_len);
+CF_MUST_CHECK cf_status cf_envelope_peek(const uint8_t *wire, size_t len, cf_envelope_view *out);
 
 /**
  * An incident body's id (into id, id_size bytes with its NUL) and severity,

@@ -202,20 +202,19 @@ check_message(const cf_message *m, const cf_limits *lim)
 static void
 check_peeks(const uint8_t *wire, size_t len, const cf_message *m)
 {
-    cf_msg_type type;
-    const uint8_t *body;
-    size_t body_len;
+    cf_envelope_view e;
     char id[257];
     int severity;
 
-    if (cf_envelope_peek(wire, len, &type, &body, &body_len) != CF_OK)
+    if (cf_envelope_peek(wire, len, &e) != CF_OK)
         abort(); /* it decoded: the peek must read it too */
-    if (type != m->env.type || body_len != m->env.body_len ||
-        (body_len && memcmp(body, m->env.body, body_len) != 0))
+    if (e.type != m->env.type || e.body_len != m->env.body_len ||
+        (e.body_len && memcmp(e.body, m->env.body, e.body_len) != 0) || !e.signer ||
+        memcmp(e.signer, m->env.signer, CF_PK_LEN) != 0)
         abort();
     if (m->body.type != CF_MSG_INCIDENT)
         return;
-    if (cf_body_peek_incident(body, body_len, id, sizeof(id), &severity) != CF_OK)
+    if (cf_body_peek_incident(e.body, e.body_len, id, sizeof(id), &severity) != CF_OK)
         return;
     if (severity != m->body.u.incident.severity ||
         strcmp(id, m->body.u.incident.id ? m->body.u.incident.id : "") != 0)

@@ -968,7 +968,7 @@ test_peek_key(void)
     cf_buf_clear(&hdr);
 }
 
-/* cf_envelope_peek reads a stored envelope's type and body in place, as
+/* cf_envelope_peek reads an envelope's type, body and signer in place, as
  * cf_envelope_parse_stored decodes them, for every type. */
 static void
 test_envelope_peek(void)
@@ -976,9 +976,7 @@ test_envelope_peek(void)
     cf_buf body, wire;
     cf_body b;
     cf_envelope env;
-    cf_msg_type type;
-    const uint8_t *in;
-    size_t in_len;
+    cf_envelope_view e;
     cf_status st;
 
     cf_buf_init(&body);
@@ -988,41 +986,49 @@ test_envelope_peek(void)
         body.len = wire.len = 0;
         CHECK_ST(cf_body_encode(&b, NULL, &body), CF_OK);
         CHECK_ST(cf_envelope_seal((cf_msg_type)t, body.data, body.len, sk, &wire), CF_OK);
-        CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_OK);
-        CHECK(type == (cf_msg_type)t);
-        CHECK(in_len == body.len && memcmp(in, body.data, body.len) == 0);
-        CHECK(in >= wire.data && in + in_len <= wire.data + wire.len); /* in place */
+        CHECK_ST(cf_envelope_peek(wire.data, wire.len, &e), CF_OK);
+        CHECK(e.type == (cf_msg_type)t);
+        CHECK(e.body_len == body.len && memcmp(e.body, body.data, body.len) == 0);
+        CHECK(e.body >= wire.data && e.body + e.body_len <= wire.data + wire.len); /* in place */
+        CHECK(e.signer && memcmp(e.signer, pk, CF_PK_LEN) == 0);
         CHECK_ST(cf_envelope_parse_stored(wire.data, wire.len, &env), CF_OK);
-        CHECK(env.type == type && env.body_len == in_len);
+        CHECK(env.type == e.type && env.body_len == e.body_len);
         cf_envelope_clear(&env);
         /* cut short anywhere (ASan watches the reads) */
         for (size_t cut = 0; cut < wire.len; cut++) {
-            st = cf_envelope_peek(wire.data, cut, &type, &in, &in_len);
-            CHECK(st == CF_E_MALFORMED ||
-                  (st == CF_OK && type == (cf_msg_type)t && in + in_len <= wire.data + cut));
+            st = cf_envelope_peek(wire.data, cut, &e);
+            CHECK(st == CF_E_MALFORMED || (st == CF_OK && e.type == (cf_msg_type)t &&
+                                           e.body + e.body_len <= wire.data + cut));
         }
     }
-    /* by hand: a repeated body and type, the last wins; unknown fields are
-     * stepped over */
+    /* by hand: a repeated body, type and signer, the last wins; unknown
+     * fields are stepped over; a signer of the wrong length is none */
+    static const uint8_t one_key[CF_PK_LEN] = {1}, other_key[CF_PK_LEN] = {2};
     wire.len = 0;
     put_bytes(&wire, 2, "first", 5);
     put_uint(&wire, 1, CF_MSG_ACK);
+    put_bytes(&wire, 3, one_key, sizeof(one_key));
     put_bytes(&wire, 9, "other", 5);
     put_bytes(&wire, 2, "second", 6);
     put_uint(&wire, 1, CF_MSG_INCIDENT);
-    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_OK);
-    CHECK(type == CF_MSG_INCIDENT && in_len == 6 && memcmp(in, "second", 6) == 0);
+    put_bytes(&wire, 3, other_key, sizeof(other_key));
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &e), CF_OK);
+    CHECK(e.type == CF_MSG_INCIDENT && e.body_len == 6 && memcmp(e.body, "second", 6) == 0);
+    CHECK(e.signer && memcmp(e.signer, other_key, CF_PK_LEN) == 0);
+    put_bytes(&wire, 3, one_key, CF_PK_LEN - 1);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &e), CF_OK);
+    CHECK(e.signer == NULL);
     /* no type, an unknown one, an empty envelope */
     wire.len = 0;
     put_bytes(&wire, 2, "body", 4);
-    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_E_MALFORMED);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &e), CF_E_MALFORMED);
     put_uint(&wire, 1, 99);
-    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_E_MALFORMED);
-    CHECK_ST(cf_envelope_peek(wire.data, 0, &type, &in, &in_len), CF_E_MALFORMED);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &e), CF_E_MALFORMED);
+    CHECK_ST(cf_envelope_peek(wire.data, 0, &e), CF_E_MALFORMED);
     /* the control: the same bytes with a known type last */
     put_uint(&wire, 1, CF_MSG_DIRECTIVE);
-    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &type, &in, &in_len), CF_OK);
-    CHECK(type == CF_MSG_DIRECTIVE && in_len == 4);
+    CHECK_ST(cf_envelope_peek(wire.data, wire.len, &e), CF_OK);
+    CHECK(e.type == CF_MSG_DIRECTIVE && e.body_len == 4 && e.signer == NULL);
     cf_buf_clear(&body);
     cf_buf_clear(&wire);
 }
