@@ -577,7 +577,15 @@ is_relay_receipt(cf_node *n, cf_txn *t, const cf_message *m)
     if (m->body.type != CF_MSG_ACK || m->body.u.ack.state != 1 || !acker ||
         !cf_topology_is_ancestor(n->topo, acker, n->me))
         return false;
-    if (cf_state_ack_origin(t, &m->body.u.ack, origin, &why) != CF_OK)
+    size_t count = cf_ack_count(&m->body.u.ack);
+    if (count > n->acked_cap) {
+        cf_logkey *k = realloc(n->acked, count * sizeof(*k));
+        if (!k)
+            return false; /* cf_state_check finds them itself */
+        n->acked = k;
+        n->acked_cap = count;
+    }
+    if (cf_state_ack_origin(t, &m->body.u.ack, origin, n->acked, &why) != CF_OK)
         return false; /* cf_state_check says why */
     const cf_topo_node *o = cf_topology_find(n->topo, origin);
     return o && cf_topology_is_ancestor(n->topo, n->me, o);
@@ -922,7 +930,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     }
     /* everything but a receipt gets a receipt */
     bool receipted = b->type != CF_MSG_ACK || b->u.ack.state >= 2;
-    st = is_relay_receipt(n, t, m) ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
+    bool relay = is_relay_receipt(n, t, m);
+    st = relay ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
     /* incidents come by the thousand and are named by id only in receipts
      * for those we pass on (cf_state_index: below when forwarded, and in
      * catch-up answers to our parent) */
@@ -939,7 +948,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         return store_error(rs) ? rs : CF_E_DUPLICATE;
     }
     if (st == CF_OK)
-        st = cf_state_apply(t, m, now_ms);
+        st = relay ? cf_state_apply_ack(t, m, n->acked) : cf_state_apply(t, m, now_ms);
     if (st == CF_OK && b->type == CF_MSG_ACK) { /* room in the resend window */
         size_t count = cf_ack_count(&b->u.ack);
         n->outbox_inflight -= count < n->outbox_inflight ? count : n->outbox_inflight;
@@ -2042,6 +2051,7 @@ fail:
     free(n->last_contact);
     free(n->rates);
     free(n->due);
+    free(n->acked);
     cf_catchup_peers_free(n);
     free(n);
     return st;
@@ -2070,6 +2080,7 @@ stop_step(cf_node *n)
     free(n->last_contact);
     free(n->rates);
     free(n->due);
+    free(n->acked);
     cf_catchup_peers_free(n);
     while (n->jobs) {
         cf_verify_job *next = n->jobs->next;

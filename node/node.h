@@ -175,6 +175,10 @@ typedef struct cf_node {
     size_t outbox_inflight;  /* envelopes resent that no receipt has come for yet */
     int64_t outbox_pass_ms;  /* when the last pass ran */
     int64_t outbox_heard_ms; /* when the last receipts came */
+    /* where the messages of the relay receipt being taken are in the log
+     * (is_relay_receipt finds them, the receipt is applied with them) */
+    cf_logkey *acked;
+    size_t acked_cap;
     /* duplicates (resends) are logged once a second per type at most */
     uint64_t dups_unlogged[CF_MSG_TYPE_MAX + 1];
     int64_t dups_logged_ms[CF_MSG_TYPE_MAX + 1];

@@ -649,7 +649,8 @@ strv_has(cf_strv v, const char *s)
 }
 
 cf_status
-cf_state_ack_origin(cf_txn *t, const cf_ack *a, char origin[CF_NODE_ID_MAX + 1], const char **why)
+cf_state_ack_origin(cf_txn *t, const cf_ack *a, char origin[CF_NODE_ID_MAX + 1], cf_logkey *keys,
+                    const char **why)
 {
     cf_status st = CF_OK;
 
@@ -666,6 +667,8 @@ cf_state_ack_origin(cf_txn *t, const cf_ack *a, char origin[CF_NODE_ID_MAX + 1],
         }
         if (st != CF_OK)
             return st;
+        if (keys)
+            keys[i] = key;
         /* a log key is origin, 0x00, seq8, its origin CF_NODE_ID_MAX at most */
         const char *o = (const char *)key.k;
         if (i == 0) {
@@ -705,7 +708,7 @@ cf_state_check(cf_txn *t, const char *self, const cf_message *m, const char **wh
         return st;
     case CF_MSG_ACK: {
         char origin[CF_NODE_ID_MAX + 1];
-        st = cf_state_ack_origin(t, &m->body.u.ack, origin, why);
+        st = cf_state_ack_origin(t, &m->body.u.ack, origin, NULL, why);
         if (st == CF_OK && strcmp(origin, self) != 0) {
             *why = "an ack for a message this node did not originate";
             st = CF_E_UNAUTHORIZED;
@@ -945,7 +948,7 @@ peek_stored_incident(cf_txn *t, const cf_logkey *key, char *id, size_t id_size, 
 
 /* What an ack (or one of the messages a receipt stands for, id) changes. */
 static cf_status
-apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
+apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const cf_logkey *key)
 {
     const cf_ack *a = &m->body.u.ack;
     int64_t at = a->at_ms ? a->at_ms : m->body.header.created_ms;
@@ -953,8 +956,12 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN])
     char incident[257]; /* a short text: 256 bytes at most */
     uint64_t receipt;
     acked_msg what;
-    cf_status st = ids_row(t, id, &what.key, &receipt);
+    cf_status st = CF_OK;
 
+    if (key)
+        what.key = *key;
+    else
+        st = ids_row(t, id, &what.key, &receipt);
     /* not found by id: our own receipt taken back by catch-up after a
      * restore, for an incident we hold without an id row (cf_state_record)
      * or not at all; it changes nothing here (another node's ack names only
@@ -1000,13 +1007,19 @@ cf_state_receipted(cf_txn *t, const char *self, const cf_message *m, const cf_me
 }
 
 static cf_status
-apply_ack(cf_txn *t, const cf_message *m)
+apply_ack(cf_txn *t, const cf_message *m, const cf_logkey *keys)
 {
     cf_status st = CF_OK;
 
     for (size_t i = 0; i < cf_ack_count(&m->body.u.ack) && st == CF_OK; i++)
-        st = apply_ack_one(t, m, cf_ack_id(&m->body.u.ack, i));
+        st = apply_ack_one(t, m, cf_ack_id(&m->body.u.ack, i), keys ? &keys[i] : NULL);
     return st;
+}
+
+cf_status
+cf_state_apply_ack(cf_txn *t, const cf_message *m, const cf_logkey *keys)
+{
+    return m->body.type == CF_MSG_ACK ? apply_ack(t, m, keys) : CF_E_INVALID_ARG;
 }
 
 cf_status
@@ -1027,7 +1040,7 @@ cf_state_apply(cf_txn *t, const cf_message *m, int64_t now_ms)
     case CF_MSG_DIRECTIVE:
         return apply_directive(t, m);
     case CF_MSG_ACK:
-        return apply_ack(t, m);
+        return apply_ack(t, m, NULL);
     case CF_MSG_MEMBER_CERT:
     case CF_MSG_REVOCATION:
     case CF_MSG_CATCHUP_REQUEST:

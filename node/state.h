@@ -59,6 +59,10 @@ CF_MUST_CHECK cf_status cf_state_check(cf_txn *t, const char *self, const cf_mes
 
 /** Apply a recorded message's effect on the materialized tables. */
 CF_MUST_CHECK cf_status cf_state_apply(cf_txn *t, const cf_message *m, int64_t now_ms);
+/** cf_state_apply for an ack whose messages cf_state_ack_origin found:
+ * keys, where each is in the log (a receipt names up to 1,000, each found
+ * by a lookup in the id index: once is enough). */
+CF_MUST_CHECK cf_status cf_state_apply_ack(cf_txn *t, const cf_message *m, const cf_logkey *keys);
 /**
  * What self's receipt (signed at at_ms) for m, just recorded, changes:
  * applying the receipt would, but would read every message it stands for
@@ -138,11 +142,13 @@ CF_MUST_CHECK cf_status cf_state_holds(cf_txn *t, const char *origin, uint64_t s
 /**
  * The origin of the messages an ack stands for (a receipt may stand for
  * several: they must all be stored here, and all of one origin).
+ * @param keys  NULL, or room for cf_ack_count(a): where each is in the log
  * @return CF_OK; CF_E_UNAUTHORIZED (a message not stored here) or
  *         CF_E_MALFORMED (of several origins), *why set; a store error
  */
 CF_MUST_CHECK cf_status cf_state_ack_origin(cf_txn *t, const cf_ack *a,
-                                            char origin[CF_NODE_ID_MAX + 1], const char **why);
+                                            char origin[CF_NODE_ID_MAX + 1], cf_logkey *keys,
+                                            const char **why);
 
 /* ---- the node's own counters -------------------------------------------- */
 
