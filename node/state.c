@@ -962,12 +962,6 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const
         what.key = *key;
     else
         st = ids_row(t, id, &what.key, &receipt);
-    /* not found by id: our own receipt taken back by catch-up after a
-     * restore, for an incident we hold without an id row (cf_state_record)
-     * or not at all; it changes nothing here (another node's ack names only
-     * what cf_state_check found) */
-    if (st == CF_E_NOT_FOUND)
-        return CF_OK;
     if (st == CF_OK && peek_stored_incident(t, &what.key, incident, sizeof(incident), &st)) {
         what.type = CF_MSG_INCIDENT;
         what.incident = incident;
@@ -976,6 +970,12 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const
     }
     if (st == CF_OK)
         st = cf_state_load(t, &what.key, &orig);
+    /* not found: our own receipt taken back by catch-up after a restore,
+     * for an incident we hold without an id row (cf_state_record) or not
+     * at all; it changes nothing here (another node's ack names only what
+     * cf_state_check found) */
+    if (st == CF_E_NOT_FOUND)
+        return CF_OK;
     /* a relay has only the envelope of a sealed message */
     if (st == CF_OK && orig->body.type == CF_MSG_SEALED) {
         st = load_from(t, CF_T_OPENED, &what.key, &inner);
@@ -1208,7 +1208,7 @@ outbox_line_at(const uint8_t *val, size_t len, size_t at)
     const char *p = (const char *)val + at;
     const char *nl = memchr(p, '\n', len - at);
     size_t n = nl ? (size_t)(nl - p) : len - at;
-    outbox_line l = {0, p + 2, n >= 2 ? n - 2 : 0, nl ? n + 1 : n};
+    outbox_line l = {0, n >= 2 ? p + 2 : p, n >= 2 ? n - 2 : 0, nl ? n + 1 : n};
 
     if (n >= 2 && n - 2 <= OUTBOX_TEXT_MAX)
         l.kind = p[0] == 'T' || p[0] == 'S' ? p[0] : 'R';

@@ -208,9 +208,9 @@ typedef struct cf_seq_set {
 
 /** The seqs of origin's messages, from first to last, whose outbox entries
  * wait for node's receipt: read in one pass in key order (a catch-up answer
- * leaves those to the outbox; one lookup each was most of what answering a
- * neighbour back after a cut cost). out->upto: what the pass covered;
- * beyond it, ask cf_state_outbox_waits_for. */
+ * leaves those to the outbox; a lookup for each entry was about half of what
+ * answering a neighbour back after a cut cost). out->upto: what the pass
+ * covered; beyond it, ask cf_state_outbox_waits_for. */
 CF_MUST_CHECK cf_status cf_state_outbox_waiting(cf_txn *t, const char *origin, uint64_t first,
                                                 uint64_t last, const char *node, cf_seq_set *out);
 /** Is seq in s? The seqs asked must not go down. */
