@@ -402,22 +402,14 @@ typedef struct answer_ctx {
     cf_seq_set queued; /* origin's messages our outbox still sends the asker */
 } answer_ctx;
 
-/* Did we pass the incident with this id up to our parent ourselves? */
+/* Did we pass the incident with this id up to our parent ourselves? (A
+ * store error counts as no: the answer leaves it out.) */
 static bool
 forwarded_by_us(answer_ctx *c, const char *incident)
 {
-    static const char prefix[] = "forwarded:";
-    cf_buf k, v;
-    bool yes;
+    bool yes = false;
 
-    cf_buf_init(&k);
-    cf_buf_init(&v);
-    yes = cf_buf_append(&k, prefix, sizeof(prefix) - 1) == CF_OK &&
-          cf_buf_append(&k, incident, strlen(incident) + 1) == CF_OK &&
-          cf_state_meta_get(c->t, (const char *)k.data, &v) == CF_OK;
-    cf_buf_clear(&k);
-    cf_buf_clear(&v);
-    return yes;
+    return cf_state_forwarded(c->t, incident, &yes) == CF_OK && yes;
 }
 
 /* Would the asker have been sent this stored message? */

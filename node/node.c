@@ -973,19 +973,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
      * incident resolved or downgraded) */
     bool forward = cf_rule_forward_up(n->topo, n->cfg->id, b);
     if (b->type == CF_MSG_INCIDENT && n->me->parent_idx != SIZE_MAX) {
-        cf_buf fk, fv;
-        cf_buf_init(&fk);
-        cf_buf_init(&fv);
-        st = cf_buf_printf(&fk, "forwarded:%s", b->u.incident.id);
-        if (st == CF_OK && !forward) {
-            st = cf_state_meta_get(t, (const char *)fk.data, &fv);
-            forward = st == CF_OK;
-            st = st == CF_E_NOT_FOUND ? CF_OK : st;
-        } else if (st == CF_OK) {
-            st = cf_state_meta_put(t, (const char *)fk.data, "1", 1);
-        }
-        cf_buf_clear(&fk);
-        cf_buf_clear(&fv);
+        st = forward ? cf_state_forwarded_note(t, b->u.incident.id)
+                     : cf_state_forwarded(t, b->u.incident.id, &forward);
         if (st != CF_OK)
             return st;
     }

@@ -512,21 +512,29 @@ cf_state_mark(cf_txn *t, const char *origin, uint64_t *seq)
 /* The envelope stored under key in table, decoded (it was verified before
  * it was stored). */
 static cf_status
-load_from(cf_txn *t, cf_table table, const cf_logkey *key, cf_message **out)
+decode_stored(const uint8_t *wire, size_t len, cf_message **out)
 {
-    cf_buf v;
     cf_envelope env;
-    cf_status st;
+    cf_status st = cf_envelope_parse_stored(wire, len, &env);
 
-    cf_buf_init(&v);
-    st = cf_txn_get(t, table, key->k, key->len, &v);
-    if (st == CF_OK)
-        st = cf_envelope_parse_stored(v.data, v.len, &env);
     if (st == CF_OK) {
         st = cf_message_decode(&env, NULL, out);
         if (st != CF_OK)
             cf_envelope_clear(&env);
     }
+    return st;
+}
+
+static cf_status
+load_from(cf_txn *t, cf_table table, const cf_logkey *key, cf_message **out)
+{
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, table, key->k, key->len, &v);
+    if (st == CF_OK)
+        st = decode_stored(v.data, v.len, out);
     cf_buf_clear(&v);
     return st;
 }
@@ -926,24 +934,17 @@ out:
     return st;
 }
 
-/* An incident stored at key, read without decoding it (most of what a
- * receipt names, thousands a second in a backlog): false if it is not one,
- * or the peek cannot tell. */
+/* The id of a stored incident, read without decoding it (most of what a
+ * receipt names, thousands a second in a backlog): false if it is not an
+ * incident, or the peek cannot tell. */
 static bool
-peek_stored_incident(cf_txn *t, const cf_logkey *key, char *id, size_t id_size, cf_status *st)
+peek_incident_id(const uint8_t *wire, size_t len, char *id, size_t id_size)
 {
-    cf_buf v;
     cf_envelope_view e;
     int severity;
-    bool yes;
 
-    cf_buf_init(&v);
-    *st = cf_txn_get(t, CF_T_LOG, key->k, key->len, &v);
-    yes = *st == CF_OK && cf_envelope_peek(v.data, v.len, &e) == CF_OK &&
-          e.type == CF_MSG_INCIDENT &&
-          cf_body_peek_incident(e.body, e.body_len, id, id_size, &severity) == CF_OK;
-    cf_buf_clear(&v);
-    return yes;
+    return cf_envelope_peek(wire, len, &e) == CF_OK && e.type == CF_MSG_INCIDENT &&
+           cf_body_peek_incident(e.body, e.body_len, id, id_size, &severity) == CF_OK;
 }
 
 /* What an ack (or one of the messages a receipt stands for, id) changes. */
@@ -956,20 +957,26 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const
     char incident[257]; /* a short text: 256 bytes at most */
     uint64_t receipt;
     acked_msg what;
+    cf_buf v;
     cf_status st = CF_OK;
 
     if (key)
         what.key = *key;
     else
         st = ids_row(t, id, &what.key, &receipt);
-    if (st == CF_OK && peek_stored_incident(t, &what.key, incident, sizeof(incident), &st)) {
+    cf_buf_init(&v);
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_LOG, what.key.k, what.key.len, &v);
+    if (st == CF_OK && peek_incident_id(v.data, v.len, incident, sizeof(incident))) {
+        cf_buf_clear(&v);
         what.type = CF_MSG_INCIDENT;
         what.incident = incident;
         what.tasking = NULL;
         return ack_effects(t, m->body.header.origin, a->state, at, id, &what);
     }
     if (st == CF_OK)
-        st = cf_state_load(t, &what.key, &orig);
+        st = decode_stored(v.data, v.len, &orig);
+    cf_buf_clear(&v);
     /* not found: our own receipt taken back by catch-up after a restore,
      * for an incident we hold without an id row (cf_state_record) or not
      * at all; it changes nothing here (another node's ack names only what
@@ -1064,6 +1071,48 @@ cf_status
 cf_state_meta_put(cf_txn *t, const char *name, const void *v, size_t n)
 {
     return cf_txn_put(t, CF_T_META, name, strlen(name), v, n, false);
+}
+
+/* The meta row of an incident passed up to the parent: "forwarded:<id>". */
+static cf_status
+forwarded_key(cf_buf *k, const char *incident)
+{
+    static const char prefix[] = "forwarded:";
+    cf_status st = cf_buf_append(k, prefix, sizeof(prefix) - 1);
+
+    return st == CF_OK ? cf_buf_append(k, incident, strlen(incident)) : st;
+}
+
+cf_status
+cf_state_forwarded(cf_txn *t, const char *incident, bool *yes)
+{
+    cf_buf k, v;
+    cf_status st;
+
+    *yes = false;
+    cf_buf_init(&k);
+    cf_buf_init(&v);
+    st = forwarded_key(&k, incident);
+    if (st == CF_OK)
+        st = cf_txn_get(t, CF_T_META, k.data, k.len, &v);
+    *yes = st == CF_OK;
+    cf_buf_clear(&k);
+    cf_buf_clear(&v);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
+cf_status
+cf_state_forwarded_note(cf_txn *t, const char *incident)
+{
+    cf_buf k;
+    cf_status st;
+
+    cf_buf_init(&k);
+    st = forwarded_key(&k, incident);
+    if (st == CF_OK)
+        st = cf_txn_put(t, CF_T_META, k.data, k.len, "1", 1, false);
+    cf_buf_clear(&k);
+    return st;
 }
 
 cf_status

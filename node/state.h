@@ -152,6 +152,12 @@ CF_MUST_CHECK cf_status cf_state_ack_origin(cf_txn *t, const cf_ack *a,
 
 /* ---- the node's own counters -------------------------------------------- */
 
+/** Did we pass the incident with this id up to our parent (its later
+ * revisions go up too, and the parent is entitled to all of them)? */
+CF_MUST_CHECK cf_status cf_state_forwarded(cf_txn *t, const char *incident, bool *yes);
+/** Note that we passed the incident with this id up to our parent. */
+CF_MUST_CHECK cf_status cf_state_forwarded_note(cf_txn *t, const char *incident);
+
 CF_MUST_CHECK cf_status cf_state_meta_get_u64(cf_txn *t, const char *name, uint64_t *out);
 CF_MUST_CHECK cf_status cf_state_meta_put_u64(cf_txn *t, const char *name, uint64_t v);
 CF_MUST_CHECK cf_status cf_state_meta_get(cf_txn *t, const char *name, cf_buf *out);

@@ -1004,6 +1004,11 @@ test_batch_receipts(void)
     CHECK_ST(cf_state_record(f.t, r.m, r.wire.data, r.wire.len, true), CF_OK);
     CHECK_ST(cf_state_apply_ack(f.t, r.m, keys), CF_OK);
     CHECK_ST(cf_state_apply_ack(f.t, i1.m, keys), CF_E_INVALID_ARG); /* not an ack */
+    /* messages whose log entries are gone change nothing, and are no error */
+    cf_logkey gone[2];
+    cf_logkey_make("banking", 99, &gone[0]);
+    cf_logkey_make("banking", 98, &gone[1]);
+    CHECK_ST(cf_state_apply_ack(f.t, r.m, gone), CF_OK);
     const char *inc_ids[] = {"INC-1", "INC-2"};
     for (size_t i = 0; i < 2; i++) {
         CHECK_ST(cf_state_incident(f.t, "banking", inc_ids[i], &o), CF_OK);
@@ -1703,6 +1708,20 @@ test_meta(void)
     CHECK(v == 9);
     CHECK_ST(cf_state_meta_get(f.t, "head", &b), CF_OK);
     CHECK(b.len == 3 && memcmp(b.data, "abc", 3) == 0);
+    /* the incidents passed up to the parent; the rows earlier versions
+     * wrote ("forwarded:<id>") are read the same */
+    bool fw = true;
+    CHECK_ST(cf_state_forwarded(f.t, "kp-1", &fw), CF_OK);
+    CHECK(!fw);
+    CHECK_ST(cf_state_forwarded_note(f.t, "kp-1"), CF_OK);
+    CHECK_ST(cf_state_forwarded(f.t, "kp-1", &fw), CF_OK);
+    CHECK(fw);
+    CHECK_ST(cf_state_forwarded(f.t, "kp-10", &fw), CF_OK);
+    CHECK(!fw); /* a whole id, not a prefix */
+    CHECK_ST(cf_state_meta_put(f.t, "forwarded:kp-7", "1", 1), CF_OK);
+    CHECK_ST(cf_state_forwarded(f.t, "kp-7", &fw), CF_OK);
+    CHECK(fw);
+    CHECK_ST(cf_state_meta_get(f.t, "forwarded:kp-1", &b), CF_OK);
     CHECK_ST(cf_txn_commit(f.t), CF_OK);
 
     /* after a commit, in a read transaction */
