@@ -152,6 +152,11 @@ main(int argc, char **argv)
         }
     }
     if (rc == 0) {
+        /* in issue order, before sorting: where the slow ones fall */
+        printf("fanout_series_ms=");
+        for (long i = 0; i < count; i++)
+            printf("%s%.1f", i ? "," : "", total[i]);
+        printf("\n");
         print_latencies("fanout", total, (size_t)count);
         print_latencies("issue", issue, (size_t)count);
         printf("polls_per_directive=%.1f\npoll_interval_ms=%.1f\n", (double)polls / (double)count,
