@@ -376,13 +376,14 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     }
     if (st == CF_OK)
         st = cf_route(n->topo, n->cfg->id, sent, reply_to, &subjects, &recipients);
+    /* what our receipt means was recorded with each message it stands for
+     * (receipt_owed): applying it would read them all back; and nothing
+     * names a receipt by its id */
+    bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
     if (st == CF_OK)
-        st = cf_state_record(t, m, wire.data, wire.len, true);
+        st = cf_state_record(t, m, wire.data, wire.len, !is_receipt);
     if (st == CF_OK && inner)
         st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
-    /* what our receipt means was recorded with each message it stands for
-     * (receipt_owed): applying it would read them all back */
-    bool is_receipt = b->type == CF_MSG_ACK && b->u.ack.state == 1;
     if (st == CF_OK && !is_receipt)
         st = cf_state_apply(t, inner ? inner : m, b->header.created_ms);
     if (st == CF_OK)
@@ -934,9 +935,11 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     st = relay ? CF_OK : cf_state_check(t, n->cfg->id, m, why);
     /* incidents come by the thousand and are named by id only in receipts
      * for those we pass on (cf_state_index: below when forwarded, and in
-     * catch-up answers to our parent) */
+     * catch-up answers to our parent); a receipt is named by nothing (it
+     * gets no receipt): the origin of a directive takes one from every
+     * node, and each row was a random write into its largest B-tree */
     if (st == CF_OK)
-        st = cf_state_record(t, m, data, len, b->type != CF_MSG_INCIDENT);
+        st = cf_state_record(t, m, data, len, receipted && b->type != CF_MSG_INCIDENT);
     if (st == CF_E_FORK)
         return fork_found(n, t, m, data, len, now_ms, why);
     if (st == CF_E_DUPLICATE && receipted) {

@@ -34,9 +34,10 @@ void cf_logkey_make(const char *origin, uint64_t seq, cf_logkey *out);
  * looks up its own receipts by their first id (catch-up): incidents it
  * neither originates nor passes on need no row (cf_state_index adds one
  * when it forwards one, or answers its parent's catch-up with one, and for
- * a receipt's first message). Each row is a random write into a large
+ * a receipt's first message), and a `received` receipt, which nothing
+ * acknowledges, none at all. Each row is a random write into a large
  * B-tree: at thousands of incidents a second it was most of what a commit
- * wrote.
+ * wrote, and a directive's origin takes a receipt from every node.
  * @return CF_OK, CF_E_DUPLICATE (this very envelope is already here),
  *         CF_E_FORK (another envelope holds this origin and sequence, or
  *         the previous or next envelope we hold does not chain with it),

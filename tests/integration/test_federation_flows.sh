@@ -123,6 +123,9 @@ expect "telecom, out of scope, does not keep it" \
 # kp is down when the directive goes out; the Council resends until kp has it
 kill -TERM "$(cat "$FED/run/kp.pid")"
 eventually 15 "kp stops" sh -c "! kill -0 $(cat "$FED/run/kp.pid") 2>/dev/null"
+# the rows of the Council's id index: a receipt gets none (nothing names it)
+id_rows() { q council status | grep -o '"entries":{[^}]*}' | grep -o '"ids":[0-9]*' | cut -d: -f2; }
+ids_before=$(id_rows)
 cli council directive issue --number 2026-008 --kind mandatory --title "Rotate VPN credentials" \
     --action "rotate all VPN credentials" --comply-by +1d
 expect_rc 0 "the Council issues a national directive"
@@ -142,6 +145,9 @@ echo $! >"$FED/run/kp.pid"
 eventually 60 "kp gets the directive it missed, by a resend" has kp '"number":"2026-008"' directive list
 eventually 15 "every receipt is back at the Council" \
     has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008
+ids_after=$(id_rows)
+expect "the Council indexed the directive by id, not the 10 receipts ($ids_before -> $ids_after rows)" \
+    test -n "$ids_before" -a $((ids_after - ids_before)) -eq 1
 for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
     cli "$node" ack 2026-008 --analyst "duty officer"
     expect_rc 0 "$node acknowledges 2026-008"
