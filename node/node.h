@@ -151,6 +151,7 @@ typedef struct cf_receipt_due {
     char origin[CF_NODE_ID_MAX + 1];
     size_t order; /* the order in which they came */
     bool relayed; /* a relay forwarded it: it waits for the receipt too */
+    bool indexed; /* it has an ids row (not an incident): the receipt is noted there */
 } cf_receipt_due;
 
 typedef struct cf_node {

@@ -5,9 +5,10 @@
  *   log         origin:seq8            -> envelope bytes as received
  *   ids         id32                   -> origin:seq8 [receipt-seq8]: where the
  *                                         envelope is, for what may be named by
- *                                         id (cf_state_record); layout 2 noted
- *                                         our receipt's seq here
- *   receipted   origin:seq8            -> seq8 of our own receipt for it
+ *                                         id (cf_state_record), and our receipt's
+ *                                         seq for such a message
+ *   receipted   origin:seq8            -> seq8 of our own receipt for one
+ *                                         without an ids row (an incident)
  *   marks       origin                 -> seq8 id32 (the highest seen)
  *   meta        name                   -> value ("layout" 3: this layout)
  *   revisions   incident-id:revision4  -> origin:seq8 ms8 (when we first had it;
@@ -623,6 +624,16 @@ cf_state_receipt_note(cf_txn *t, const cf_logkey *key, uint64_t seq)
 }
 
 cf_status
+cf_state_receipt_note_id(cf_txn *t, const uint8_t id[CF_ID_LEN], const cf_logkey *key, uint64_t seq)
+{
+    uint8_t val[CF_LOGKEY_MAX + 8];
+
+    memcpy(val, key->k, key->len);
+    cf_put_u64(val + key->len, seq);
+    return cf_txn_put(t, CF_T_IDS, id, CF_ID_LEN, val, key->len + 8, false);
+}
+
+cf_status
 cf_state_receipt_seq(cf_txn *t, const cf_message *m, uint64_t *seq)
 {
     cf_logkey key;
@@ -637,7 +648,7 @@ cf_state_receipt_seq(cf_txn *t, const cf_message *m, uint64_t *seq)
     if (st == CF_OK)
         *seq = cf_get_u64(v.data);
     cf_buf_clear(&v);
-    if (st == CF_E_NOT_FOUND) { /* noted in its ids row (layout 2) */
+    if (st == CF_E_NOT_FOUND) { /* noted in its ids row */
         st = ids_row(t, m->env.id, &key, seq);
         if (st == CF_OK && *seq == 0)
             st = CF_E_NOT_FOUND;

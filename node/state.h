@@ -119,8 +119,13 @@ CF_MUST_CHECK cf_status cf_state_has_id(cf_txn *t, const uint8_t id[CF_ID_LEN], 
 CF_MUST_CHECK cf_status cf_state_load_id(cf_txn *t, const uint8_t id[CF_ID_LEN], cf_message **out);
 /** Note the seq of our own receipt for the stored message at key. */
 CF_MUST_CHECK cf_status cf_state_receipt_note(cf_txn *t, const cf_logkey *key, uint64_t seq);
-/** The seq of our receipt for a stored message (a store of layout 2 or
- * older noted it in the message's ids row: looked up there as well).
+/** The same in the ids row of a message recorded by id (it has one): its
+ * value becomes the key and the seq. */
+CF_MUST_CHECK cf_status cf_state_receipt_note_id(cf_txn *t, const uint8_t id[CF_ID_LEN],
+                                                 const cf_logkey *key, uint64_t seq);
+/** The seq of our receipt for a stored message: noted in the receipted
+ * table, or in the message's ids row (cf_state_receipt_note_id; a store of
+ * layout 2 noted every receipt there).
  * @return CF_OK, CF_E_NOT_FOUND (no receipt noted), store errors */
 CF_MUST_CHECK cf_status cf_state_receipt_seq(cf_txn *t, const cf_message *m, uint64_t *seq);
 /**

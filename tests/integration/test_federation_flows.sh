@@ -126,6 +126,7 @@ eventually 15 "kp stops" sh -c "! kill -0 $(cat "$FED/run/kp.pid") 2>/dev/null"
 # the rows of the Council's id index: a receipt gets none (nothing names it)
 id_rows() { q council status | grep -o '"entries":{[^}]*}' | grep -o '"ids":[0-9]*' | cut -d: -f2; }
 ids_before=$(id_rows)
+resent_before=$(field banking receipts_resent)
 cli council directive issue --number 2026-008 --kind mandatory --title "Rotate VPN credentials" \
     --action "rotate all VPN credentials" --comply-by +1d
 expect_rc 0 "the Council issues a national directive"
@@ -139,6 +140,9 @@ eventually 15 "nine receipts are back, kp's missing" \
 published=$(field council published)
 published_since() { [ "$(field council published)" -ge $((published + $1)) ]; }
 eventually 20 "the Council resends 2026-008, into kp's inbox too" published_since 2
+# banking has it: its receipt, noted in the directive's ids row, goes again
+resent_since() { [ "$(field banking receipts_resent)" -gt "$resent_before" ]; }
+eventually 15 "banking sends its stored receipt for 2026-008 again" resent_since
 "$CERTFEDD_BIN" --config "$FED/nodes/kp/node.conf" --nats-url "$URL" \
     </dev/null >>"$FED/logs/kp.log" 2>&1 &
 echo $! >"$FED/run/kp.pid"

@@ -1633,6 +1633,26 @@ test_layout(void)
     CHECK(seq == 6);
     fx_close(&f);
 
+    /* a message with an ids row has our receipt noted in it: no receipted
+     * row, and the row still finds the message */
+    fx_open(&f, "state-receipt-id");
+    CHECK_ST(cf_state_record(f.t, i2.m, i2.wire.data, i2.wire.len, true), CF_OK);
+    cf_logkey_make("banking", 2, &lk);
+    CHECK_ST(cf_state_receipt_note_id(f.t, i2.m->env.id, &lk, 8), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i2.m, &seq), CF_OK);
+    CHECK(seq == 8);
+    CHECK(cf_txn_count(f.t, CF_T_RECEIPTED) == 0);
+    CHECK(cf_txn_count(f.t, CF_T_IDS) == 1);
+    CHECK_ST(cf_state_load_id(f.t, i2.m->env.id, &m), CF_OK);
+    CHECK(m && m->body.header.seq == 2);
+    cf_message_free(m);
+    m = NULL;
+    /* indexing it again (a receipt's first id) keeps the note */
+    CHECK_ST(cf_state_index(f.t, i2.m->env.id, &lk), CF_OK);
+    CHECK_ST(cf_state_receipt_seq(f.t, i2.m, &seq), CF_OK);
+    CHECK(seq == 8);
+    fx_close(&f);
+
     /* layout 1, as an older node wrote it: the incident in the incidents
      * table too, revisions without a time, our own holder row, our receipt
      * in the receipts table */
