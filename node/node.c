@@ -618,7 +618,7 @@ receipt_owed(cf_node *n, cf_txn *t, const cf_message *m, const cf_message *opene
     /* only incidents are forwarded up the tree */
     d->relayed = (m->body.type == CF_MSG_INCIDENT || m->body.type == CF_MSG_SEALED) &&
                  relaying_child(n, m->body.header.origin) != NULL;
-    /* recorded by id (receive_checked): everything we receipt but incidents */
+    /* recorded by id (process_one): everything we receipt but incidents */
     d->indexed = m->body.type != CF_MSG_INCIDENT;
     return CF_OK;
 }
@@ -670,9 +670,8 @@ sign_receipt(cf_node *n, cf_txn *t, const cf_receipt_due *due, size_t count, int
         /* nothing of them may be stored without its receipt */
         return store_error(st) ? st : CF_E_IO;
     }
-    /* in the message's ids row if it has one: that page is written in this
-     * turn already, a receipted row would be one more (a directive at each
-     * of 50 nodes waits for their commits) */
+    /* in the message's ids row if it has one: that row was written in this
+     * transaction already, and a receipted row would add a table to it */
     for (size_t i = 0; i < count && st == CF_OK; i++) {
         st = due[i].indexed ? cf_state_receipt_note_id(t, due[i].id, &due[i].key, n->pending_seq)
                             : cf_state_receipt_note(t, &due[i].key, n->pending_seq);
