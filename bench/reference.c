@@ -16,7 +16,8 @@
  *     RESPONDERS processes each verify a signed 512-byte message, commit it
  *     with one durable LMDB put (DIR/r<i>) and reply with a signed ack; the
  *     sender verifies the acks and commits them (one transaction per batch
- *     of acks it has in hand). COUNT rounds, one at a time.
+ *     of acks it has in hand). COUNT rounds, one at a time. Also prints
+ *     the CPU milliseconds a round cost, sender and responders together.
  *
  * Prints "name=value" lines; exit 0 on success, 1 on failure, 2 on bad usage.
  */
@@ -55,6 +56,43 @@ cpu_s(void)
 
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) process pid has used so far, all its
+ * threads: 0 if it cannot be read */
+static double
+proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long long utime = 0, stime = 0;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* the fields after the command, which is in parentheses and may hold
+     * spaces: state is the 3rd field, utime the 14th and stime the 15th */
+    const char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                     &stime) != 2)
+        return 0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of this process and its n children */
+static double
+tree_cpu_s(const pid_t *children, int n)
+{
+    double sum = proc_cpu_s(getpid());
+
+    for (int i = 0; i < n; i++)
+        sum += proc_cpu_s(children[i]);
+    return sum;
 }
 
 static int
@@ -365,6 +403,7 @@ fanout(const char *url, int nresp, int count, const char *dir)
     free(heard);
     if (s != NATS_OK || natsConnection_Flush(nc) != NATS_OK)
         goto out;
+    double cpu0 = tree_cpu_s(pids, nresp);
     for (int r = 0; s == NATS_OK && r < count; r++) {
         uint8_t msg[MSG_LEN + crypto_sign_BYTES];
         uint64_t seq = (uint64_t)r + 1;
@@ -411,6 +450,9 @@ fanout(const char *url, int nresp, int count, const char *dir)
     }
     if (s == NATS_OK) {
         print_latencies("ref_fanout", ms, (size_t)count);
+        /* the responders are still up: what they and the sender used for
+         * the rounds, not for starting */
+        printf("ref_fanout_cpu_ms=%.2f\n", (tree_cpu_s(pids, nresp) - cpu0) * 1000.0 / count);
         rc = 0;
     } else {
         fprintf(stderr, "cf_bench_ref: fanout: %s\n", natsStatus_GetText(s));
