@@ -911,7 +911,12 @@ read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
     const char *number = arg_str(args, "number");
 
-    return number ? cf_state_directive_status(t, n->topo, number, out) : CF_E_INVALID_ARG;
+    if (!number)
+        return CF_E_INVALID_ARG;
+    /* "counts_only": true leaves out the row of each node, for a poller */
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "counts_only")))
+        return cf_state_directive_counts(t, n->topo, number, out);
+    return cf_state_directive_status(t, n->topo, number, out);
 }
 
 static cJSON *

@@ -2144,19 +2144,21 @@ cf_state_directive(cf_txn *t, const char *number, cf_message **out)
     return cf_state_load_id(t, c.id, out);
 }
 
-cf_status
-cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
+/* The directive and its counts, with a row per node in its scope if rows. */
+static cf_status
+directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool rows, cJSON **out)
 {
     cf_message *m = NULL;
     cf_buf k, v;
-    cJSON *o, *table;
+    cJSON *o, *table = NULL;
     size_t received = 0, acknowledged = 0, in_scope = 0;
     cf_status st = cf_state_directive(t, number, &m);
 
     if (st != CF_OK)
         return st;
     o = directive_json(m);
-    table = cJSON_AddArrayToObject(o, "nodes");
+    if (rows)
+        table = cJSON_AddArrayToObject(o, "nodes");
     cf_buf_init(&k);
     cf_buf_init(&v);
     for (size_t i = 0; st == CF_OK && i < topo->n; i++) {
@@ -2177,16 +2179,18 @@ cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number
             memcpy(val, v.data, sizeof(val));
         if (st == CF_E_NOT_FOUND || st == CF_OK)
             st = CF_OK;
-        cJSON *row = cJSON_CreateObject();
-        cJSON_AddStringToObject(row, "node", n->id);
-        cJSON_AddStringToObject(row, "role", cf_role_name(n->role));
-        add_time(row, "received", (int64_t)cf_get_u64(val));
-        cJSON_AddStringToObject(row, "state",
-                                cf_name_ack_state(val[8]            ? val[8]
-                                                  : cf_get_u64(val) ? 1
-                                                                    : 0));
-        add_time(row, "acknowledged", val[8] ? (int64_t)cf_get_u64(val + 9) : 0);
-        cJSON_AddItemToArray(table, row);
+        if (table) {
+            cJSON *row = cJSON_CreateObject();
+            cJSON_AddStringToObject(row, "node", n->id);
+            cJSON_AddStringToObject(row, "role", cf_role_name(n->role));
+            add_time(row, "received", (int64_t)cf_get_u64(val));
+            cJSON_AddStringToObject(row, "state",
+                                    cf_name_ack_state(val[8]            ? val[8]
+                                                      : cf_get_u64(val) ? 1
+                                                                        : 0));
+            add_time(row, "acknowledged", val[8] ? (int64_t)cf_get_u64(val + 9) : 0);
+            cJSON_AddItemToArray(table, row);
+        }
         received += cf_get_u64(val) != 0;
         acknowledged += val[8] != 0;
     }
@@ -2202,4 +2206,16 @@ cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number
     }
     *out = o;
     return CF_OK;
+}
+
+cf_status
+cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
+{
+    return directive_status(t, topo, number, true, out);
+}
+
+cf_status
+cf_state_directive_counts(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
+{
+    return directive_status(t, topo, number, false, out);
 }

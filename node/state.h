@@ -252,6 +252,10 @@ CF_MUST_CHECK cf_status cf_state_directive(cf_txn *t, const char *number, cf_mes
 /** Per node in the directive's scope: received and acknowledged, with times. */
 CF_MUST_CHECK cf_status cf_state_directive_status(cf_txn *t, const cf_topology *topo,
                                                   const char *number, cJSON **out);
+/** The same counts without a row per node: what a poller asks ("has
+ * every CERT received it yet?") at a fraction of the cost. */
+CF_MUST_CHECK cf_status cf_state_directive_counts(cf_txn *t, const cf_topology *topo,
+                                                  const char *number, cJSON **out);
 
 /** Names for the CLI and JSON. */
 const char *cf_name_severity(int v);

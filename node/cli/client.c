@@ -139,6 +139,9 @@ add_value(cJSON *args, const cli_opt *o, const char *value)
     case CLI_FALSE:
         cJSON_AddFalseToObject(args, o->key);
         return true;
+    case CLI_TRUE:
+        cJSON_AddTrueToObject(args, o->key);
+        return true;
     }
     return false;
 }
@@ -184,7 +187,7 @@ cli_parse(int argc, char **argv, const cli_opt *specs, size_t n_specs, const cha
                 o = &specs[k];
         if (!o && !is_config && !is_socket)
             return cli_usage(usage, "unknown option '--%.*s'", (int)nlen, name);
-        if (o && o->kind == CLI_FALSE) {
+        if (o && (o->kind == CLI_FALSE || o->kind == CLI_TRUE)) {
             add_value(args, o, "");
             continue;
         }

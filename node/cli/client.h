@@ -17,6 +17,7 @@ typedef enum cli_kind {
     CLI_LIST,  /* repeatable, or comma-separated: a list of strings */
     CLI_WHEN,  /* a time: "+2h", "+3d", "+30m", an ISO 8601 UTC time, or ms; sent as ms */
     CLI_FALSE, /* a flag that sets the key to false */
+    CLI_TRUE,  /* a flag that sets the key to true */
     CLI_OBS,   /* TYPE:VALUE[:block], repeatable: an observable object */
 } cli_kind;
 

@@ -14,7 +14,7 @@ static const char usage_text[] =
     "          [--province ID]... [--severity S] [--effective WHEN] [--comply-by WHEN]\n"
     "          [--ack-by WHEN] [--expires WHEN] [--no-ack-required]\n"
     "  certfed directive list\n"
-    "  certfed directive status NUMBER\n"
+    "  certfed directive status NUMBER [--counts-only]\n"
     "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
     "kind: advisory alert mandatory; WHEN: +30m, +2h, +3d or 2026-12-01T10:00:00Z\n";
 
@@ -42,6 +42,10 @@ static const cli_opt issue_opts[] = {
     {"no-ack-required", CLI_FALSE, "ack_required"},
 };
 
+static const cli_opt status_opts[] = {
+    {"counts-only", CLI_TRUE, "counts_only"},
+};
+
 static const cli_opt ack_opts[] = {
     {"state", CLI_STR, "state"},
     {"reason", CLI_STR, "reason"},
@@ -59,6 +63,8 @@ print_status(const cJSON *r)
            cJSON_GetObjectItem(r, "in_scope")->valuedouble,
            cJSON_GetObjectItem(r, "received")->valuedouble,
            cJSON_GetObjectItem(r, "acknowledged")->valuedouble);
+    if (!cJSON_GetObjectItem(r, "nodes"))
+        return; /* --counts-only */
     printf("%-14s %-12s %-26s %-26s %s\n", "NODE", "ROLE", "RECEIVED", "ACKNOWLEDGED", "STATE");
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "nodes"))
     {
@@ -95,7 +101,8 @@ cli_directive(int argc, char **argv)
         {"issue", "directive.issue", issue_opts, CF_ARRAY_LEN(issue_opts), NULL, "title",
          print_issued},
         {"list", "directive.list", NULL, 0, NULL, NULL, print_list},
-        {"status", "directive.status", NULL, 0, "number", NULL, print_status},
+        {"status", "directive.status", status_opts, CF_ARRAY_LEN(status_opts), "number", NULL,
+         print_status},
     };
 
     return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), usage_text);

@@ -150,6 +150,11 @@ eventually 60 "kp gets the directive it missed, by a resend" has kp '"number":"2
 eventually 15 "every receipt is back at the Council" \
     has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008
 ids_after=$(id_rows)
+# what a poller asks: the counts, without a row per node
+expect "--counts-only gives the counts" \
+    has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008 --counts-only
+expect "--counts-only leaves out the rows" \
+    test -z "$(q council directive status 2026-008 --counts-only | grep -o '"nodes"')"
 expect "the Council indexed the directive by id, not the 10 receipts ($ids_before -> $ids_after rows)" \
     test -n "$ids_before" -a $((ids_after - ids_before)) -eq 1
 for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do

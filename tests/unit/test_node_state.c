@@ -1257,6 +1257,19 @@ test_directives(void)
         cJSON_Delete(o);
         o = NULL;
     }
+    /* the counts only: the same counts and directive, no rows */
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-020", &o), CF_OK);
+    if (o) {
+        CHECK(cJSON_GetObjectItemCaseSensitive(o, "nodes") == NULL);
+        CHECK(jnum(o, "in_scope") == 2);
+        CHECK(jnum(o, "received") == 1);
+        CHECK(jnum(o, "acknowledged") == 1);
+        CHECK_STR(jstr(o, "number"), "2026-020");
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-999", &o), CF_E_NOT_FOUND);
+    CHECK(o == NULL);
 
     /* everyone but the issuer; one province; one role */
     directive(&everyone, "council", 6, "2026-021", 1, NULL, 0, none, none);
