@@ -45,6 +45,9 @@ static const field list_fields[] = {
     {"min_severity", F_ENUM}, {"tlp", F_ENUM},     {"status", F_ENUM},
     {"sector", F_STR},        {"province", F_STR},
 };
+static const field status_fields[] = {
+    {"counts_only", F_BOOL},
+};
 static const field assign_fields[] = {
     {"assignees", F_STRV}, {"kind", F_ENUM},    {"instructions", F_STR}, {"deliverable", F_STR},
     {"incident", F_STR},   {"priority", F_NUM}, {"due_ms", F_NUM},
@@ -99,7 +102,8 @@ static const route_def routes[] = {
     {"GET", "/api/directives", CF_ROUTE_COMMAND, "directive.list", NULL, NULL, 0, 200},
     {"POST", "/api/directives", CF_ROUTE_COMMAND, "directive.issue", NULL, FIELDS(issue_fields),
      201},
-    {"GET", "/api/directives/*", CF_ROUTE_COMMAND, "directive.status", "number", NULL, 0, 200},
+    {"GET", "/api/directives/*", CF_ROUTE_COMMAND, "directive.status", "number",
+     FIELDS(status_fields), 200},
     {"POST", "/api/directives/*/ack", CF_ROUTE_COMMAND, "ack", "number", FIELDS(ack_fields), 200},
     {"GET", "/api/audit", CF_ROUTE_COMMAND, "audit.verify", NULL, NULL, 0, 200},
     {"GET", "/api/events", CF_ROUTE_EVENTS, NULL, NULL, NULL, 0, 200},
@@ -322,7 +326,13 @@ query_args(const cf_http_request *r, const route_def *d, cJSON *args, cf_routed 
             refuse(out, 400, "invalid-argument", "unknown query parameter '%.100s'", key);
             return false;
         }
-        cJSON *v = f->kind == F_ENUM && all_digits(value) && strlen(value) < 10
+        /* a flag is true or false, nothing else */
+        if (f->kind == F_BOOL && strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
+            refuse(out, 400, "invalid-argument", "'%.100s' must be true or false", key);
+            return false;
+        }
+        cJSON *v = f->kind == F_BOOL ? cJSON_CreateBool(strcmp(value, "true") == 0)
+                   : f->kind == F_ENUM && all_digits(value) && strlen(value) < 10
                        ? cJSON_CreateNumber((double)atoi(value))
                        : cJSON_CreateString(value);
         if (!v || !cJSON_AddItemToObject(args, key, v)) {

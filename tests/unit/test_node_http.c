@@ -124,6 +124,13 @@ test_routes(void)
         "{\"cmd\":\"directive.issue\",\"args\":{\"title\":\"t\",\"ack_required\":false}}");
     expect_command("GET", "/api/directives/2026-001", NULL, 200,
                    "{\"cmd\":\"directive.status\",\"args\":{\"number\":\"2026-001\"}}");
+    /* a flag in the query is a JSON boolean */
+    expect_command("GET", "/api/directives/2026-001?counts_only=true", NULL, 200,
+                   "{\"cmd\":\"directive.status\",\"args\":{\"counts_only\":true,"
+                   "\"number\":\"2026-001\"}}");
+    expect_command("GET", "/api/directives/2026-001?counts_only=false", NULL, 200,
+                   "{\"cmd\":\"directive.status\",\"args\":{\"counts_only\":false,"
+                   "\"number\":\"2026-001\"}}");
     /* an ack needs no body */
     expect_command("POST", "/api/directives/2026-001/ack", "", 200,
                    "{\"cmd\":\"ack\",\"args\":{\"number\":\"2026-001\"}}");
@@ -201,6 +208,8 @@ test_refusals(void)
                    "unsupported-media-type", "JSON");
     expect_refusal("GET", "/api/incidents?colour=red", NULL, NULL, 400, "invalid-argument",
                    "unknown query parameter 'colour'");
+    expect_refusal("GET", "/api/directives/2026-001?counts_only=yes", NULL, NULL, 400,
+                   "invalid-argument", "'counts_only' must be true or false");
     expect_refusal("GET", "/api/incidents?tlp=red&tlp=green", NULL, NULL, 400, "invalid-argument",
                    "'tlp' given twice");
     expect_refusal("GET", "/api/status", "{}", json, 400, "invalid-argument", "no body");
