@@ -911,10 +911,13 @@ read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
     const char *number = arg_str(args, "number");
 
-    if (!number)
+    const cJSON *counts_only = cJSON_GetObjectItemCaseSensitive(args, "counts_only");
+
+    /* "counts_only": true leaves out the row of each node, for a poller;
+     * a flag is true or false, as the HTTP API says too */
+    if (!number || (counts_only && !cJSON_IsBool(counts_only)))
         return CF_E_INVALID_ARG;
-    /* "counts_only": true leaves out the row of each node, for a poller */
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "counts_only")))
+    if (cJSON_IsTrue(counts_only))
         return cf_state_directive_counts(t, n->topo, number, out);
     return cf_state_directive_status(t, n->topo, number, out);
 }

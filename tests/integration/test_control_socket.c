@@ -216,6 +216,17 @@ main(void)
     free(ans);
     close(fd);
 
+    /* a flag that is not a boolean is refused, not taken as false */
+    static const char not_bool[] = "{\"cmd\":\"directive.status\",\"args\":{\"number\":\"x\","
+                                   "\"counts_only\":\"yes\"}}\n";
+    fd = connect_node();
+    CHECK(send_all(fd, not_bool, sizeof(not_bool) - 1));
+    ans = read_answer(fd, 5000);
+    printf("counts_only \"yes\": %s\n", ans ? ans : "(no answer)");
+    CHECK(ans && strstr(ans, "\"ok\":false") && strstr(ans, "invalid"));
+    free(ans);
+    close(fd);
+
     /* too many idle connections: those past the cap are closed at once */
     int cut = 0;
     for (n_idle = 0; n_idle < 80; n_idle++) {
