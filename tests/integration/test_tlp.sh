@@ -8,23 +8,10 @@
 . "$(dirname "$0")/fedlib.sh"
 : "${CERTFED_SNIFF:?run through ctest}"
 sniff_pid=
-trap '[ -n "$sniff_pid" ] && # a store restored from a backup takes its own sealed incident back from
-# punjab, which holds only ciphertext, and reads it again
-expect "lahore-it stops" node_stop lahore-it
-cp -a "$FED/nodes/lahore-it/store" "$WORK/lahore-backup"
-expect "lahore-it starts" node_start lahore-it
-cli lahore-it incident report --title "$secret_title-4" --tlp amber+strict --to ncert
-expect_rc 0 "lahore-it reports a TLP:AMBER+STRICT incident after the backup"
-eventually 20 "NCERT reads it" has ncert "$secret_title-4" incident show lahore-it-2
-expect "lahore-it stops again" node_stop lahore-it
-rm -rf "$FED/nodes/lahore-it/store"
-cp -a "$WORK/lahore-backup" "$FED/nodes/lahore-it/store"
-expect "lahore-it starts from the old backup" node_start lahore-it
-eventually 20 "lahore-it takes its sealed incident back and reads it" \
-    has lahore-it "$secret_title-4" incident show lahore-it-2
+trap '[ -n "$sniff_pid" ] && kill "$sniff_pid" 2>/dev/null; fed_stop; cleanup' EXIT
 
-kill "$sniff_pid" 2>/dev/null; fed_stop; cleanup' EXIT
-
+# the number after KEY= in the sniffer's last answer, or -1
+num() { grep -o "$1=[0-9]*" <<<"$out" | head -n 1 | cut -d= -f2 | grep . || echo -1; }
 lacks() { ! q "$1" "${@:3}" | grep -q -- "$2"; }
 secret_title="Minister-mailbox-breach-$RANDOM$RANDOM"
 secret_text="password-of-the-minister-is-$RANDOM$RANDOM"
@@ -88,12 +75,27 @@ for s in "$secret_title" "$secret_text" "$secret_update"; do
 done
 run "$CERTFED_SNIFF" open "$WORK/capture" "$FED/nodes/sindh/keys/identity.key" sindh "$secret_title"
 echo "sindh's key on the capture: $out"
-expect "the capture holds the sealed messages" grep -q "sealed=[4-9]" <<<"$out"
+expect "the capture holds the sealed messages (4 or more)" [ "$(num sealed)" -ge 4 ]
 expect "sindh, a sibling, opens none of them" grep -q "opened=0 secret=0" <<<"$out"
 run "$CERTFED_SNIFF" open "$WORK/capture" "$FED/nodes/punjab/keys/identity.key" punjab "$secret_text"
 expect "punjab, the relay, opens its own incident's copies but none of lahore-it's" \
     grep -q "opened=[1-9][0-9]* secret=0$" <<<"$out"
 run "$CERTFED_SNIFF" open "$WORK/capture" "$FED/nodes/ncert/keys/identity.key" ncert "$secret_title"
 echo "NCERT's key on the capture: $out"
-expect "NCERT's key opens them (the capture is real)" grep -q "opened=[3-9]" <<<"$out"
+expect "NCERT's key opens them (the capture is real)" [ "$(num opened)" -ge 3 ]
+
+# a store restored from a backup takes its own sealed incident back from
+# punjab, which holds only ciphertext, and reads it again
+expect "lahore-it stops" node_stop lahore-it
+cp -a "$FED/nodes/lahore-it/store" "$WORK/lahore-backup"
+expect "lahore-it starts" node_start lahore-it
+cli lahore-it incident report --title "$secret_title-4" --tlp amber+strict --to ncert
+expect_rc 0 "lahore-it reports a TLP:AMBER+STRICT incident after the backup"
+eventually 20 "NCERT reads it" has ncert "$secret_title-4" incident show lahore-it-2
+expect "lahore-it stops again" node_stop lahore-it
+rm -rf "$FED/nodes/lahore-it/store"
+cp -a "$WORK/lahore-backup" "$FED/nodes/lahore-it/store"
+expect "lahore-it starts from the old backup" node_start lahore-it
+eventually 20 "lahore-it takes its sealed incident back and reads it" \
+    has lahore-it "$secret_title-4" incident show lahore-it-2
 finish
