@@ -922,6 +922,69 @@ read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
     return cf_state_directive_status(t, n->topo, number, out);
 }
 
+/*
+ * directive.wait: the directive's counts once every node in its scope has
+ * sent its signed receipt ("until": "received", the default) or its
+ * operator's word ("acknowledged"), or once "timeout_ms" (default
+ * CF_WAIT_DEFAULT_MS, at most CF_WAIT_MAX_MS) has passed; "complete" says
+ * which. The control socket holds the request meanwhile (cf_node_ready_for)
+ * and asks again after each commit that stored something. Only the
+ * directive's origin, the Council, collects the receipts.
+ */
+static cf_status
+wait_state(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out, bool *complete)
+{
+    const char *number = arg_str(args, "number");
+    const cJSON *until = cJSON_GetObjectItemCaseSensitive(args, "until");
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(args, "timeout_ms");
+    bool acked = false;
+    cf_status st;
+
+    *complete = false;
+    if (!number || (until && !cJSON_IsString(until)) ||
+        (timeout && (!cJSON_IsNumber(timeout) || timeout->valuedouble < 0 ||
+                     timeout->valuedouble > CF_WAIT_MAX_MS)))
+        return CF_E_INVALID_ARG;
+    if (until) {
+        acked = strcmp(until->valuestring, "acknowledged") == 0;
+        if (!acked && strcmp(until->valuestring, "received") != 0)
+            return CF_E_INVALID_ARG;
+    }
+    st = cf_state_directive_counts(t, n->topo, number, out);
+    if (st != CF_OK)
+        return st;
+    const cJSON *got = cJSON_GetObjectItemCaseSensitive(*out, acked ? "acknowledged" : "received");
+    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(*out, "in_scope");
+    *complete =
+        cJSON_IsNumber(got) && cJSON_IsNumber(scope) && got->valuedouble >= scope->valuedouble;
+    cJSON_AddStringToObject(*out, "until", acked ? "acknowledged" : "received");
+    cJSON_AddBoolToObject(*out, "complete", *complete);
+    return CF_OK;
+}
+
+static cf_status
+read_directive_wait(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
+{
+    bool complete;
+
+    return wait_state(n, t, args, out, &complete);
+}
+
+int64_t
+cf_node_hold_ms(const cJSON *req)
+{
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(args, "timeout_ms");
+
+    if (!cJSON_IsString(cmd) || strcmp(cmd->valuestring, "directive.wait") != 0)
+        return 0;
+    if (!cJSON_IsNumber(timeout))
+        return CF_WAIT_DEFAULT_MS;
+    /* wait_state refuses what is out of range before anything is held */
+    return timeout->valuedouble < 1 ? 1 : (int64_t)timeout->valuedouble;
+}
+
 static cJSON *
 cmd_ack(cf_node *n, const cJSON *args)
 {
@@ -1126,14 +1189,29 @@ out:
 }
 
 bool
-cf_node_ready_for(cf_node *n, const cJSON *req)
+cf_node_ready_for(cf_node *n, const cJSON *req, bool expired)
 {
     static const char *const writes[] = {"incident.report",    "incident.update", "task.assign",
                                          "task.update",        "directive.issue", "ack",
                                          "quarantine.release", "trust.publish"};
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
 
-    if (!n->learning || !cJSON_IsString(cmd))
+    if (!cJSON_IsString(cmd))
+        return true;
+    if (strcmp(cmd->valuestring, "directive.wait") == 0) {
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
+        cf_txn *t = NULL;
+        cJSON *r = NULL;
+        bool complete = false;
+        if (expired || cf_txn_begin(n->store, false, &t) != CF_OK)
+            return true;
+        /* an error (no such directive, a bad argument) is answered now */
+        cf_status st = wait_state(n, t, cJSON_IsObject(args) ? args : NULL, &r, &complete);
+        cf_txn_abort(t);
+        cJSON_Delete(r);
+        return st != CF_OK || complete;
+    }
+    if (!n->learning)
         return true;
     for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
         if (strcmp(cmd->valuestring, writes[i]) == 0)
@@ -1178,6 +1256,8 @@ cf_node_handle(cf_node *n, const cJSON *req)
         return with_read(n, read_directives, args);
     if (strcmp(cmd, "directive.status") == 0)
         return with_read(n, read_directive_status, args);
+    if (strcmp(cmd, "directive.wait") == 0)
+        return with_read(n, read_directive_wait, args);
     if (strcmp(cmd, "ack") == 0)
         return cmd_ack(n, args);
     if (strcmp(cmd, "quarantine.release") == 0)

@@ -3,7 +3,11 @@
  * the group's with [node] control_group) on which the certfed CLI sends one
  * JSON request line and reads one JSON answer line (protocol in node.h).
  * Requests are capped at 1 MiB; a client that sends more, or junk, gets an
- * error answer and the connection is closed. Loop thread only.
+ * error answer and the connection is closed. A request that must wait is
+ * held, its connection open, and answered by cf_control_resume once it may
+ * be: a write until the node has learnt its own sequence at start, a
+ * directive.wait until its directive is complete or its timeout is up.
+ * Loop thread only.
  */
 #include "node/node.h"
 
@@ -18,6 +22,10 @@
 #define MAX_REQUEST (1024 * 1024)
 #define MAX_CLIENTS 64          /* connections at once; more are closed at once */
 #define CLIENT_TIMEOUT_MS 10000 /* to send a whole request */
+/* held requests at once: a client that gave up on a long directive.wait
+ * holds its connection until the wait's timeout, and the others must
+ * still get in */
+#define MAX_HELD (MAX_CLIENTS / 2)
 
 typedef struct client client;
 
@@ -27,6 +35,7 @@ struct cf_control {
     char *path;
     client *clients; /* every open connection, so closing can reach them */
     size_t n_clients;
+    size_t n_held; /* clients whose request is held */
     bool closing;
     int open_handles; /* the server and every client's two handles */
     void (*done)(void *);
@@ -67,6 +76,8 @@ client_closed(uv_handle_t *h)
     if (cl->next)
         cl->next->prev = cl->prev;
     c->n_clients--;
+    if (cl->held)
+        c->n_held--;
     cf_buf_clear(&cl->in);
     cJSON_Delete(cl->held);
     free(cl);
@@ -87,6 +98,24 @@ static void
 client_timeout(uv_timer_t *t)
 {
     client_close(t->data);
+}
+
+static void send_answer(client *cl, cJSON *resp);
+
+/* A held directive.wait's time is up: its answer says how far it got. */
+static void
+held_timeout(uv_timer_t *t)
+{
+    client *cl = t->data;
+    cJSON *req = cl->held;
+
+    if (!req || cl->answered)
+        return;
+    cl->held = NULL;
+    cl->c->n_held--;
+    cJSON *resp = cf_node_handle(cl->c->node, req);
+    cJSON_Delete(req);
+    send_answer(cl, resp);
 }
 
 static void
@@ -163,7 +192,7 @@ cf_control_answer(cf_node *n, const uint8_t *data, size_t len, bool eof, cJSON *
         cJSON_Delete(req);
         return error_answer("the request is not a JSON object");
     }
-    if (!cf_node_ready_for(n, req)) {
+    if (!cf_node_ready_for(n, req, false)) {
         *out_held = req;
         return NULL;
     }
@@ -207,9 +236,23 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     cJSON *held = NULL;
     cJSON *resp = cf_control_answer(cl->c->node, cl->in.data, cl->in.len, nread == UV_EOF, &held);
     if (held) {
-        /* answered by cf_control_resume, well before the client's timeout */
+        /* answered by cf_control_resume: a write well before the client's
+         * timeout, a directive.wait by its own timeout at the latest */
+        int64_t hold_ms = cf_node_hold_ms(held);
+        if (hold_ms > 0 && cl->c->n_held >= MAX_HELD) {
+            cJSON_Delete(held);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddBoolToObject(o, "ok", false);
+            cJSON_AddStringToObject(o, "error", "too many requests are waiting; try again later");
+            cJSON_AddStringToObject(o, "reason", cf_status_str(CF_E_LIMIT));
+            send_answer(cl, o);
+            return;
+        }
         uv_read_stop((uv_stream_t *)&cl->pipe);
         cl->held = held;
+        cl->c->n_held++;
+        if (hold_ms > 0)
+            uv_timer_start(&cl->timer, held_timeout, (uint64_t)hold_ms, 0);
         return;
     }
     if (resp)
@@ -220,11 +263,15 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 void
 cf_control_resume(cf_control *c)
 {
+    if (!c->n_held)
+        return; /* after every commit: nothing to do, at once */
     for (client *cl = c->clients; cl; cl = cl->next) {
-        if (!cl->held || cl->answered || uv_is_closing((uv_handle_t *)&cl->pipe))
+        if (!cl->held || cl->answered || uv_is_closing((uv_handle_t *)&cl->pipe) ||
+            !cf_node_ready_for(c->node, cl->held, false))
             continue;
         cJSON *req = cl->held;
         cl->held = NULL;
+        c->n_held--;
         cJSON *resp = cf_node_handle(c->node, req);
         cJSON_Delete(req);
         send_answer(cl, resp);

@@ -305,7 +305,9 @@ on_held_timer(uv_timer_t *t)
 
     while (*p) {
         job *j = *p;
-        if (cf_node_ready_for(h->node, j->req)) {
+        /* (expired: no route here is a directive.wait, which would hold a
+         * connection's thread; the control socket offers it) */
+        if (cf_node_ready_for(h->node, j->req, true)) {
             *p = j->held_next;
             job_finish(h, j);
         } else {
@@ -333,7 +335,7 @@ on_async(uv_async_t *a)
         list = j->next;
         /* a write waits while the node confirms its own sequence at start,
          * as on the control socket */
-        if (j->kind == CF_ROUTE_COMMAND && !cf_node_ready_for(h->node, j->req)) {
+        if (j->kind == CF_ROUTE_COMMAND && !cf_node_ready_for(h->node, j->req, true)) {
             j->held_next = h->held;
             h->held = j;
             if (!uv_is_active((uv_handle_t *)&h->held_timer))

@@ -1508,6 +1508,9 @@ receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
         cf_catchup_txn_end(n, st == CF_OK);
         if (st == CF_OK)
             cf_effects_publish(n, &fx);
+        /* a directive.wait held on the control socket may be through */
+        if (st == CF_OK && n->control)
+            cf_control_resume(n->control);
         /* receipts made room in the resend window: the next part of the
          * outbox goes now */
         if (st == CF_OK && n->outbox_more && n->outbox_inflight <= n->cfg->resend_window / 2)

@@ -292,10 +292,20 @@ void cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx);
  *         yet or the request is held
  */
 cJSON *cf_control_answer(cf_node *n, const uint8_t *data, size_t len, bool eof, cJSON **out_held);
-/** Answer the write requests held while the node was starting. */
+/** Answer the held requests that may be answered now (cf_node_ready_for):
+ * after the node has learnt its own sequence, and after each commit that
+ * stored received messages (a directive.wait may be through). */
 void cf_control_resume(cf_control *c);
 /** May this request be answered now? Writes wait while the node learns its
- * own sequence at start (at most CF_LEARN_MAX_MS). */
-bool cf_node_ready_for(cf_node *n, const cJSON *req);
+ * own sequence at start (at most CF_LEARN_MAX_MS); a directive.wait until
+ * its directive is complete, or expired (its timeout passed). */
+bool cf_node_ready_for(cf_node *n, const cJSON *req, bool expired);
+/** How long the control socket holds this request at most, in ms: a
+ * directive.wait's timeout_ms (CF_WAIT_DEFAULT_MS if it names none); 0 for
+ * any other (the connection's own timeout). */
+int64_t cf_node_hold_ms(const cJSON *req);
+/* directive.wait's timeout: by default, and the most a request may ask */
+#define CF_WAIT_DEFAULT_MS 60000
+#define CF_WAIT_MAX_MS (24 * 60 * 60 * 1000)
 
 #endif

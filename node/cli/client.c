@@ -270,6 +270,12 @@ cli_request_quiet(const cli_common *common, const char *cmd, cJSON *args, cJSON 
     char *text = NULL;
     int fd = -1, rc = socket_path(common, path, sizeof(path), err, errlen);
 
+    /* a request that waits on the node (directive.wait) says how long */
+    const cJSON *wait_ms = args ? cJSON_GetObjectItemCaseSensitive(args, "timeout_ms") : NULL;
+    int answer_ms = ANSWER_TIMEOUT_MS;
+    if (cJSON_IsNumber(wait_ms) && wait_ms->valuedouble > 0 && wait_ms->valuedouble <= 86400000)
+        answer_ms += (int)wait_ms->valuedouble;
+
     cf_buf_init(&in);
     cJSON_AddStringToObject(req, "cmd", cmd);
     cJSON_AddItemToObject(req, "args", args ? args : cJSON_CreateObject());
@@ -297,9 +303,9 @@ cli_request_quiet(const cli_common *common, const char *cmd, cJSON *args, cJSON 
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
         char chunk[65536];
-        int pr = poll(&p, 1, ANSWER_TIMEOUT_MS);
+        int pr = poll(&p, 1, answer_ms);
         if (pr == 0) {
-            snprintf(err, errlen, "the node did not answer within %d s", ANSWER_TIMEOUT_MS / 1000);
+            snprintf(err, errlen, "the node did not answer within %d s", answer_ms / 1000);
             goto out;
         }
         if (pr < 0 && errno == EINTR)

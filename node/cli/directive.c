@@ -1,5 +1,5 @@
 /*
- * directive.c - `certfed directive issue|list|status` and `certfed ack`.
+ * directive.c - `certfed directive issue|list|status|wait` and `certfed ack`.
  * Only the Council issues directives; every node in scope answers with a
  * signed receipt, and an operator's `certfed ack` with its word.
  */
@@ -15,6 +15,9 @@ static const char usage_text[] =
     "          [--ack-by WHEN] [--expires WHEN] [--no-ack-required]\n"
     "  certfed directive list\n"
     "  certfed directive status NUMBER [--counts-only]\n"
+    "  certfed directive wait NUMBER [--until received|acknowledged] [--timeout SECONDS]\n"
+    "      at the Council: wait until every node in scope has received (or\n"
+    "      acknowledged) it; exit 0 then, 1 if the timeout (60 s) came first\n"
     "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
     "kind: advisory alert mandatory; WHEN: +30m, +2h, +3d or 2026-12-01T10:00:00Z\n";
 
@@ -44,6 +47,11 @@ static const cli_opt issue_opts[] = {
 
 static const cli_opt status_opts[] = {
     {"counts-only", CLI_TRUE, "counts_only"},
+};
+
+static const cli_opt wait_opts[] = {
+    {"until", CLI_STR, "until"},
+    {"timeout", CLI_NUM, "timeout_s"},
 };
 
 static const cli_opt ack_opts[] = {
@@ -94,6 +102,44 @@ print_issued(const cJSON *r)
            cli_s(r, "number"), cJSON_GetObjectItem(r, "version")->valuedouble);
 }
 
+/* certfed directive wait: argv[0] is "wait" */
+static int
+directive_wait(int argc, char **argv)
+{
+    cli_common c;
+    cJSON *args = cJSON_CreateObject(), *r = NULL;
+    int rc = cli_parse(argc, argv, wait_opts, CF_ARRAY_LEN(wait_opts), usage_text, args, &c);
+    const cJSON *secs = cJSON_GetObjectItemCaseSensitive(args, "timeout_s");
+
+    if (rc == CLI_OK && c.n_positional != 1)
+        rc = cli_usage(usage_text, "directive wait takes one argument (number)");
+    if (rc == CLI_OK && secs && (secs->valuedouble < 1 || secs->valuedouble > 86400))
+        rc = cli_usage(usage_text, "--timeout is 1 to 86400 seconds");
+    if (rc != CLI_OK) {
+        cJSON_Delete(args);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (secs) {
+        double ms = secs->valuedouble * 1000;
+        cJSON_DeleteItemFromObjectCaseSensitive(args, "timeout_s");
+        cJSON_AddNumberToObject(args, "timeout_ms", ms);
+    }
+    cJSON_AddStringToObject(args, "number", c.positional[0]);
+    rc = cli_request(&c, "directive.wait", args, &r);
+    if (rc != CLI_OK)
+        return rc;
+    bool complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "complete"));
+    if (c.json)
+        cli_show_json(r);
+    else
+        print_status(r);
+    if (!complete)
+        rc = cli_fail("directive %s: not every node in scope has %s it yet", cli_s(r, "number"),
+                      cli_s(r, "until"));
+    cJSON_Delete(r);
+    return rc;
+}
+
 int
 cli_directive(int argc, char **argv)
 {
@@ -105,6 +151,8 @@ cli_directive(int argc, char **argv)
          print_status},
     };
 
+    if (argc > 1 && strcmp(argv[1], "wait") == 0)
+        return directive_wait(argc - 1, argv + 1);
     return cli_run_sub(argc, argv, subs, CF_ARRAY_LEN(subs), usage_text);
 }
 

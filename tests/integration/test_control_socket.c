@@ -227,6 +227,29 @@ main(void)
     free(ans);
     close(fd);
 
+    /* directive.wait: a bad argument or an unknown directive is answered
+     * at once, not held until a timeout */
+    static const char *const waits[][2] = {
+        {"{\"cmd\":\"directive.wait\",\"args\":{\"number\":\"x\",\"timeout_ms\":-5}}\n", "invalid"},
+        {"{\"cmd\":\"directive.wait\",\"args\":{\"number\":\"x\",\"timeout_ms\":\"1\"}}\n",
+         "invalid"},
+        {"{\"cmd\":\"directive.wait\",\"args\":{\"number\":\"x\",\"until\":\"later\"}}\n",
+         "invalid"},
+        {"{\"cmd\":\"directive.wait\",\"args\":{\"number\":\"x\",\"timeout_ms\":30000}}\n",
+         "not found"},
+    };
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+        int64_t t0 = h_now_ms();
+        fd = connect_node();
+        CHECK(send_all(fd, waits[i][0], strlen(waits[i][0])));
+        ans = read_answer(fd, 5000);
+        printf("wait %zu: %s in %lld ms\n", i, ans ? ans : "(no answer)",
+               (long long)(h_now_ms() - t0));
+        CHECK(ans && strstr(ans, "\"ok\":false") && strstr(ans, waits[i][1]));
+        free(ans);
+        close(fd);
+    }
+
     /* too many idle connections: those past the cap are closed at once */
     int cut = 0;
     for (n_idle = 0; n_idle < 80; n_idle++) {

@@ -135,6 +135,38 @@ for node in ncert banking telecom energy punjab sindh balochistan state-bank lah
 done
 eventually 15 "nine receipts are back, kp's missing" \
     has council '"in_scope":10,"received":9,"acknowledged":0' directive status 2026-008
+# an operator who waits for it to reach every CERT is told it has not
+cli council directive wait 2026-008 --timeout 1
+expect_rc 1 "a wait for 2026-008 ends at its timeout while kp is down"
+expect_out "in scope 10, received 9, acknowledged 0" "and says how far it got"
+expect_err "not every node in scope has received it yet" "and why it failed"
+# waits are held at most 32 at once (half the control socket's connections):
+# past that one is refused at once, and other requests still get in
+waiters=()
+for i in $(seq 1 36); do
+    "$CERTFED_BIN" directive wait 2026-008 --timeout 4 --config "$FED/nodes/council/node.conf" \
+        >"$WORK/wait-$i.out" 2>&1 &
+    waiters+=($!)
+done
+sleep 1
+cli council status
+expect_rc 0 "the Council answers its status while 32 waits are held"
+wait "${waiters[@]}"
+expect "a wait past the 32 held is refused" grep -lq "too many requests are waiting" "$WORK"/wait-*.out
+expect "the held ones ended at their timeout, with how far they got" \
+    test "$(grep -l "in scope 10, received 9" "$WORK"/wait-*.out | wc -l)" -ge 30
+cli council directive wait 2099-001
+expect_rc 1 "a wait for a directive the Council never issued fails at once"
+expect_err "not found" "and says so"
+cli council directive wait 2026-008 --until later
+expect_rc 1 "a wait until something unknown is refused"
+cli council directive wait 2026-008 --timeout 0
+expect_rc 2 "a timeout under a second is a usage error"
+# one that waits long enough ends when kp's receipt comes, not at its timeout
+wait_t0=$(now)
+"$CERTFED_BIN" directive wait 2026-008 --timeout 300 --json --config "$FED/nodes/council/node.conf" \
+    >"$WORK/wait.out" 2>&1 &
+wait_pid=$!
 # the Council resends it while kp is down: once on its down subject, then
 # into kp's inbox alone
 published=$(field council published)
@@ -150,6 +182,14 @@ eventually 60 "kp gets the directive it missed, by a resend" has kp '"number":"2
 eventually 15 "every receipt is back at the Council" \
     has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008
 ids_after=$(id_rows)
+wait "$wait_pid"
+wait_rc=$?
+expect "the waiting operator's command ends with success" test "$wait_rc" -eq 0
+expect "it says every node received it" grep -q '"received":[[:space:]]*10' "$WORK/wait.out"
+expect "and that it is complete" grep -q '"complete":[[:space:]]*true' "$WORK/wait.out"
+waited=$(since "$wait_t0")
+expect "it ended when the last receipt came ($waited s), long before its 300 s timeout" \
+    awk -v w="$waited" 'BEGIN { exit !(w < 150) }'
 # what a poller asks: the counts, without a row per node
 expect "--counts-only gives the counts" \
     has council '"in_scope":10,"received":10,"acknowledged":0' directive status 2026-008 --counts-only
@@ -157,10 +197,15 @@ expect "--counts-only leaves out the rows" \
     test -z "$(q council directive status 2026-008 --counts-only | grep -o '"nodes"')"
 expect "the Council indexed the directive by id, not the 10 receipts ($ids_before -> $ids_after rows)" \
     test -n "$ids_before" -a $((ids_after - ids_before)) -eq 1
+cli council directive wait 2026-008 --until acknowledged --timeout 1
+expect_rc 1 "a wait until every node acknowledged waits for their operators' word"
 for node in ncert banking telecom energy punjab sindh kp balochistan state-bank lahore-it; do
     cli "$node" ack 2026-008 --analyst "duty officer"
     expect_rc 0 "$node acknowledges 2026-008"
 done
+cli council directive wait 2026-008 --until acknowledged --timeout 30
+expect_rc 0 "a wait until every node acknowledged ends when their words are in"
+expect_out "in scope 10, received 10, acknowledged 10" "and says so"
 eventually 15 "every acknowledgement is back at the Council" \
     has council '"in_scope":10,"received":10,"acknowledged":10' directive status 2026-008
 cli council directive status 2026-008
