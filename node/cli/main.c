@@ -16,7 +16,7 @@ static const char usage_text[] =
     "  peers                               the nodes it talks to, with last contact\n"
     "  incident report|update|list|show    incidents; import|export: STIX 2.1, MISP\n"
     "  task assign|update|list             taskings and their status\n"
-    "  directive issue|list|status         national directives and who acknowledged\n"
+    "  directive issue|list|status|wait    national directives and who acknowledged\n"
     "  ack NUMBER                          acknowledge a directive\n"
     "  audit verify                        re-check the log's signatures and hash chains\n"
     "  quarantine release NODE             hear a node again after a fork quarantined it\n"
