@@ -10,6 +10,14 @@
  * cf_bench_fanout SOCKET COUNT EXPECTED PREFIX
  * Prints "name=value" lines; exit 0 if every directive reached EXPECTED
  * nodes within 60 s, 1 otherwise, 2 on bad usage.
+ *
+ * cf_bench_fanout stored SOCKET COUNT TIMEOUT_S
+ * The catch-up's stopwatch, started just before the node: asks the
+ * node's `status` every STORED_POLL_US (a connection and a request, no
+ * process, so that it costs the machine next to nothing) until its store
+ * holds COUNT incident revisions. Prints seconds= from its own start and
+ * first_status_s= (the first answer that says the node has started);
+ * exit 1 if TIMEOUT_S passed first.
  */
 #include "common/common.h"
 
@@ -24,6 +32,7 @@
 #include <unistd.h>
 
 #define ANSWER_MAX (4 * 1024 * 1024)
+#define STORED_POLL_US 20000
 
 static double
 now_s(void)
@@ -99,6 +108,34 @@ print_latencies(const char *prefix, double *ms, size_t n)
            prefix, percentile(ms, n, 99), prefix, ms[n - 1]);
 }
 
+/* cf_bench_fanout stored SOCKET COUNT TIMEOUT_S */
+static int
+stored(const char *socket, double count, double timeout_s)
+{
+    double t0 = now_s(), first = -1, revisions = 0;
+
+    while (revisions < count) {
+        if (now_s() - t0 > timeout_s) {
+            fprintf(stderr, "cf_bench_fanout: the store holds %.0f of %.0f after %.0f s\n",
+                    revisions, count, timeout_s);
+            return 1;
+        }
+        usleep(STORED_POLL_US);
+        cJSON *r = ask(socket, "{\"cmd\":\"status\"}\n"); /* NULL until the node listens */
+        const cJSON *store = cJSON_GetObjectItemCaseSensitive(r, "store");
+        const cJSON *entries = cJSON_GetObjectItemCaseSensitive(store, "entries");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(entries, "revisions");
+        if (cJSON_IsNumber(n))
+            revisions = n->valuedouble;
+        if (first < 0 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "starting")))
+            first = now_s() - t0;
+        cJSON_Delete(r);
+    }
+    printf("seconds=%.3f\nfirst_status_s=%.3f\npoll_interval_ms=%.0f\n", now_s() - t0, first,
+           STORED_POLL_US / 1000.0);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -107,6 +144,14 @@ main(int argc, char **argv)
     double *total, *issue;
     int rc = 0;
 
+    if (argc == 5 && strcmp(argv[1], "stored") == 0) {
+        double n = strtod(argv[3], NULL), secs = strtod(argv[4], NULL);
+        if (n < 1 || secs <= 0) {
+            fputs("usage: cf_bench_fanout stored SOCKET COUNT TIMEOUT_S\n", stderr);
+            return 2;
+        }
+        return stored(argv[2], n, secs);
+    }
     if (argc != 5 || (count = strtol(argv[2], NULL, 10)) < 1 ||
         (expected = strtol(argv[3], NULL, 10)) < 1 || strlen(argv[4]) > 64) {
         fputs("usage: cf_bench_fanout SOCKET COUNT EXPECTED PREFIX\n", stderr);
