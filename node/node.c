@@ -1464,6 +1464,7 @@ receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
     bool trust_changed = false;
     size_t count = 0;
     uint64_t accepted_before = n->counters.accepted;
+    uint64_t acks_before = n->counters.accepted_by_type[CF_MSG_ACK];
     cf_status st = CF_OK;
 
     st = cf_txn_begin(n->store, true, &t);
@@ -1508,8 +1509,11 @@ receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
         cf_catchup_txn_end(n, st == CF_OK);
         if (st == CF_OK)
             cf_effects_publish(n, &fx);
-        /* a directive.wait held on the control socket may be through */
-        if (st == CF_OK && n->control)
+        /* a directive.wait held on the control socket may be through:
+         * receipts and acks move a directive's counts, a changed
+         * membership its scope */
+        if (st == CF_OK && n->control &&
+            (n->counters.accepted_by_type[CF_MSG_ACK] > acks_before || trust_changed))
             cf_control_resume(n->control);
         /* receipts made room in the resend window: the next part of the
          * outbox goes now */
