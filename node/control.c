@@ -168,13 +168,13 @@ send_answer(client *cl, cJSON *resp)
 }
 
 static cJSON *
-error_answer(const char *msg)
+error_answer(const char *msg, cf_status why)
 {
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddBoolToObject(o, "ok", false);
     cJSON_AddStringToObject(o, "error", msg);
-    cJSON_AddStringToObject(o, "reason", cf_status_str(CF_E_MALFORMED));
+    cJSON_AddStringToObject(o, "reason", cf_status_str(why));
     return o;
 }
 
@@ -190,7 +190,7 @@ cf_control_answer(cf_node *n, const uint8_t *data, size_t len, bool eof, cJSON *
     cJSON *req = cJSON_ParseWithLength((const char *)data, len);
     if (!req || !cJSON_IsObject(req)) {
         cJSON_Delete(req);
-        return error_answer("the request is not a JSON object");
+        return error_answer("the request is not a JSON object", CF_E_MALFORMED);
     }
     if (!cf_node_ready_for(n, req, false)) {
         *out_held = req;
@@ -217,12 +217,12 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0 && !cl->answered) {
         if (cl->in.len + (size_t)nread > MAX_REQUEST) {
             free(buf->base);
-            send_answer(cl, error_answer("request too large (at most 1 MiB)"));
+            send_answer(cl, error_answer("request too large (at most 1 MiB)", CF_E_OVERSIZE));
             return;
         }
         if (cf_buf_append(&cl->in, buf->base, (size_t)nread) != CF_OK) {
             free(buf->base);
-            send_answer(cl, error_answer("out of memory"));
+            send_answer(cl, error_answer("out of memory", CF_E_NOMEM));
             return;
         }
     }
@@ -241,11 +241,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         int64_t hold_ms = cf_node_hold_ms(held);
         if (hold_ms > 0 && cl->c->n_held >= MAX_HELD) {
             cJSON_Delete(held);
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddBoolToObject(o, "ok", false);
-            cJSON_AddStringToObject(o, "error", "too many requests are waiting; try again later");
-            cJSON_AddStringToObject(o, "reason", cf_status_str(CF_E_LIMIT));
-            send_answer(cl, o);
+            send_answer(cl,
+                        error_answer("too many requests are waiting; try again later", CF_E_LIMIT));
             return;
         }
         uv_read_stop((uv_stream_t *)&cl->pipe);
@@ -264,7 +261,7 @@ void
 cf_control_resume(cf_control *c)
 {
     if (!c->n_held)
-        return; /* after every commit: nothing to do, at once */
+        return; /* (called after commits) nothing held, nothing to do */
     for (client *cl = c->clients; cl; cl = cl->next) {
         if (!cl->held || cl->answered || uv_is_closing((uv_handle_t *)&cl->pipe) ||
             !cf_node_ready_for(c->node, cl->held, false))

@@ -294,7 +294,8 @@ void cf_control_close(cf_control *c, void (*done)(void *ctx), void *ctx);
 cJSON *cf_control_answer(cf_node *n, const uint8_t *data, size_t len, bool eof, cJSON **out_held);
 /** Answer the held requests that may be answered now (cf_node_ready_for):
  * after the node has learnt its own sequence, and after each commit that
- * stored received messages (a directive.wait may be through). */
+ * took receipts or acks or changed the membership (a directive.wait may be
+ * through). */
 void cf_control_resume(cf_control *c);
 /** May this request be answered now? Writes wait while the node learns its
  * own sequence at start (at most CF_LEARN_MAX_MS); a directive.wait until
