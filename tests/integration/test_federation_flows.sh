@@ -305,6 +305,27 @@ expect "punjab-1 appears once" test "$(printf '%s\n' "$out" | grep -c 'punjab-1 
 expect "the server refused no publish of a node's own" \
     sh -c "! grep 'Publish Violation' '$FED/logs/nats-server.log' | grep -q ':C:[a-z0-9-][a-z0-9-]*\" - Publish'"
 
+# a wait held when the Council stops: the Council stops cleanly and at
+# once, and the waiting command fails at once rather than hanging
+cli council directive issue --number 2026-099 --title "Held at the stop"
+expect_rc 0 "the Council issues a directive nobody will acknowledge"
+"$CERTFED_BIN" directive wait 2026-099 --until acknowledged --timeout 300 \
+    --config "$FED/nodes/council/node.conf" >"$WORK/wait-stop.out" 2>&1 &
+wait_pid=$!
+sleep 1
+expect "the wait is held" kill -0 "$wait_pid"
+clean_before=$(grep -c "stopped cleanly" "$FED/logs/council.log")
+stop_t0=$(now)
+expect "the Council stops on SIGTERM with a wait held" node_stop council
+wait "$wait_pid"
+wait_rc=$?
+waited=$(since "$stop_t0")
+expect "the waiting command fails (exit $wait_rc)" test "$wait_rc" -eq 1
+expect "at once when the Council stopped ($waited s), not at its timeout" \
+    awk -v w="$waited" 'BEGIN { exit !(w < 20) }'
+expect "the Council logged a clean stop" \
+    test "$(grep -c "stopped cleanly" "$FED/logs/council.log")" -gt "$clean_before"
+
 fed_stop
 expect "no certfedd of this test is left" sh -c "! pgrep -f '[c]ertfedd --config $FED/' >/dev/null"
 finish
