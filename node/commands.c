@@ -910,15 +910,15 @@ static cf_status
 read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
     const char *number = arg_str(args, "number");
-
     const cJSON *counts_only = cJSON_GetObjectItemCaseSensitive(args, "counts_only");
+    cf_directive_counts c;
 
     /* "counts_only": true leaves out the row of each node, for a poller;
      * a flag is true or false, as the HTTP API says too */
     if (!number || (counts_only && !cJSON_IsBool(counts_only)))
         return CF_E_INVALID_ARG;
     if (cJSON_IsTrue(counts_only))
-        return cf_state_directive_counts(t, n->topo, number, out);
+        return cf_state_directive_counts(t, n->topo, number, &c, out);
     return cf_state_directive_status(t, n->topo, number, out);
 }
 
@@ -928,15 +928,18 @@ read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
  * operator's word ("acknowledged"), or once "timeout_ms" (default
  * CF_WAIT_DEFAULT_MS, at most CF_WAIT_MAX_MS) has passed; "complete" says
  * which. The control socket holds the request meanwhile (cf_node_ready_for)
- * and asks again after each commit that stored something. Only the
+ * and asks again after each commit that took receipts or acks. Only the
  * directive's origin, the Council, collects the receipts.
+ * *complete says whether it is through; the answer goes to *out unless out
+ * is NULL (the control socket's check).
  */
 static cf_status
-wait_state(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out, bool *complete)
+wait_state(cf_node *n, cf_txn *t, const cJSON *args, bool *complete, cJSON **out)
 {
     const char *number = arg_str(args, "number");
     const cJSON *until = cJSON_GetObjectItemCaseSensitive(args, "until");
     const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(args, "timeout_ms");
+    cf_directive_counts c;
     bool acked = false;
     cf_status st;
 
@@ -950,15 +953,14 @@ wait_state(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out, bool *complete
         if (!acked && strcmp(until->valuestring, "received") != 0)
             return CF_E_INVALID_ARG;
     }
-    st = cf_state_directive_counts(t, n->topo, number, out);
+    st = cf_state_directive_counts(t, n->topo, number, &c, out);
     if (st != CF_OK)
         return st;
-    const cJSON *got = cJSON_GetObjectItemCaseSensitive(*out, acked ? "acknowledged" : "received");
-    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(*out, "in_scope");
-    *complete =
-        cJSON_IsNumber(got) && cJSON_IsNumber(scope) && got->valuedouble >= scope->valuedouble;
-    cJSON_AddStringToObject(*out, "until", acked ? "acknowledged" : "received");
-    cJSON_AddBoolToObject(*out, "complete", *complete);
+    *complete = (acked ? c.acknowledged : c.received) >= c.in_scope;
+    if (out) {
+        cJSON_AddStringToObject(*out, "until", acked ? "acknowledged" : "received");
+        cJSON_AddBoolToObject(*out, "complete", *complete);
+    }
     return CF_OK;
 }
 
@@ -967,7 +969,7 @@ read_directive_wait(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
     bool complete;
 
-    return wait_state(n, t, args, out, &complete);
+    return wait_state(n, t, args, &complete, out);
 }
 
 int64_t
@@ -1201,14 +1203,13 @@ cf_node_ready_for(cf_node *n, const cJSON *req, bool expired)
     if (strcmp(cmd->valuestring, "directive.wait") == 0) {
         const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
         cf_txn *t = NULL;
-        cJSON *r = NULL;
         bool complete = false;
         if (expired || cf_txn_begin(n->store, false, &t) != CF_OK)
             return true;
-        /* an error (no such directive, a bad argument) is answered now */
-        cf_status st = wait_state(n, t, cJSON_IsObject(args) ? args : NULL, &r, &complete);
+        /* an error (no such directive, a bad argument) is answered now; the
+         * counts alone, no answer built */
+        cf_status st = wait_state(n, t, cJSON_IsObject(args) ? args : NULL, &complete, NULL);
         cf_txn_abort(t);
-        cJSON_Delete(r);
         return st != CF_OK || complete;
     }
     if (!n->learning)

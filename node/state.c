@@ -2144,20 +2144,23 @@ cf_state_directive(cf_txn *t, const char *number, cf_message **out)
     return cf_state_load_id(t, c.id, out);
 }
 
-/* The directive and its counts, with a row per node in its scope if rows. */
+/* The directive's counts to c; if out, also the directive and its counts
+ * as JSON there, with a row per node in its scope if rows. */
 static cf_status
-directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool rows, cJSON **out)
+directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool rows,
+                 cf_directive_counts *c, cJSON **out)
 {
     cf_message *m = NULL;
     cf_buf k, v;
-    cJSON *o, *table = NULL;
-    size_t received = 0, acknowledged = 0, in_scope = 0;
+    cJSON *o = NULL, *table = NULL;
     cf_status st = cf_state_directive(t, number, &m);
 
+    memset(c, 0, sizeof(*c));
     if (st != CF_OK)
         return st;
-    o = directive_json(m);
-    if (rows)
+    if (out)
+        o = directive_json(m);
+    if (o && rows)
         table = cJSON_AddArrayToObject(o, "nodes");
     cf_buf_init(&k);
     cf_buf_init(&v);
@@ -2166,7 +2169,7 @@ directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool ro
         if (strcmp(n->id, m->body.header.origin) == 0 ||
             !cf_rule_directive_applies(topo, n, &m->body.u.directive))
             continue;
-        in_scope++;
+        c->in_scope++;
         k.len = 0;
         st = cf_buf_append(&k, m->env.id, CF_ID_LEN);
         if (st == CF_OK)
@@ -2191,12 +2194,14 @@ directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool ro
             add_time(row, "acknowledged", val[8] ? (int64_t)cf_get_u64(val + 9) : 0);
             cJSON_AddItemToArray(table, row);
         }
-        received += cf_get_u64(val) != 0;
-        acknowledged += val[8] != 0;
+        c->received += cf_get_u64(val) != 0;
+        c->acknowledged += val[8] != 0;
     }
-    cJSON_AddNumberToObject(o, "in_scope", (double)in_scope);
-    cJSON_AddNumberToObject(o, "received", (double)received);
-    cJSON_AddNumberToObject(o, "acknowledged", (double)acknowledged);
+    if (o) {
+        cJSON_AddNumberToObject(o, "in_scope", (double)c->in_scope);
+        cJSON_AddNumberToObject(o, "received", (double)c->received);
+        cJSON_AddNumberToObject(o, "acknowledged", (double)c->acknowledged);
+    }
     cf_buf_clear(&k);
     cf_buf_clear(&v);
     cf_message_free(m);
@@ -2204,18 +2209,22 @@ directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool ro
         cJSON_Delete(o);
         return st;
     }
-    *out = o;
+    if (out)
+        *out = o;
     return CF_OK;
 }
 
 cf_status
 cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
 {
-    return directive_status(t, topo, number, true, out);
+    cf_directive_counts c;
+
+    return directive_status(t, topo, number, true, &c, out);
 }
 
 cf_status
-cf_state_directive_counts(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
+cf_state_directive_counts(cf_txn *t, const cf_topology *topo, const char *number,
+                          cf_directive_counts *c, cJSON **out)
 {
-    return directive_status(t, topo, number, false, out);
+    return directive_status(t, topo, number, false, c, out);
 }

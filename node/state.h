@@ -252,10 +252,17 @@ CF_MUST_CHECK cf_status cf_state_directive(cf_txn *t, const char *number, cf_mes
 /** Per node in the directive's scope: received and acknowledged, with times. */
 CF_MUST_CHECK cf_status cf_state_directive_status(cf_txn *t, const cf_topology *topo,
                                                   const char *number, cJSON **out);
-/** The same counts without a row per node: what a poller asks ("has
- * every CERT received it yet?") at a fraction of the cost. */
+/* How many nodes are in a directive's scope, and how many of them it has a
+ * receipt and an acknowledgement from. */
+typedef struct cf_directive_counts {
+    size_t in_scope, received, acknowledged;
+} cf_directive_counts;
+/** The same counts without a row per node: what a poller or a held
+ * directive.wait asks ("has every CERT received it yet?") at a fraction of
+ * the cost; as JSON in *out too unless out is NULL. */
 CF_MUST_CHECK cf_status cf_state_directive_counts(cf_txn *t, const cf_topology *topo,
-                                                  const char *number, cJSON **out);
+                                                  const char *number, cf_directive_counts *c,
+                                                  cJSON **out);
 
 /** Names for the CLI and JSON. */
 const char *cf_name_severity(int v);

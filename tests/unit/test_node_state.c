@@ -1258,7 +1258,9 @@ test_directives(void)
         o = NULL;
     }
     /* the counts only: the same counts and directive, no rows */
-    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-020", &o), CF_OK);
+    cf_directive_counts dc;
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-020", &dc, &o), CF_OK);
+    CHECK(dc.in_scope == 2 && dc.received == 1 && dc.acknowledged == 1);
     if (o) {
         CHECK(cJSON_GetObjectItemCaseSensitive(o, "nodes") == NULL);
         CHECK(jnum(o, "in_scope") == 2);
@@ -1268,7 +1270,10 @@ test_directives(void)
         cJSON_Delete(o);
         o = NULL;
     }
-    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-999", &o), CF_E_NOT_FOUND);
+    /* the counts alone, without JSON */
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-020", &dc, NULL), CF_OK);
+    CHECK(dc.in_scope == 2 && dc.received == 1 && dc.acknowledged == 1);
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-999", &dc, &o), CF_E_NOT_FOUND);
     CHECK(o == NULL);
 
     /* everyone but the issuer; one province; one role */
