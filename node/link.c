@@ -61,7 +61,14 @@ sign_nonce(char **err_txt, unsigned char **sig, int *sig_len, const char *nonce,
 {
     cf_link *l = arg;
 
-    (void)err_txt;
+    /* a server without nkey users sends no nonce (nats.c still asks us to
+     * sign): the transport permissions the node relies on are not there,
+     * so the link refuses it with a reason instead of signing nothing */
+    if (!nonce) {
+        *err_txt = strdup("the server sent no nonce to sign: it does not check nkeys "
+                          "(use the nats-server configuration made by certfed bootstrap)");
+        return NATS_ERR;
+    }
     *sig = malloc(CF_SIG_LEN);
     if (!*sig)
         return NATS_NO_MEMORY;

@@ -1,0 +1,231 @@
+/*
+ * test_link.c - the node's NATS link (node/link.c) against a real
+ * nats-server: a server that checks no nkeys (it sends no nonce to sign) is
+ * refused with an error, not a crash; and messages on two subjects reach
+ * the node through the link's queue in order, none dropped, with the node
+ * taking them when it is ready, as it does after its verify jobs.
+ */
+#include "check.h"
+#include "harness/harness.h"
+#include "node/link.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PER_SUBJECT 40
+#define QUEUE_MAX 1000
+
+typedef struct rx {
+    cf_link *link;
+    bool taking;      /* phase two: the node takes what is queued */
+    int calls;        /* on_messages calls */
+    int got[2];       /* messages taken, per subject */
+    int out_of_order; /* a message that was not the next of its subject */
+    int other;        /* a message on neither subject, or malformed */
+    bool connected;
+} rx;
+
+/* Take all that is queued. */
+static void
+take_all(rx *r)
+{
+    cf_link_msg *m = cf_link_take(r->link, SIZE_MAX);
+
+    while (m) {
+        cf_link_msg *next = m->next;
+        int which = strcmp(m->subject, "t.a") == 0 ? 0 : strcmp(m->subject, "t.b") == 0 ? 1 : -1;
+        char text[32] = "";
+        if (which < 0 || m->len >= sizeof(text)) {
+            r->other++;
+        } else {
+            memcpy(text, m->data, m->len);
+            if (atoi(text) != r->got[which])
+                r->out_of_order++;
+            r->got[which]++;
+        }
+        free(m);
+        m = next;
+    }
+}
+
+static void
+on_messages(void *ctx)
+{
+    rx *r = ctx;
+
+    r->calls++;
+    if (r->taking)
+        take_all(r);
+}
+
+static void
+on_state(void *ctx, bool connected)
+{
+    ((rx *)ctx)->connected = connected;
+}
+
+static void
+on_sender_messages(void *ctx)
+{
+    (void)ctx;
+}
+
+static void
+on_sender_state(void *ctx, bool connected)
+{
+    (void)ctx;
+    (void)connected;
+}
+
+/* Phase two begins: the node takes again (as verify_done does in the node). */
+static void
+start_taking(uv_timer_t *t)
+{
+    rx *r = t->data;
+
+    r->taking = true;
+    take_all(r);
+}
+
+static void
+closed(void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+int
+main(void)
+{
+    char *dir = h_tmpdir("link");
+    h_nats nats;
+    cf_nkey *key = NULL, *key2 = NULL;
+    uv_loop_t loop;
+    rx r = {0};
+    cf_link *sender = NULL;
+    char err[256];
+
+    CHECK(sodium_init() >= 0);
+    CHECK(dir != NULL);
+    CHECK(cf_nkey_generate(&key) == CF_OK);
+    CHECK(cf_nkey_generate(&key2) == CF_OK);
+    CHECK(uv_loop_init(&loop) == 0);
+    if (check_failures)
+        return check_done("test_link");
+    alarm(60); /* a wait below that never ends fails the test */
+
+    /* a server that checks no nkeys sends no nonce: the link refuses it
+     * (it crashed on the missing nonce once) */
+    char *open_dir = h_tmpdir("link-open");
+    h_nats open_nats;
+    CHECK(open_dir && h_nats_start(NULL, open_dir, &open_nats) == CF_OK);
+    if (!check_failures) {
+        cf_link *l = NULL;
+        cf_link_options oo = {open_nats.url, "open", key, 16, 1 << 20, 500};
+        cf_link_callbacks ocb = {on_sender_messages, on_sender_state};
+        int done = 0;
+        CHECK(cf_link_new(&loop, &oo, &ocb, NULL, &l) == CF_OK);
+        CHECK_ST(cf_link_start(l, false, err, sizeof(err)), CF_E_UNREACHABLE);
+        CHECK(!cf_link_connected(l));
+        cf_link_close(l, closed, &done);
+        while (!done)
+            uv_run(&loop, UV_RUN_ONCE);
+        h_nats_stop(&open_nats);
+    }
+    h_rmtree(open_dir);
+    free(open_dir);
+
+    /* the server the rest uses knows both keys */
+    char conf[4096], pub[CF_NKEY_PUBLIC_LEN + 1], pub2[CF_NKEY_PUBLIC_LEN + 1];
+    cf_nkey_public_encode(key->pk, pub);
+    cf_nkey_public_encode(key2->pk, pub2);
+    snprintf(conf, sizeof(conf), "%s/nats.conf", dir);
+    FILE *f = fopen(conf, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fprintf(f, "authorization { users = [ { nkey: \"%s\" }, { nkey: \"%s\" } ] }\n", pub, pub2);
+        fclose(f);
+    }
+    CHECK(h_nats_start(conf, dir, &nats) == CF_OK);
+    if (check_failures)
+        return check_done("test_link");
+
+    cf_link_options lo = {nats.url, "receiver", key, QUEUE_MAX, 1 << 20, 500};
+    cf_link_callbacks cb = {on_messages, on_state};
+    CHECK(cf_link_new(&loop, &lo, &cb, &r, &r.link) == CF_OK);
+    CHECK(cf_link_subscribe(r.link, "t.a") == CF_OK);
+    CHECK(cf_link_subscribe(r.link, "t.b") == CF_OK);
+    CHECK(cf_link_start(r.link, false, err, sizeof(err)) == CF_OK);
+    cf_link_options so = {nats.url, "sender", key2, 16, 1 << 20, 500};
+    cf_link_callbacks scb = {on_sender_messages, on_sender_state};
+    CHECK(cf_link_new(&loop, &so, &scb, NULL, &sender) == CF_OK);
+    CHECK(cf_link_start(sender, false, err, sizeof(err)) == CF_OK);
+    if (check_failures) {
+        fprintf(stderr, "the links did not start: %s\n", err);
+        h_nats_stop(&nats);
+        return check_done("test_link");
+    }
+    /* the subscriptions reach the server before anything is published */
+    int64_t until = h_now_ms() + 300;
+    while (h_now_ms() < until)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(r.connected);
+
+    /* phase one: 80 messages, and the node takes none yet */
+    for (int i = 0; i < PER_SUBJECT; i++) {
+        char text[16];
+        int n = snprintf(text, sizeof(text), "%d", i);
+        CHECK(cf_link_publish(sender, "t.a", (const uint8_t *)text, (size_t)n) == CF_OK);
+        CHECK(cf_link_publish(sender, "t.b", (const uint8_t *)text, (size_t)n) == CF_OK);
+    }
+    until = h_now_ms() + 500;
+    while (h_now_ms() < until)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(r.calls >= 1);
+    CHECK(r.got[0] + r.got[1] == 0);
+
+    /* phase two: the node takes what is queued */
+    uv_timer_t t;
+    CHECK(uv_timer_init(&loop, &t) == 0);
+    t.data = &r;
+    CHECK(uv_timer_start(&t, start_taking, 10, 0) == 0);
+    while (r.got[0] + r.got[1] < 2 * PER_SUBJECT)
+        uv_run(&loop, UV_RUN_ONCE);
+    CHECK(r.got[0] == PER_SUBJECT);
+    CHECK(r.got[1] == PER_SUBJECT);
+    CHECK(r.out_of_order == 0);
+    CHECK(r.other == 0);
+    CHECK(cf_link_dropped(r.link) == 0);
+
+    /* closing with messages queued frees them (AddressSanitizer's leak
+     * check holds the test to it) */
+    r.taking = false;
+    for (int i = 0; i < 10; i++) {
+        char text[16];
+        int n = snprintf(text, sizeof(text), "%d", PER_SUBJECT + i);
+        CHECK(cf_link_publish(sender, "t.a", (const uint8_t *)text, (size_t)n) == CF_OK);
+    }
+    until = h_now_ms() + 300;
+    while (h_now_ms() < until)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    int closes = 0;
+    uv_close((uv_handle_t *)&t, NULL);
+    cf_link_close(r.link, closed, &closes);
+    cf_link_close(sender, closed, &closes);
+    while (closes < 2)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+    alarm(0);
+    cf_link_shutdown();
+    cf_nkey_free(key);
+    cf_nkey_free(key2);
+    h_nats_stop(&nats);
+    h_rmtree(dir);
+    free(dir);
+    return check_done("test_link");
+}
