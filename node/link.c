@@ -359,7 +359,12 @@ cf_link_start(cf_link *l, bool retry, char *err, size_t errlen)
         state_changed(l, true);
         return CF_OK;
     }
-    snprintf(err, errlen, "%s: %s", l->url, natsStatus_GetText(s));
+    /* nats.c's own words when it has them (they carry ours from sign_nonce),
+     * without the "(file.c:line): " they begin with */
+    const char *why = nats_GetLastError(NULL), *at = why ? strstr(why, "): ") : NULL;
+    if (why && why[0] == '(' && at)
+        why = at + 3;
+    snprintf(err, errlen, "%s: %s", l->url, why && *why ? why : natsStatus_GetText(s));
     if (!retry)
         return CF_E_UNREACHABLE;
     uv_timer_start(&l->retry, on_retry, (uint64_t)l->opt.retry_ms, (uint64_t)l->opt.retry_ms);

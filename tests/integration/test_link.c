@@ -130,6 +130,9 @@ main(void)
         int done = 0;
         CHECK(cf_link_new(&loop, &oo, &ocb, NULL, &l) == CF_OK);
         CHECK_ST(cf_link_start(l, false, err, sizeof(err)), CF_E_UNREACHABLE);
+        if (!strstr(err, "does not check nkeys"))
+            fprintf(stderr, "the refusal says: %s\n", err);
+        CHECK(strstr(err, ": the server sent no nonce to sign: it does not check nkeys") != NULL);
         CHECK(!cf_link_connected(l));
         cf_link_close(l, closed, &done);
         while (!done)
