@@ -5,10 +5,15 @@
  * first connect must happen on the loop thread (the adapter refuses a first
  * attach from another thread), so while the server is down at start the
  * link retries from a loop timer instead of nats.c's background retry; once
- * connected, nats.c reconnects by itself. Subscription callbacks run on
- * nats.c's threads: they copy each message into a bounded queue and wake
- * the loop with uv_async_send. Nothing blocking runs on the loop thread:
- * the flush before closing runs on the libuv thread pool.
+ * connected, nats.c reconnects by itself. The subscriptions are
+ * synchronous: the adapter reads the socket on the loop thread, and a check
+ * handle, which runs right after each poll, moves what nats.c parsed into a
+ * bounded queue and hands it to the node. No delivery thread stands between
+ * the socket and the node: a thread per subscription cost two thread
+ * switches per message, and on a busy machine each waited for a core. When
+ * the queue is full, the rest waits in nats.c's subscription, within its
+ * pending limits. Nothing blocking runs on the loop thread: the flush before
+ * closing runs on the libuv thread pool.
  */
 #include "node/link.h"
 
@@ -34,11 +39,14 @@ struct cf_link {
     size_t n_subs;
     uv_async_t wake;
     uv_timer_t retry;
-    /* shared with nats.c's threads, under mu */
+    uv_check_t drain;   /* after each poll: what nats.c read goes to the queue */
+    size_t drain_first; /* the subscription a drain begins with: each in turn */
+    bool backlog;       /* a drain stopped at a full queue: nats.c holds more */
+    natsMsg *held;      /* taken by that drain, with no room in the queue for it */
+    /* under mu: the queue, and what nats.c's threads report */
     uv_mutex_t mu;
     cf_link_msg *head, *tail;
     size_t queued, queued_bytes;
-    size_t subs_done;  /* subscriptions nats.c has finished with */
     int state_changes; /* connection events not yet seen by the loop */
     bool nats_closed;  /* nats.c's closed callback ran: no more callbacks */
     atomic_bool connected;
@@ -49,7 +57,6 @@ struct cf_link {
     void (*done)(void *);
     void *done_ctx;
     bool closing;
-    size_t live_subs; /* subscriptions with a completion callback pending */
     int handles_open;
 #ifdef CF_UNSAFE_NO_DURABILITY
     natsConnection *side; /* see cf_link_publish_at_once */
@@ -96,43 +103,89 @@ connect_signed(cf_link *l, natsConnection **nc, natsOptions *o)
     }
 }
 
-/* nats.c thread: queue the message for the loop. */
-static void
-on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg)
+/* Loop thread: queue a message for the node, if the queue has room. */
+static bool
+queue_msg(cf_link *l, natsMsg *msg)
 {
-    cf_link *l = arg;
     int len = natsMsg_GetDataLength(msg);
     const char *subject = natsMsg_GetSubject(msg);
     size_t slen = strlen(subject);
-    cf_link_msg *m = NULL;
+    cf_link_msg *m;
 
-    (void)nc;
-    (void)sub;
+    if (len < 0 || l->queued >= l->opt.max_queue ||
+        l->queued_bytes + (size_t)len > l->opt.max_queue_bytes)
+        return false;
+    m = malloc(sizeof(*m) + (size_t)len + slen + 1);
+    if (!m)
+        return false;
+    m->next = NULL;
+    m->len = (size_t)len;
+    memcpy(m->data, natsMsg_GetData(msg), (size_t)len);
+    m->subject = (char *)m->data + len;
+    memcpy(m->subject, subject, slen + 1);
     uv_mutex_lock(&l->mu);
-    if (l->queued < l->opt.max_queue && len >= 0 &&
-        l->queued_bytes + (size_t)len <= l->opt.max_queue_bytes)
-        m = malloc(sizeof(*m) + (size_t)len + slen + 1);
-    if (m) {
-        m->next = NULL;
-        m->len = (size_t)len;
-        memcpy(m->data, natsMsg_GetData(msg), (size_t)len);
-        m->subject = (char *)m->data + len;
-        memcpy(m->subject, subject, slen + 1);
-        if (l->tail)
-            l->tail->next = m;
-        else
-            l->head = m;
-        l->tail = m;
-        l->queued++;
-        l->queued_bytes += (size_t)len;
-    } else {
-        atomic_fetch_add(&l->dropped, 1);
-    }
-    /* under the lock: the loop frees the link only after taking it (see
-     * on_wake), so the handle is alive while we signal it */
-    uv_async_send(&l->wake);
+    if (l->tail)
+        l->tail->next = m;
+    else
+        l->head = m;
+    l->tail = m;
+    l->queued++;
+    l->queued_bytes += (size_t)len;
     uv_mutex_unlock(&l->mu);
-    natsMsg_Destroy(msg);
+    return true;
+}
+
+/*
+ * Loop thread: move what nats.c holds for the subscriptions into the queue,
+ * one message from each subscription in turn (a flood on one does not keep
+ * the others waiting), until they are empty or the queue is full. A message
+ * is taken only when nats.c says one is pending: a take from an empty
+ * subscription costs nats.c an error record. True if any was queued.
+ */
+static bool
+drain_subs(cf_link *l)
+{
+    bool any = false, more = true;
+
+    if (l->closing || l->done)
+        return false;
+    l->backlog = false;
+    if (l->held) { /* taken from nats.c before, and no room for it then */
+        if (!queue_msg(l, l->held)) {
+            l->backlog = true;
+            return false;
+        }
+        natsMsg_Destroy(l->held);
+        l->held = NULL;
+        any = true;
+    }
+    while (more) {
+        more = false;
+        for (size_t k = 0; k < l->n_subs; k++) {
+            size_t i = (l->drain_first + k) % l->n_subs;
+            natsMsg *msg = NULL;
+            int pending = 0;
+            if (!l->subs[i] || natsSubscription_GetPending(l->subs[i], &pending, NULL) != NATS_OK ||
+                pending <= 0)
+                continue;
+            natsStatus s = natsSubscription_NextMsg(&msg, l->subs[i], 0);
+            if (s == NATS_SLOW_CONSUMER) /* said once after nats.c dropped: counted by on_error */
+                s = natsSubscription_NextMsg(&msg, l->subs[i], 0);
+            if (s != NATS_OK)
+                continue;
+            if (!queue_msg(l, msg)) {
+                /* no room: it waits here, the rest in nats.c */
+                l->held = msg;
+                l->backlog = true;
+                return any;
+            }
+            natsMsg_Destroy(msg);
+            any = more = true;
+        }
+    }
+    if (l->n_subs)
+        l->drain_first = (l->drain_first + 1) % l->n_subs;
+    return any;
 }
 
 static void
@@ -141,18 +194,6 @@ state_changed(cf_link *l, bool up)
     atomic_store(&l->connected, up);
     uv_mutex_lock(&l->mu);
     l->state_changes++;
-    uv_async_send(&l->wake);
-    uv_mutex_unlock(&l->mu);
-}
-
-/* nats.c thread: a subscription's delivery is over; no more on_msg for it. */
-static void
-on_sub_complete(void *arg)
-{
-    cf_link *l = arg;
-
-    uv_mutex_lock(&l->mu);
-    l->subs_done++;
     uv_async_send(&l->wake);
     uv_mutex_unlock(&l->mu);
 }
@@ -196,21 +237,18 @@ on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg)
         atomic_fetch_add(&((cf_link *)arg)->dropped, 1);
 }
 
-/* Loop thread: deliver what nats.c's threads queued. */
+/* Loop thread: connection events, and the node's turn at what is queued. */
 static void
 on_wake(uv_async_t *h)
 {
     cf_link *l = h->data;
     int changes;
-    bool pending;
 
     uv_mutex_lock(&l->mu);
     changes = l->state_changes;
     l->state_changes = 0;
-    pending = l->head != NULL;
-    /* free only when nats.c will call us no more: the connection closed and
-     * every subscription's delivery finished */
-    bool closed = l->nats_closed && l->subs_done >= l->live_subs;
+    /* free only when nats.c will call us no more: the connection closed */
+    bool closed = l->nats_closed;
     uv_mutex_unlock(&l->mu);
     if (l->done || l->closing) {
         if (closed)
@@ -219,7 +257,18 @@ on_wake(uv_async_t *h)
     }
     if (changes && l->cb.on_state)
         l->cb.on_state(l->ctx, atomic_load(&l->connected));
-    if (pending && l->cb.on_messages)
+    drain_subs(l);
+    if (l->head && l->cb.on_messages)
+        l->cb.on_messages(l->ctx);
+}
+
+/* Loop thread, right after each poll: what the adapter read goes to the node. */
+static void
+on_check(uv_check_t *h)
+{
+    cf_link *l = h->data;
+
+    if (drain_subs(l) && l->cb.on_messages)
         l->cb.on_messages(l->ctx);
 }
 
@@ -279,7 +328,8 @@ cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks
     if (s == NATS_OK)
         s = natsOptions_SetClosedCB(l->nopts, on_closed, l);
     if (s != NATS_OK || uv_async_init(loop, &l->wake, on_wake) != 0 ||
-        uv_timer_init(loop, &l->retry) != 0) {
+        uv_timer_init(loop, &l->retry) != 0 || uv_check_init(loop, &l->drain) != 0 ||
+        uv_check_start(&l->drain, on_check) != 0) {
         natsOptions_Destroy(l->nopts);
         uv_mutex_destroy(&l->mu);
         free(l->url);
@@ -289,7 +339,8 @@ cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks
     }
     l->wake.data = l;
     l->retry.data = l;
-    l->handles_open = 2;
+    l->drain.data = l;
+    l->handles_open = 3;
     *out = l;
     return CF_OK;
 }
@@ -311,11 +362,7 @@ try_connect(cf_link *l)
     natsStatus s = connect_signed(l, &l->nc, l->nopts);
 
     for (size_t i = 0; s == NATS_OK && i < l->n_subs; i++) {
-        s = natsConnection_Subscribe(&l->subs[i], l->nc, l->subjects[i], on_msg, l);
-        if (s == NATS_OK)
-            s = natsSubscription_SetOnCompleteCB(l->subs[i], on_sub_complete, l);
-        if (s == NATS_OK)
-            l->live_subs++;
+        s = natsConnection_SubscribeSync(&l->subs[i], l->nc, l->subjects[i]);
         /* nats.c holds what our queue has no room for yet, within bounds;
          * past them it drops and we count a slow consumer (catch-up's job) */
         if (s == NATS_OK)
@@ -328,7 +375,6 @@ try_connect(cf_link *l)
         }
         natsConnection_Destroy(l->nc);
         l->nc = NULL;
-        l->live_subs = 0;
     }
     return s;
 }
@@ -449,8 +495,9 @@ cf_link_take(cf_link *l, size_t max)
     if (last)
         last->next = NULL;
     /* what is left waits for the next loop turn, so timers and the control
-     * socket get their turn between batches */
-    if (l->head)
+     * socket get their turn between batches; so does what nats.c holds
+     * because the queue was full */
+    if (l->head || l->backlog)
         uv_async_send(&l->wake);
     uv_mutex_unlock(&l->mu);
     return n ? first : NULL;
@@ -503,8 +550,10 @@ flush_work(uv_work_t *w)
 static void
 finish_close(cf_link *l)
 {
-    if (l->handles_open != 2 || uv_is_closing((uv_handle_t *)&l->wake))
+    if (l->handles_open != 3 || uv_is_closing((uv_handle_t *)&l->wake))
         return;
+    natsMsg_Destroy(l->held);
+    l->held = NULL;
     for (size_t i = 0; i < l->n_subs; i++)
         natsSubscription_Destroy(l->subs[i]);
     natsConnection_Destroy(l->nc);
@@ -517,6 +566,7 @@ finish_close(cf_link *l)
     uv_timer_stop(&l->retry);
     uv_close((uv_handle_t *)&l->retry, handle_closed);
     uv_close((uv_handle_t *)&l->wake, handle_closed);
+    uv_close((uv_handle_t *)&l->drain, handle_closed);
 }
 
 static void
@@ -526,8 +576,8 @@ flush_done(uv_work_t *w, int status)
 
     (void)status;
     l->closing = true;
-    /* unsubscribe: each subscription's completion callback follows its
-     * last delivery; the subscriptions are destroyed in finish_close */
+    /* unsubscribe (nothing is drained any more: closing); the
+     * subscriptions are destroyed in finish_close */
     for (size_t i = 0; i < l->n_subs; i++)
         if (l->subs[i])
             natsSubscription_Unsubscribe(l->subs[i]);

@@ -2,9 +2,10 @@
  * link.h - the node's NATS connection: nats.c on the node's libuv loop, logged
  * in with the node's transport nkey.
  *
- * Thread rule: every function here is called on the loop thread. nats.c
- * delivers messages and connection events on its own threads; the link
- * queues them and wakes the loop, where the callbacks run.
+ * Thread rule: every function here is called on the loop thread, where the
+ * callbacks run too. Messages are read and queued on the loop thread;
+ * nats.c reports connection events on its own threads, and the link wakes
+ * the loop for them.
  */
 #ifndef CF_NODE_LINK_H
 #define CF_NODE_LINK_H
@@ -34,8 +35,8 @@ typedef struct cf_link_options {
     const char *url;
     const char *name;         /* shown by the server: the node id */
     const cf_nkey *transport; /* borrowed; must outlive the link */
-    size_t max_queue;         /* messages queued for the loop before drops */
-    size_t max_queue_bytes;   /* bytes queued for the loop before drops */
+    size_t max_queue;         /* messages queued for the node; then nats.c holds them */
+    size_t max_queue_bytes;   /* bytes queued for the node; then nats.c holds them */
     int retry_ms;             /* between attempts while the server is down */
 } cf_link_options;
 
@@ -62,7 +63,7 @@ CF_MUST_CHECK cf_status cf_link_publish_at_once(cf_link *l, const char *subject,
 /** Take up to max queued messages, oldest first; free each with free(). If
  * more remain, the loop is woken again for them. */
 cf_link_msg *cf_link_take(cf_link *l, size_t max);
-/** Messages dropped because the queue was full, or by nats.c as a slow consumer. */
+/** Times nats.c dropped messages as a slow consumer (past its pending limits). */
 uint64_t cf_link_dropped(const cf_link *l);
 /** The server URL and a short state for status output. */
 const char *cf_link_url(const cf_link *l);

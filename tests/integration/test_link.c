@@ -1,9 +1,12 @@
 /*
  * test_link.c - the node's NATS link (node/link.c) against a real
- * nats-server: a server that checks no nkeys (it sends no nonce to sign) is
- * refused with an error, not a crash; and messages on two subjects reach
- * the node through the link's queue in order, none dropped, with the node
- * taking them when it is ready, as it does after its verify jobs.
+ * nats-server: messages are read on the loop thread, and when the node
+ * leaves its queue full, the rest waits in nats.c and comes later, in
+ * order, with nothing lost and nothing counted as dropped. The link is
+ * woken for that rest by itself: the loop here blocks until something
+ * happens, and a link that forgot to wake itself would hang the test
+ * (its alarm fails it). A server that checks no nkeys (it sends no nonce to
+ * sign) is refused with a reason, not a crash.
  */
 #include "check.h"
 #include "harness/harness.h"
@@ -18,7 +21,7 @@
 #include <unistd.h>
 
 #define PER_SUBJECT 40
-#define QUEUE_MAX 1000
+#define QUEUE_MAX 4
 
 typedef struct rx {
     cf_link *link;
@@ -30,7 +33,8 @@ typedef struct rx {
     bool connected;
 } rx;
 
-/* Take all that is queued. */
+/* Take all that is queued: the queue empties while nats.c still holds
+ * more, and only the link's own wake brings that in. */
 static void
 take_all(rx *r)
 {
@@ -116,7 +120,7 @@ main(void)
     CHECK(uv_loop_init(&loop) == 0);
     if (check_failures)
         return check_done("test_link");
-    alarm(60); /* a wait below that never ends fails the test */
+    alarm(60); /* a link that never wakes itself for what nats.c holds hangs */
 
     /* a server that checks no nkeys sends no nonce: the link refuses it
      * (it crashed on the missing nonce once) */
@@ -178,7 +182,7 @@ main(void)
         uv_run(&loop, UV_RUN_NOWAIT);
     CHECK(r.connected);
 
-    /* phase one: 80 messages, and the node takes none yet */
+    /* phase one: 80 messages, and the node takes none; its queue fills */
     for (int i = 0; i < PER_SUBJECT; i++) {
         char text[16];
         int n = snprintf(text, sizeof(text), "%d", i);
@@ -191,7 +195,9 @@ main(void)
     CHECK(r.calls >= 1);
     CHECK(r.got[0] + r.got[1] == 0);
 
-    /* phase two: the node takes what is queued */
+    /* phase two: the node takes what is queued, a queue's worth a turn;
+     * the loop blocks between events, so only the link's own wake moves
+     * the rest */
     uv_timer_t t;
     CHECK(uv_timer_init(&loop, &t) == 0);
     t.data = &r;
@@ -204,8 +210,8 @@ main(void)
     CHECK(r.other == 0);
     CHECK(cf_link_dropped(r.link) == 0);
 
-    /* closing with messages queued frees them (AddressSanitizer's leak
-     * check holds the test to it) */
+    /* closing with messages left in nats.c and one taken but not queued
+     * frees them (AddressSanitizer's leak check holds the test to it) */
     r.taking = false;
     for (int i = 0; i < 10; i++) {
         char text[16];
