@@ -227,6 +227,10 @@ static const number_key numbers[] = {
      offsetof(cf_node_config, sender_rate), 0, false},
     {"limits", "sender_burst", "messages", 1, 100000000ull, offsetof(cf_node_config, sender_burst),
      0, false},
+    {"limits", "receive_queue", "messages", 1, 10000000ull, offsetof(cf_node_config, receive_queue),
+     0, false},
+    {"limits", "nats_pending", "messages", 1, 10000000ull, offsetof(cf_node_config, nats_pending),
+     0, false},
     {"limits", "verify_pool", "on/off (1/0)", 0, 1, offsetof(cf_node_config, verify_pool), 0,
      false},
     {"limits", "verify_threads", "threads", 0, 64, offsetof(cf_node_config, verify_threads), 0,
@@ -393,6 +397,8 @@ cf_node_config_parse(const char *path, const char *text, size_t len, cf_node_con
     ls.c->outbox_max = CF_DEFAULT_OUTBOX_MAX;
     ls.c->sender_rate = CF_DEFAULT_SENDER_RATE;
     ls.c->sender_burst = CF_DEFAULT_SENDER_BURST;
+    ls.c->receive_queue = CF_DEFAULT_RECEIVE_QUEUE;
+    ls.c->nats_pending = CF_DEFAULT_NATS_PENDING;
     /* checking signatures beside the loop pays only with a core to spare */
     ls.c->verify_pool = uv_available_parallelism() > 1;
     ls.c->resend_first_ms = CF_DEFAULT_RESEND_FIRST_MS;

@@ -35,6 +35,12 @@
  * throttled, unacknowledged, so that it sends them again later. */
 #define CF_DEFAULT_SENDER_RATE 2000
 #define CF_DEFAULT_SENDER_BURST 20000
+/* [limits] receive_queue: messages read from NATS that wait for the node's
+ * loop; past it nats.c holds up to nats_pending more, and past that it
+ * drops them (counted and logged; their senders send again what has no
+ * receipt). */
+#define CF_DEFAULT_RECEIVE_QUEUE 200000
+#define CF_DEFAULT_NATS_PENDING 100000
 /* [http]: the largest request body the HTTP API reads unless max_body says
  * otherwise (the control socket's cap too). */
 #define CF_DEFAULT_HTTP_MAX_BODY (1024 * 1024)
@@ -63,6 +69,8 @@ typedef struct cf_node_config {
     size_t resend_window;        /* [delivery] resend_window: envelopes a resend pass sends */
     size_t sender_rate;          /* [limits] sender_rate: messages per second per origin */
     size_t sender_burst;         /* [limits] sender_burst: what an origin may send at once */
+    size_t receive_queue;        /* [limits] receive_queue: read messages waiting for the loop */
+    size_t nats_pending;         /* [limits] nats_pending: more held by nats.c, then dropped */
     size_t verify_pool;    /* [limits] verify_pool: 1 = signatures are checked on the libuv thread
                             * pool while the loop commits (default where more than one core is
                             * available), 0 = on the loop thread */

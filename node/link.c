@@ -51,7 +51,6 @@ struct cf_link {
     bool nats_closed;  /* nats.c's closed callback ran: no more callbacks */
     atomic_bool connected;
     atomic_bool zero_sig; /* the last nonce signature began with a zero byte */
-    atomic_uint_fast64_t dropped;
     /* closing */
     uv_work_t flush;
     void (*done)(void *);
@@ -169,7 +168,7 @@ drain_subs(cf_link *l)
                 pending <= 0)
                 continue;
             natsStatus s = natsSubscription_NextMsg(&msg, l->subs[i], 0);
-            if (s == NATS_SLOW_CONSUMER) /* said once after nats.c dropped: counted by on_error */
+            if (s == NATS_SLOW_CONSUMER) /* said once after nats.c dropped (cf_link_dropped) */
                 s = natsSubscription_NextMsg(&msg, l->subs[i], 0);
             if (s != NATS_OK)
                 continue;
@@ -226,15 +225,6 @@ on_reconnected(natsConnection *nc, void *arg)
 {
     (void)nc;
     state_changed(arg, true);
-}
-
-static void
-on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg)
-{
-    (void)nc;
-    (void)sub;
-    if (err == NATS_SLOW_CONSUMER)
-        atomic_fetch_add(&((cf_link *)arg)->dropped, 1);
 }
 
 /* Loop thread: connection events, and the node's turn at what is queued. */
@@ -324,8 +314,6 @@ cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(l->nopts, on_reconnected, l);
     if (s == NATS_OK)
-        s = natsOptions_SetErrorHandler(l->nopts, on_error, l);
-    if (s == NATS_OK)
         s = natsOptions_SetClosedCB(l->nopts, on_closed, l);
     if (s != NATS_OK || uv_async_init(loop, &l->wake, on_wake) != 0 ||
         uv_timer_init(loop, &l->retry) != 0 || uv_check_init(loop, &l->drain) != 0 ||
@@ -364,9 +352,11 @@ try_connect(cf_link *l)
     for (size_t i = 0; s == NATS_OK && i < l->n_subs; i++) {
         s = natsConnection_SubscribeSync(&l->subs[i], l->nc, l->subjects[i]);
         /* nats.c holds what our queue has no room for yet, within bounds;
-         * past them it drops and we count a slow consumer (catch-up's job) */
+         * past them it drops (cf_link_dropped), and the senders send again */
         if (s == NATS_OK)
-            s = natsSubscription_SetPendingLimits(l->subs[i], 100000, 64 * 1024 * 1024);
+            s = natsSubscription_SetPendingLimits(
+                l->subs[i], l->opt.pending_msgs > 0 ? l->opt.pending_msgs : 100000,
+                64 * 1024 * 1024);
     }
     if (s != NATS_OK && l->nc) {
         for (size_t i = 0; i < l->n_subs; i++) {
@@ -506,7 +496,14 @@ cf_link_take(cf_link *l, size_t max)
 uint64_t
 cf_link_dropped(const cf_link *l)
 {
-    return atomic_load(&((cf_link *)l)->dropped);
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < l->n_subs; i++) {
+        int64_t d = 0;
+        if (l->subs[i] && natsSubscription_GetDropped(l->subs[i], &d) == NATS_OK && d > 0)
+            n += (uint64_t)d;
+    }
+    return n;
 }
 
 /* ---- closing ------------------------------------------------------------ */

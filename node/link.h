@@ -37,6 +37,8 @@ typedef struct cf_link_options {
     const cf_nkey *transport; /* borrowed; must outlive the link */
     size_t max_queue;         /* messages queued for the node; then nats.c holds them */
     size_t max_queue_bytes;   /* bytes queued for the node; then nats.c holds them */
+    int pending_msgs;         /* nats.c holds this many per subscription (0: 100000);
+                               * past it, it drops them (cf_link_dropped) */
     int retry_ms;             /* between attempts while the server is down */
 } cf_link_options;
 
@@ -63,7 +65,8 @@ CF_MUST_CHECK cf_status cf_link_publish_at_once(cf_link *l, const char *subject,
 /** Take up to max queued messages, oldest first; free each with free(). If
  * more remain, the loop is woken again for them. */
 cf_link_msg *cf_link_take(cf_link *l, size_t max);
-/** Times nats.c dropped messages as a slow consumer (past its pending limits). */
+/** Messages nats.c dropped as a slow consumer (past its pending limits). Loop
+ * thread. */
 uint64_t cf_link_dropped(const cf_link *l);
 /** The server URL and a short state for status output. */
 const char *cf_link_url(const cf_link *l);

@@ -457,7 +457,7 @@ cf_metrics_render(cf_node *n, int64_t now_ms, cf_buf *out)
            "When the NATS link last came up or went down (Unix time).",
            (double)n->link_since_ms / 1000.0);
     single(&r, "certfed_nats_dropped_total", "counter",
-           "Times nats.c dropped messages past its pending limits (slow consumer).",
+           "Messages nats.c dropped past its pending limits (slow consumer); they come again.",
            (double)cf_link_dropped(n->link));
     single(&r, "certfed_certificates", "gauge", "Certificates in the trust store.",
            (double)cf_trust_count(n->keys->trust));

@@ -1797,6 +1797,24 @@ cf_node_learning_done(cf_node *n, const char *how)
     }
 }
 
+/* What nats.c dropped past [limits] nats_pending since the last look goes
+ * to the log: those messages come again (their senders resend what has no
+ * receipt, and catch-up brings the rest), later. */
+static void
+log_drops(cf_node *n)
+{
+    uint64_t dropped = cf_link_dropped(n->link);
+
+    if (dropped <= n->drops_logged)
+        return;
+    cf_log(CF_LOG_WARN,
+           "slow consumer: nats.c dropped %" PRIu64
+           " message(s) past [limits] receive_queue (%zu) and nats_pending (%zu); their senders "
+           "send them again",
+           dropped - n->drops_logged, n->cfg->receive_queue, n->cfg->nats_pending);
+    n->drops_logged = dropped;
+}
+
 static void
 on_catchup_timer(uv_timer_t *h)
 {
@@ -1805,6 +1823,7 @@ on_catchup_timer(uv_timer_t *h)
 
     if (n->stopping)
         return;
+    log_drops(n);
     /* the wait counts from when the peers were asked, if they were in time */
     int64_t asked = n->learn_asked ? n->learn_asked_ms : n->started_ms;
     if (n->learning &&
@@ -1987,8 +2006,13 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
 
     /* nothing is signed until the peers have told us our latest messages */
     n->learning = true;
-    cf_link_options lo = {n->cfg->nats_url, n->cfg->id,         n->keys->transport,
-                          200000,           CF_QUEUE_BYTES_MAX, 2000};
+    cf_link_options lo = {.url = n->cfg->nats_url,
+                          .name = n->cfg->id,
+                          .transport = n->keys->transport,
+                          .max_queue = n->cfg->receive_queue,
+                          .max_queue_bytes = CF_QUEUE_BYTES_MAX,
+                          .pending_msgs = (int)n->cfg->nats_pending,
+                          .retry_ms = 2000};
     cf_link_callbacks cb = {on_messages, on_link_state};
     st = cf_link_new(loop, &lo, &cb, n, &n->link);
     /* our inbox, and the broadcasts of every ancestor */

@@ -196,7 +196,8 @@ typedef struct cf_node {
     cf_peer_sync *peers;   /* the parent and the children */
     size_t n_peers;
     uv_timer_t catchup;
-    int64_t catchup_ms; /* when catch-up was last asked of every peer */
+    int64_t catchup_ms;    /* when catch-up was last asked of every peer */
+    uint64_t drops_logged; /* nats.c's slow-consumer drops already in the log */
     /* at start: confirming our own sequence with the peers */
     bool learning;
     bool learn_asked;                      /* the own-stream requests went out */

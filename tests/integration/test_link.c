@@ -5,13 +5,16 @@
  * order, with nothing lost and nothing counted as dropped. The link is
  * woken for that rest by itself: the loop here blocks until something
  * happens, and a link that forgot to wake itself would hang the test
- * (its alarm fails it). A server that checks no nkeys (it sends no nonce to
+ * (its alarm fails it). Past its pending limit nats.c drops, and the link
+ * counts each message dropped: what the node got and what was counted
+ * add up to what was sent. A server that checks no nkeys (it sends no nonce to
  * sign) is refused with a reason, not a crash.
  */
 #include "check.h"
 #include "harness/harness.h"
 #include "node/link.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sodium.h>
@@ -22,12 +25,15 @@
 
 #define PER_SUBJECT 40
 #define QUEUE_MAX 4
+#define SLOW_SENT 60   /* to a link whose nats.c holds ... */
+#define SLOW_PENDING 5 /* ... this many while the node takes none */
 
 typedef struct rx {
     cf_link *link;
     bool taking;      /* phase two: the node takes what is queued */
     int calls;        /* on_messages calls */
-    int got[2];       /* messages taken, per subject */
+    int got[3];       /* messages taken, per subject (t.a, t.b, t.c) */
+    int last_c;       /* the number of the last taken on t.c (-1: none) */
     int out_of_order; /* a message that was not the next of its subject */
     int other;        /* a message on neither subject, or malformed */
     bool connected;
@@ -42,16 +48,28 @@ take_all(rx *r)
 
     while (m) {
         cf_link_msg *next = m->next;
-        int which = strcmp(m->subject, "t.a") == 0 ? 0 : strcmp(m->subject, "t.b") == 0 ? 1 : -1;
+        int which = strcmp(m->subject, "t.a") == 0   ? 0
+                    : strcmp(m->subject, "t.b") == 0 ? 1
+                    : strcmp(m->subject, "t.c") == 0 ? 2
+                                                     : -1;
         char text[32] = "";
         if (which < 0 || m->len >= sizeof(text)) {
             r->other++;
-        } else {
-            memcpy(text, m->data, m->len);
-            if (atoi(text) != r->got[which])
-                r->out_of_order++;
-            r->got[which]++;
+            free(m);
+            m = next;
+            continue;
         }
+        memcpy(text, m->data, m->len);
+        int number = atoi(text);
+        if (which == 2) {
+            /* some were dropped: the rest come in order, with gaps */
+            if (number <= r->last_c)
+                r->out_of_order++;
+            r->last_c = number;
+        } else if (number != r->got[which]) {
+            r->out_of_order++;
+        }
+        r->got[which]++;
         free(m);
         m = next;
     }
@@ -129,7 +147,7 @@ main(void)
     CHECK(open_dir && h_nats_start(NULL, open_dir, &open_nats) == CF_OK);
     if (!check_failures) {
         cf_link *l = NULL;
-        cf_link_options oo = {open_nats.url, "open", key, 16, 1 << 20, 500};
+        cf_link_options oo = {open_nats.url, "open", key, 16, 1 << 20, 0, 500};
         cf_link_callbacks ocb = {on_sender_messages, on_sender_state};
         int done = 0;
         CHECK(cf_link_new(&loop, &oo, &ocb, NULL, &l) == CF_OK);
@@ -161,13 +179,13 @@ main(void)
     if (check_failures)
         return check_done("test_link");
 
-    cf_link_options lo = {nats.url, "receiver", key, QUEUE_MAX, 1 << 20, 500};
+    cf_link_options lo = {nats.url, "receiver", key, QUEUE_MAX, 1 << 20, 0, 500};
     cf_link_callbacks cb = {on_messages, on_state};
     CHECK(cf_link_new(&loop, &lo, &cb, &r, &r.link) == CF_OK);
     CHECK(cf_link_subscribe(r.link, "t.a") == CF_OK);
     CHECK(cf_link_subscribe(r.link, "t.b") == CF_OK);
     CHECK(cf_link_start(r.link, false, err, sizeof(err)) == CF_OK);
-    cf_link_options so = {nats.url, "sender", key2, 16, 1 << 20, 500};
+    cf_link_options so = {nats.url, "sender", key2, 16, 1 << 20, 0, 500};
     cf_link_callbacks scb = {on_sender_messages, on_sender_state};
     CHECK(cf_link_new(&loop, &so, &scb, NULL, &sender) == CF_OK);
     CHECK(cf_link_start(sender, false, err, sizeof(err)) == CF_OK);
@@ -210,6 +228,40 @@ main(void)
     CHECK(r.other == 0);
     CHECK(cf_link_dropped(r.link) == 0);
 
+    /* a link whose nats.c may hold only SLOW_PENDING while the node takes
+     * none: nats.c drops the rest, and each one dropped is counted */
+    rx slow = {.last_c = -1};
+    cf_link_options wo = {nats.url, "slow", key, QUEUE_MAX, 1 << 20, SLOW_PENDING, 500};
+    CHECK(cf_link_new(&loop, &wo, &cb, &slow, &slow.link) == CF_OK);
+    CHECK(cf_link_subscribe(slow.link, "t.c") == CF_OK);
+    CHECK(cf_link_start(slow.link, false, err, sizeof(err)) == CF_OK);
+    until = h_now_ms() + 300;
+    while (h_now_ms() < until)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    for (int i = 0; i < SLOW_SENT; i++) {
+        char text[16];
+        int n = snprintf(text, sizeof(text), "%d", i);
+        CHECK(cf_link_publish(sender, "t.c", (const uint8_t *)text, (size_t)n) == CF_OK);
+    }
+    until = h_now_ms() + 500;
+    while (h_now_ms() < until)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    slow.taking = true;
+    take_all(&slow);
+    until = h_now_ms() + 300;
+    while (h_now_ms() < until)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    uint64_t dropped = cf_link_dropped(slow.link);
+    if (slow.got[2] + (int)dropped != SLOW_SENT)
+        fprintf(stderr, "slow link: got %d, dropped %" PRIu64 " of %d\n", slow.got[2], dropped,
+                SLOW_SENT);
+    CHECK(dropped >= 1);
+    CHECK(slow.got[2] >= 1);
+    CHECK(slow.got[2] + (int)dropped == SLOW_SENT);
+    CHECK(slow.out_of_order == 0);
+    CHECK(slow.other == 0);
+    CHECK(cf_link_dropped(r.link) == 0);
+
     /* closing with messages left in nats.c and one taken but not queued
      * frees them (AddressSanitizer's leak check holds the test to it) */
     r.taking = false;
@@ -224,8 +276,9 @@ main(void)
     int closes = 0;
     uv_close((uv_handle_t *)&t, NULL);
     cf_link_close(r.link, closed, &closes);
+    cf_link_close(slow.link, closed, &closes);
     cf_link_close(sender, closed, &closes);
-    while (closes < 2)
+    while (closes < 3)
         uv_run(&loop, UV_RUN_ONCE);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);

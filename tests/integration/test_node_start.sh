@@ -82,6 +82,10 @@ printf '[limits]\nverify_threads = 65\n' | cat "$N/node.conf" - >"$N/bad.conf"
 run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
 expect_rc 1 "more than 64 verify threads"
 expect_err "\[limits\] verify_threads '65' must be a number of threads from 0 to 64" "gives the bounds"
+printf '[limits]\nnats_pending = 0\n' | cat "$N/node.conf" - >"$N/bad.conf"
+run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
+expect_rc 1 "nats.c may not be told to hold nothing"
+expect_err "\[limits\] nats_pending '0' must be a number of messages from 1 to 10000000" "gives the bounds"
 printf '[limits]\nstore_mib = 2\nstore_mib = 4096\n' | cat "$N/node.conf" - >"$N/bad.conf"
 run "$CERTFEDD_BIN" --config "$N/bad.conf" --nats-url "$URL" --check
 expect_rc 1 "a number given twice"
