@@ -32,7 +32,7 @@ typedef struct rx {
     cf_link *link;
     bool taking;      /* phase two: the node takes what is queued */
     int calls;        /* on_messages calls */
-    int got[3];       /* messages taken, per subject (t.a, t.b, t.c) */
+    int got[4];       /* messages taken, per subject (t.a, t.b, t.c, probes t.p.*) */
     int last_c;       /* the number of the last taken on t.c (-1: none) */
     int out_of_order; /* a message that was not the next of its subject */
     int other;        /* a message on neither subject, or malformed */
@@ -48,10 +48,11 @@ take_all(rx *r)
 
     while (m) {
         cf_link_msg *next = m->next;
-        int which = strcmp(m->subject, "t.a") == 0   ? 0
-                    : strcmp(m->subject, "t.b") == 0 ? 1
-                    : strcmp(m->subject, "t.c") == 0 ? 2
-                                                     : -1;
+        int which = strcmp(m->subject, "t.a") == 0        ? 0
+                    : strcmp(m->subject, "t.b") == 0      ? 1
+                    : strcmp(m->subject, "t.c") == 0      ? 2
+                    : strncmp(m->subject, "t.p.", 4) == 0 ? 3
+                                                          : -1;
         char text[32] = "";
         if (which < 0 || m->len >= sizeof(text)) {
             r->other++;
@@ -61,7 +62,9 @@ take_all(rx *r)
         }
         memcpy(text, m->data, m->len);
         int number = atoi(text);
-        if (which == 2) {
+        if (which == 3) {
+            /* a probe (await_subscribed) */
+        } else if (which == 2) {
             /* some were dropped: the rest come in order, with gaps */
             if (number <= r->last_c)
                 r->out_of_order++;
@@ -112,6 +115,35 @@ start_taking(uv_timer_t *t)
 
     r->taking = true;
     take_all(r);
+}
+
+/* Run the loop for ms milliseconds. */
+static void
+run_for(uv_loop_t *loop, int64_t ms)
+{
+    int64_t until = h_now_ms() + ms;
+
+    while (h_now_ms() < until)
+        uv_run(loop, UV_RUN_NOWAIT);
+}
+
+/* Until a probe on probe_subject (the last subject r subscribed to) reaches
+ * r: the server then has all of r's subscriptions, whatever the machine's
+ * load. The probes are all taken before this returns. */
+static void
+await_subscribed(uv_loop_t *loop, cf_link *sender, rx *r, const char *probe_subject)
+{
+    bool was = r->taking;
+    int64_t deadline = h_now_ms() + 20000;
+
+    r->taking = true;
+    while (r->got[3] == 0 && h_now_ms() < deadline) {
+        CHECK(cf_link_publish(sender, probe_subject, (const uint8_t *)"p", 1) == CF_OK);
+        run_for(loop, 20);
+    }
+    CHECK(r->got[3] > 0);
+    run_for(loop, 100); /* the probes still on their way */
+    r->taking = was;
 }
 
 static void
@@ -184,6 +216,7 @@ main(void)
     CHECK(cf_link_new(&loop, &lo, &cb, &r, &r.link) == CF_OK);
     CHECK(cf_link_subscribe(r.link, "t.a") == CF_OK);
     CHECK(cf_link_subscribe(r.link, "t.b") == CF_OK);
+    CHECK(cf_link_subscribe(r.link, "t.p.r") == CF_OK);
     CHECK(cf_link_start(r.link, false, err, sizeof(err)) == CF_OK);
     cf_link_options so = {nats.url, "sender", key2, 16, 1 << 20, 0, 500};
     cf_link_callbacks scb = {on_sender_messages, on_sender_state};
@@ -195,9 +228,7 @@ main(void)
         return check_done("test_link");
     }
     /* the subscriptions reach the server before anything is published */
-    int64_t until = h_now_ms() + 300;
-    while (h_now_ms() < until)
-        uv_run(&loop, UV_RUN_NOWAIT);
+    await_subscribed(&loop, sender, &r, "t.p.r");
     CHECK(r.connected);
 
     /* phase one: 80 messages, and the node takes none; its queue fills */
@@ -207,7 +238,7 @@ main(void)
         CHECK(cf_link_publish(sender, "t.a", (const uint8_t *)text, (size_t)n) == CF_OK);
         CHECK(cf_link_publish(sender, "t.b", (const uint8_t *)text, (size_t)n) == CF_OK);
     }
-    until = h_now_ms() + 500;
+    int64_t until = h_now_ms() + 500;
     while (h_now_ms() < until)
         uv_run(&loop, UV_RUN_NOWAIT);
     CHECK(r.calls >= 1);
@@ -234,10 +265,9 @@ main(void)
     cf_link_options wo = {nats.url, "slow", key, QUEUE_MAX, 1 << 20, SLOW_PENDING, 500};
     CHECK(cf_link_new(&loop, &wo, &cb, &slow, &slow.link) == CF_OK);
     CHECK(cf_link_subscribe(slow.link, "t.c") == CF_OK);
+    CHECK(cf_link_subscribe(slow.link, "t.p.slow") == CF_OK);
     CHECK(cf_link_start(slow.link, false, err, sizeof(err)) == CF_OK);
-    until = h_now_ms() + 300;
-    while (h_now_ms() < until)
-        uv_run(&loop, UV_RUN_NOWAIT);
+    await_subscribed(&loop, sender, &slow, "t.p.slow");
     for (int i = 0; i < SLOW_SENT; i++) {
         char text[16];
         int n = snprintf(text, sizeof(text), "%d", i);
@@ -248,9 +278,11 @@ main(void)
         uv_run(&loop, UV_RUN_NOWAIT);
     slow.taking = true;
     take_all(&slow);
-    until = h_now_ms() + 300;
-    while (h_now_ms() < until)
-        uv_run(&loop, UV_RUN_NOWAIT);
+    /* what a loaded machine delivered late is taken, not dropped */
+    int64_t deadline = h_now_ms() + 10000;
+    while (slow.got[2] + (int)cf_link_dropped(slow.link) < SLOW_SENT && h_now_ms() < deadline)
+        run_for(&loop, 20);
+    run_for(&loop, 100); /* and nothing more comes */
     uint64_t dropped = cf_link_dropped(slow.link);
     if (slow.got[2] + (int)dropped != SLOW_SENT)
         fprintf(stderr, "slow link: got %d, dropped %" PRIu64 " of %d\n", slow.got[2], dropped,
