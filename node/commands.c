@@ -366,6 +366,7 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddNumberToObject(c, "throttled", (double)n->counters.throttled);
     cJSON_AddNumberToObject(c, "resent", (double)n->counters.resent);
     cJSON_AddNumberToObject(c, "resend_windows", (double)n->counters.resend_windows);
+    cJSON_AddNumberToObject(c, "send_window", (double)n->send_window);
     cJSON_AddNumberToObject(c, "store_commits", (double)cf_store_commits(n->store));
     uint64_t total = 0;
     rej = cJSON_AddObjectToObject(c, "rejected");

@@ -28,7 +28,9 @@
 /* [delivery] resend_window: the most envelopes resent from the outbox that
  * no receipt has come for yet; more go as receipts come back, so a backlog
  * flows at the pace the recipients take it rather than in one burst that
- * buries everything else they are sent (node.c, flush_outbox). */
+ * buries everything else they are sent (node.c, flush_outbox). It is the
+ * most: a node works with a window that halves when nothing comes back
+ * and grows with the receipts (shrink_window). */
 #define CF_DEFAULT_RESEND_WINDOW 5000
 /* [limits]: each origin may have this many messages a second taken from the
  * bus, in bursts of up to sender_burst; past it its messages are refused as

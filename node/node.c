@@ -961,6 +961,10 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         size_t count = cf_ack_count(&b->u.ack);
         n->outbox_inflight -= count < n->outbox_inflight ? count : n->outbox_inflight;
         n->outbox_heard_ms = now_ms;
+        /* what arrived says the recipients take that much more */
+        n->send_window += count;
+        if (n->send_window > n->cfg->resend_window)
+            n->send_window = n->cfg->resend_window;
     }
     if (st == CF_OK && *out_inner)
         st = cf_state_opened_put(t, m, inner_wire->data, inner_wire->len);
@@ -1517,7 +1521,7 @@ receive_batch(cf_node *n, cf_link_msg *msgs, const bool *good, int64_t now_ms)
             cf_control_resume(n->control);
         /* receipts made room in the resend window: the next part of the
          * outbox goes now */
-        if (st == CF_OK && n->outbox_more && n->outbox_inflight <= n->cfg->resend_window / 2)
+        if (st == CF_OK && n->outbox_more && n->outbox_inflight <= n->send_window / 2)
             flush_outbox(n, false);
     }
     /* a store too full for what the federation sends takes no local work:
@@ -1695,12 +1699,12 @@ flush_outbox(cf_node *n, bool all)
     }
     if (!cf_link_connected(n->link))
         return;
-    if (n->outbox_inflight >= n->cfg->resend_window)
+    if (n->outbox_inflight >= n->send_window)
         return; /* the window is full: receipts, or silence, open it */
     memset(&c, 0, sizeof(c));
     c.n = n;
     c.all = n->outbox_all;
-    c.window = n->cfg->resend_window - n->outbox_inflight;
+    c.window = n->send_window - n->outbox_inflight;
     c.now_ms = cf_clock_now_ms();
     cf_buf_init(&c.wire);
     st = cf_txn_begin(n->store, true, &c.t);
@@ -1758,6 +1762,31 @@ cf_node_outbox_reopen(cf_node *n)
     n->outbox_more = true; /* receive_batch flushes after its commit */
 }
 
+/*
+ * Nothing that was out got a receipt for resend_first_ms: the recipients
+ * are cut off, or took none of it. The next passes send half of what was
+ * out at most, down to CF_SEND_WINDOW_MIN, and receipts grow the window
+ * again by what each one answers (process_one): a recipient cut off for a
+ * day is sent a few envelopes a resend_first_ms, not a window of them, and
+ * one that comes back gets its backlog in windows that double as its
+ * receipts come.
+ */
+static void
+shrink_window(cf_node *n)
+{
+    size_t w = n->outbox_inflight / 2;
+
+    if (w < CF_SEND_WINDOW_MIN)
+        w = CF_SEND_WINDOW_MIN;
+    if (n->outbox_inflight == 0 || w >= n->send_window)
+        return;
+    cf_log(CF_LOG_INFO,
+           "no receipts for %zu envelope(s) sent %" PRId64 " ms ago or more: the resend window "
+           "goes from %zu to %zu",
+           n->outbox_inflight, n->cfg->resend_first_ms, n->send_window, w);
+    n->send_window = w;
+}
+
 static void
 on_resend_timer(uv_timer_t *t)
 {
@@ -1769,8 +1798,10 @@ on_resend_timer(uv_timer_t *t)
         return;
     /* what is out to recipients silent since is written off */
     if (now_ms - n->outbox_heard_ms >= n->cfg->resend_first_ms &&
-        now_ms - n->outbox_pass_ms >= n->cfg->resend_first_ms)
+        now_ms - n->outbox_pass_ms >= n->cfg->resend_first_ms) {
+        shrink_window(n);
         n->outbox_inflight = 0;
+    }
     flush_outbox(n, false);
 }
 
@@ -1797,22 +1828,31 @@ cf_node_learning_done(cf_node *n, const char *how)
     }
 }
 
-/* What nats.c dropped past [limits] nats_pending since the last look goes
- * to the log: those messages come again (their senders resend what has no
- * receipt, and catch-up brings the rest), later. */
+/*
+ * What nats.c dropped past [limits] nats_pending since the last look goes
+ * to the log, and is a signal to catch up (DESIGN.md section 10): the
+ * peers send what we lack in batches, a batch being one NATS message,
+ * rather than one message at a time at the end of each sender's backoff.
+ * At most once a second, and not while a request is out.
+ */
 static void
-log_drops(cf_node *n)
+catch_up_drops(cf_node *n)
 {
     uint64_t dropped = cf_link_dropped(n->link);
+    bool waiting = false;
 
     if (dropped <= n->drops_logged)
         return;
     cf_log(CF_LOG_WARN,
            "slow consumer: nats.c dropped %" PRIu64
-           " message(s) past [limits] receive_queue (%zu) and nats_pending (%zu); their senders "
-           "send them again",
+           " message(s) past [limits] receive_queue (%zu) and nats_pending (%zu); asking the "
+           "peers for what is missing",
            dropped - n->drops_logged, n->cfg->receive_queue, n->cfg->nats_pending);
     n->drops_logged = dropped;
+    for (size_t i = 0; i < n->n_peers; i++)
+        waiting |= n->peers[i].waiting;
+    if (!n->learning && !waiting)
+        cf_catchup_ask_all(n, false);
 }
 
 static void
@@ -1823,7 +1863,7 @@ on_catchup_timer(uv_timer_t *h)
 
     if (n->stopping)
         return;
-    log_drops(n);
+    catch_up_drops(n);
     /* the wait counts from when the peers were asked, if they were in time */
     int64_t asked = n->learn_asked ? n->learn_asked_ms : n->started_ms;
     if (n->learning &&
@@ -1930,6 +1970,7 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
     st = cf_node_config_load(opt->config, &n->cfg, err, errlen);
     if (st != CF_OK)
         goto fail;
+    n->send_window = n->cfg->resend_window;
     if (opt->nats_url) {
         free(n->cfg->nats_url);
         n->cfg->nats_url = strdup(opt->nats_url);

@@ -25,6 +25,9 @@ typedef struct cf_http cf_http;
  * entry sent n times waits about resend_first_ms * 2^(n-1) (at most
  * resend_max_ms, both from the config) before the next send, with jitter. */
 #define CF_RESEND_TICK_MS 500
+/* The resend window a node works with (send_window) is [delivery]
+ * resend_window at most, and at least this many envelopes. */
+#define CF_SEND_WINDOW_MIN 10
 
 /* Receiving: at most this many envelopes per loop turn (one transaction),
  * and at most this many bytes waiting for the loop; beyond, nats.c holds
@@ -174,6 +177,7 @@ typedef struct cf_node {
     cf_logkey outbox_from;   /* ... and goes on from this entry */
     size_t outbox_all_sent;  /* what that pass has sent so far */
     size_t outbox_inflight;  /* envelopes resent that no receipt has come for yet */
+    size_t send_window;      /* what may be out: halved at each write-off, grown by receipts */
     int64_t outbox_pass_ms;  /* when the last pass ran */
     int64_t outbox_heard_ms; /* when the last receipts came */
     /* where the messages of the relay receipt being taken are in the log

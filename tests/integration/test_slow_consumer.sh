@@ -2,7 +2,9 @@
 # queue ([limits] receive_queue) and what nats.c may hold for it
 # ([limits] nats_pending), nats.c drops what comes; the node counts each
 # message dropped and says so in its log, and the dropped messages come
-# again, because their sender resends everything that has no receipt.
+# again, because their sender resends everything that has no receipt. A
+# sender whose recipient is cut off resends in a window that shrinks to 10
+# envelopes, and grows again with the receipts once it is back.
 # Real nats-server, real certfedd processes of the sample federation: NCERT
 # is paused (SIGSTOP) while punjab sends it a backlog, so that the whole
 # backlog is in NCERT's socket when it goes on.
@@ -20,6 +22,7 @@ printf '[delivery]\nresend_first_ms = 500\nresend_max_ms = 1000\n' \
 "$FEDERATION" start "$FED" >/dev/null || { bad "the federation did not start"; finish; exit 1; }
 ok
 expect "NCERT has dropped nothing yet" test "$(field ncert dropped)" -eq 0
+eventually 30 "NCERT has confirmed its sequence with its peers" has ncert '"starting":false' status
 
 ncert_pid=$(cat "$FED/run/ncert.pid")
 expect "NCERT is paused" kill -STOP "$ncert_pid"
@@ -37,9 +40,29 @@ dropped=$(field ncert dropped)
 expect "nats.c dropped some of the backlog, and status counts them ($dropped)" \
     test "${dropped:-0}" -gt 0
 expect "NCERT's log says so" \
-    grep -Eq "slow consumer: nats.c dropped [1-9][0-9]* message\(s\) past \[limits\] receive_queue \(4\) and nats_pending \(8\)" \
+    grep -Eq "slow consumer: nats.c dropped [1-9][0-9]* message\(s\) past \[limits\] receive_queue \(4\) and nats_pending \(8\); asking the peers" \
     "$FED/logs/ncert.log"
 expect "each incident is stored once" test "$(field ncert received)" -ge $BACKLOG
+
+# --- a recipient cut off: the resend window shrinks, and grows back ----------------
+window() { field punjab send_window; }
+window_is() { [ "$(window)" -eq "$1" ]; }
+window_above() { [ "$(window)" -gt "$1" ]; }
+expect "punjab's resend window grew with NCERT's receipts after the backlog ($(window))" \
+    window_above 10
+expect "NCERT stops" node_stop ncert
+"$CERTFED_LOAD" "$FED/nodes/punjab/control.sock" 40 incident low 60 >"$WORK/load2.out"
+expect "punjab signs 40 more while NCERT is down" grep -q "sent 40 of 40" "$WORK/load2.out"
+eventually 20 "punjab's resend window shrinks to 10 while nothing comes back" window_is 10
+expect "punjab's log says so" \
+    grep -Eq "no receipts for [0-9]+ envelope\(s\) sent 500 ms ago or more: the resend window goes from [0-9]+ to 10" \
+    "$FED/logs/punjab.log"
+expect "NCERT starts again" node_start ncert
+all_160() { [ "$(punjab_held)" -eq $((BACKLOG + 40)) ]; }
+eventually 60 "NCERT gets the 40 as well" all_160
+eventually 30 "punjab's outbox drains again" has punjab '"outbox":0' status
+expect "punjab's window grew back with NCERT's receipts ($(window))" window_above 10
+
 echo "SLOW consumer: punjab sent $BACKLOG incidents to a paused NCERT (receive_queue 4," \
     "nats_pending 8); nats.c dropped $dropped, punjab sent them again, 0 lost; all" \
     "held $(since "$t0") s after the first was sent"
