@@ -618,8 +618,10 @@ finish_close(cf_link *l)
     natsMsg_Destroy(l->held);
     l->held = NULL;
     empty_trash(l);
-    for (size_t i = 0; i < l->n_subs; i++)
+    for (size_t i = 0; i < l->n_subs; i++) {
         natsSubscription_Destroy(l->subs[i]);
+        l->subs[i] = NULL; /* cf_link_dropped may still be asked */
+    }
     natsConnection_Destroy(l->nc);
     l->nc = NULL;
 #ifdef CF_UNSAFE_NO_DURABILITY
