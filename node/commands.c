@@ -345,7 +345,7 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddBoolToObject(o, "starting", n->learning);
     cJSON_AddBoolToObject(o, "store_full", n->store_full);
     cJSON_AddBoolToObject(o, "verify_pool", n->cfg->verify_pool != 0);
-    cJSON_AddNumberToObject(o, "verify_threads", (double)n->verify_threads);
+    cJSON_AddNumberToObject(o, "verify_threads", (double)n->cfg->verify_threads);
     cJSON_AddNumberToObject(o, "certificates", (double)cf_trust_count(n->keys->trust));
     cJSON_AddNumberToObject(o, "revoked_keys", (double)cf_trust_revoked_count(n->keys->trust));
     cJSON_AddNumberToObject(o, "roots", (double)cf_trust_root_count(n->keys->trust));

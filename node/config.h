@@ -78,8 +78,7 @@ typedef struct cf_node_config {
                             * available), 0 = on the loop thread */
     size_t verify_threads; /* [limits] verify_threads: threads of the libuv pool checking
                             * them (with verify_pool; the process's pool, set at the
-                            * node's start); 0 = UV_THREADPOOL_SIZE if set, else one
-                            * thread a core */
+                            * node's start); 0 = libuv's own (4, or UV_THREADPOOL_SIZE) */
     /* [http]: the HTTP API (node/http.h), off unless listen is given */
     char *http_listen;                 /* [http] listen: "HOST:PORT" as written, or NULL */
     struct sockaddr_storage http_addr; /* that address (IPv4 or IPv6 literal); port 0: any free */

@@ -1981,22 +1981,12 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
     }
     n->limits = cf_limits_default();
     n->limits.max_envelope = n->cfg->max_envelope;
-    /* libuv sizes its pool from the environment when the process first
-     * uses it, which the node has not done yet: verify_threads if given
-     * (one verifier: 1, checking while the loop commits), else what the
-     * environment says, else one thread a core. libuv's own default of 4
-     * on two cores took more CPU a message and varied more (bench/run
-     * ingest, six pairs of rounds: 1.58 x the verify rate on average with
-     * two threads, 1.47 with four) */
-    const char *env_threads = getenv("UV_THREADPOOL_SIZE");
-    int env_n = env_threads ? atoi(env_threads) : 0;
-    n->verify_threads = !n->cfg->verify_pool         ? 0
-                        : n->cfg->verify_threads > 0 ? n->cfg->verify_threads
-                        : env_n > 0                  ? (size_t)env_n
-                                                     : uv_available_parallelism();
-    if (n->cfg->verify_pool && n->verify_threads != (size_t)env_n) {
+    if (n->cfg->verify_pool && n->cfg->verify_threads > 0) {
+        /* libuv sizes its pool from the environment when the process
+         * first uses it, which the node has not done yet (one verifier:
+         * 1, checking while the loop commits) */
         char threads[24];
-        snprintf(threads, sizeof(threads), "%zu", n->verify_threads);
+        snprintf(threads, sizeof(threads), "%zu", n->cfg->verify_threads);
         if (setenv("UV_THREADPOOL_SIZE", threads, 1) != 0)
             cf_log(CF_LOG_WARN, "[limits] verify_threads: cannot set UV_THREADPOOL_SIZE");
     }

@@ -202,7 +202,6 @@ typedef struct cf_node {
     uv_timer_t catchup;
     int64_t catchup_ms;    /* when catch-up was last asked of every peer */
     uint64_t drops_logged; /* nats.c's slow-consumer drops already in the log */
-    size_t verify_threads; /* threads of the libuv pool ([limits] verify_threads, or as set) */
     /* at start: confirming our own sequence with the peers */
     bool learning;
     bool learn_asked;                      /* the own-stream requests went out */

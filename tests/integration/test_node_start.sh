@@ -124,15 +124,6 @@ expect_rc 2 "an unknown option is bad usage"
 lone=$!
 eventually 15 "punjab answers while NATS is down" has punjab '"connected":false' status
 expect "punjab says it keeps retrying" grep -q "NATS server unreachable: .*retrying every 2 s" "$WORK/punjab.log"
-# by default signatures are checked on a pool thread a core, where there are two or more
-cores=$(nproc)
-if [ "$cores" -gt 1 ]; then
-    expect "punjab checks signatures on $cores pool threads" \
-        has punjab "\"verify_pool\":true,\"verify_threads\":$cores," status
-else
-    expect "punjab checks signatures on its loop thread" \
-        has punjab '"verify_pool":false,"verify_threads":0,' status
-fi
 cli punjab incident report --title "Reported while offline" --severity severe
 expect_rc 0 "a report while offline is accepted"
 expect_out "offline: it is sent when the link returns" "and says when it will be sent"
