@@ -50,11 +50,11 @@ struct cf_link {
     natsMsg *held;             /* taken by that drain, with no room in the queue for it */
     natsMsg *trash[TRASH_MAX]; /* copied into the queue, to destroy (discard) */
     size_t n_trash, trash_bytes;
-    uv_timer_t sweep; /* destroys the trash TRASH_MS after its first message */
-    /* under mu: the queue, and what nats.c's threads report */
-    uv_mutex_t mu;
-    cf_link_msg *head, *tail;
+    uv_timer_t sweep;         /* destroys the trash TRASH_MS after its first message */
+    cf_link_msg *head, *tail; /* the queue (the loop thread's alone) */
     size_t queued, queued_bytes;
+    /* under mu: what nats.c's threads report */
+    uv_mutex_t mu;
     int state_changes; /* connection events not yet seen by the loop */
     bool nats_closed;  /* nats.c's closed callback ran: no more callbacks */
     atomic_bool connected;
@@ -167,7 +167,6 @@ queue_msg(cf_link *l, natsMsg *msg)
     memcpy(m->data, natsMsg_GetData(msg), (size_t)len);
     m->subject = (char *)m->data + len;
     memcpy(m->subject, subject, slen + 1);
-    uv_mutex_lock(&l->mu);
     if (l->tail)
         l->tail->next = m;
     else
@@ -175,7 +174,6 @@ queue_msg(cf_link *l, natsMsg *msg)
     l->tail = m;
     l->queued++;
     l->queued_bytes += (size_t)len;
-    uv_mutex_unlock(&l->mu);
     return true;
 }
 
@@ -537,7 +535,6 @@ cf_link_take(cf_link *l, size_t max)
     cf_link_msg *first, *last = NULL, *m;
     size_t n = 0;
 
-    uv_mutex_lock(&l->mu);
     first = l->head;
     for (m = l->head; m && n < max; m = m->next) {
         last = m;
@@ -555,7 +552,6 @@ cf_link_take(cf_link *l, size_t max)
      * because the queue was full */
     if (l->head || l->backlog)
         uv_async_send(&l->wake);
-    uv_mutex_unlock(&l->mu);
     return n ? first : NULL;
 }
 

@@ -62,8 +62,8 @@ CF_MUST_CHECK cf_status cf_link_publish(cf_link *l, const char *subject, const u
 CF_MUST_CHECK cf_status cf_link_publish_at_once(cf_link *l, const char *subject,
                                                 const uint8_t *data, size_t len);
 #endif
-/** Take up to max queued messages, oldest first; free each with free(). If
- * more remain, the loop is woken again for them. */
+/** Loop thread: take up to max queued messages, oldest first; free each
+ * with free(). If more remain, the loop is woken again for them. */
 cf_link_msg *cf_link_take(cf_link *l, size_t max);
 /** Messages nats.c dropped as a slow consumer (past its pending limits). Loop
  * thread. */
