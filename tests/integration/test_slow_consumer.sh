@@ -24,6 +24,9 @@ ok
 expect "NCERT has dropped nothing yet" test "$(field ncert dropped)" -eq 0
 eventually 30 "NCERT has confirmed its sequence with its peers" has ncert '"starting":false' status
 
+# catch-up requests punjab has taken (NCERT's, and its other neighbours')
+asked() { q punjab status | grep -o '"catchup":[0-9]*' | head -n 1 | cut -d: -f2; }
+asked_before=$(asked)
 ncert_pid=$(cat "$FED/run/ncert.pid")
 expect "NCERT is paused" kill -STOP "$ncert_pid"
 t0=$(now)
@@ -42,6 +45,8 @@ expect "nats.c dropped some of the backlog, and status counts them ($dropped)" \
 expect "NCERT's log says so" \
     grep -Eq "slow consumer: nats.c dropped [1-9][0-9]* message\(s\) past \[limits\] receive_queue \(4\) and nats_pending \(8\); asking the peers" \
     "$FED/logs/ncert.log"
+expect "the drops made NCERT ask punjab for what it lacks ($asked_before, then $(asked) requests)" \
+    test "$(asked)" -gt "${asked_before:-0}"
 expect "each incident is stored once" test "$(field ncert received)" -ge $BACKLOG
 
 # --- a recipient cut off: the resend window shrinks, and grows back ----------------
