@@ -367,6 +367,9 @@ cmd_status(cf_node *n, const cJSON *args)
     cJSON_AddNumberToObject(c, "resent", (double)n->counters.resent);
     cJSON_AddNumberToObject(c, "resend_windows", (double)n->counters.resend_windows);
     cJSON_AddNumberToObject(c, "send_window", (double)n->send_window);
+    cJSON_AddNumberToObject(c, "rtt_ms", (double)n->srtt_ms);
+    cJSON_AddNumberToObject(c, "rtt_samples", (double)n->counters.rtt_samples);
+    cJSON_AddNumberToObject(c, "resend_after_ms", (double)cf_node_resend_after_ms(n));
     cJSON_AddNumberToObject(c, "store_commits", (double)cf_store_commits(n->store));
     uint64_t total = 0;
     rej = cJSON_AddObjectToObject(c, "rejected");

@@ -74,6 +74,10 @@ void cf_node_receive_pooled(cf_node *n, cf_link_msg *msgs);
  */
 void cf_node_outbox_reopen(cf_node *n);
 
+/** The least wait before an envelope without a receipt is sent again:
+ * resend_first_ms / 2, or longer while receipts take longer (node.c). */
+int64_t cf_node_resend_after_ms(const cf_node *n);
+
 /* ---- catch-up (catchup.c) -------------------------------------------------- */
 
 /** The peer with this id, or NULL if id is neither our parent nor a child. */

@@ -459,6 +459,12 @@ cf_metrics_render(cf_node *n, int64_t now_ms, cf_buf *out)
     single(&r, "certfed_nats_dropped_total", "counter",
            "Messages nats.c dropped past its pending limits (slow consumer); they come again.",
            (double)cf_link_dropped(n->link));
+    single(&r, "certfed_receipt_rtt_seconds", "gauge",
+           "Smoothed time from sending an envelope to its receipt (0: not timed yet).",
+           (double)n->srtt_ms / 1000.0);
+    single(&r, "certfed_resend_wait_seconds", "gauge",
+           "The least wait before an envelope without a receipt is sent again.",
+           (double)cf_node_resend_after_ms(n) / 1000.0);
     single(&r, "certfed_certificates", "gauge", "Certificates in the trust store.",
            (double)cf_trust_count(n->keys->trust));
     single(&r, "certfed_revoked_keys", "gauge", "Keys revoked.",

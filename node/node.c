@@ -174,6 +174,10 @@ cf_node_trust_changed(cf_node *n, int64_t now_ms)
 }
 
 static int64_t resend_delay(const cf_node *n, uint32_t attempts, uint32_t jitter);
+static bool probe_takes(cf_node *n, const cf_logkey *key);
+static void probe_start(cf_node *n, const cf_logkey *key, const uint8_t id[CF_ID_LEN],
+                        int64_t now_ms);
+static void probe_answered(cf_node *n, const cf_ack *a, bool timed, int64_t now_ms);
 
 /* Is the outbox at its cap? (LMDB keeps the count: no scan.) */
 static bool
@@ -396,10 +400,13 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
     cf_logkey_make(n->cfg->id, b->header.seq, &key);
     /* everything that must arrive waits in the outbox for its receipts; a
      * receipt itself does not (a resend of the message brings it again) */
-    if (st == CF_OK && !is_receipt && recipients.n > 0)
+    if (st == CF_OK && !is_receipt && recipients.n > 0) {
         st = cf_state_outbox_put(t, &key, &subjects, &recipients,
                                  b->header.created_ms + resend_delay(n, 1, randombytes_random()),
                                  b->header.expires_ms);
+        if (st == CF_OK && probe_takes(n, &key))
+            probe_start(n, &key, m->env.id, b->header.created_ms);
+    }
     for (size_t i = 0; st == CF_OK && i < subjects.n; i++)
         st = cf_effects_add(fx, subjects.v[i], wire.data, wire.len);
     if (st == CF_OK) {
@@ -961,6 +968,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
         size_t count = cf_ack_count(&b->u.ack);
         n->outbox_inflight -= count < n->outbox_inflight ? count : n->outbox_inflight;
         n->outbox_heard_ms = now_ms;
+        probe_answered(n, &b->u.ack, via == NULL, now_ms);
         /* what arrived says the recipients take that much more */
         n->send_window += count;
         if (n->send_window > n->cfg->resend_window)
@@ -1010,6 +1018,8 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
             st = cf_state_outbox_put(t, &key, &subjects, &recipients,
                                      now_ms + resend_delay(n, 1, randombytes_random()),
                                      b->header.expires_ms);
+        if (st == CF_OK && probe_takes(n, &key))
+            probe_start(n, &key, m->env.id, now_ms);
         if (st == CF_OK)
             st = cf_effects_add(fx, (const char *)subj.data, data, len);
         cf_strlist_clear(&recipients);
@@ -1560,11 +1570,107 @@ resend_delay(const cf_node *n, uint32_t attempts, uint32_t jitter)
 {
     int64_t d = n->cfg->resend_first_ms, max = n->cfg->resend_max_ms;
 
+    /* never sooner than receipts have been taking (the least wait is d / 2) */
+    if (d < 2 * n->rto_ms)
+        d = 2 * n->rto_ms;
     for (uint32_t i = 1; i < attempts && d < max; i++)
         d *= 2;
     if (d > max)
         d = max;
     return d / 2 + (int64_t)(jitter % ((uint32_t)(d / 2) + 1));
+}
+
+/*
+ * How long receipts take. A recipient that is busy (a node catching up with
+ * many children at once, a slow machine, a thin link) answers seconds
+ * after the send; resent at resend_first_ms, each envelope would take a
+ * second and a third place in the queue it is already waiting in. So one
+ * envelope at a time is timed from its send to the first receipt for it,
+ * and RFC 6298's smoothed round trip and variation give the least wait
+ * before a resend (rto_ms: srtt + 4 rttvar, up to resend_max_ms). An
+ * envelope sent again while it is timed is not timed (its receipt could
+ * answer either send: Karn's rule), and the next one sent is; a probe
+ * that gets no receipt within resend_max_ms is given up (on_resend_timer).
+ */
+static bool
+logkey_eq(const cf_logkey *a, const cf_logkey *b)
+{
+    return a->len == b->len && memcmp(a->k, b->k, a->len) == 0;
+}
+
+/* Is the envelope at key, being sent now, to be timed? (Its second send
+ * while timed ends the timing.) */
+static bool
+probe_takes(cf_node *n, const cf_logkey *key)
+{
+    if (n->probe.active && logkey_eq(&n->probe.key, key)) {
+        n->probe.active = false;
+        return false;
+    }
+    return !n->probe.active && !logkey_eq(&n->probe.last, key);
+}
+
+static void
+probe_start(cf_node *n, const cf_logkey *key, const uint8_t id[CF_ID_LEN], int64_t now_ms)
+{
+    n->probe.active = true;
+    n->probe.key = *key;
+    n->probe.last = *key;
+    memcpy(n->probe.id, id, CF_ID_LEN);
+    n->probe.sent_ms = now_ms;
+}
+
+static void
+rtt_sample(cf_node *n, int64_t r_ms)
+{
+    int64_t was = n->rto_ms;
+
+    if (r_ms < 0)
+        r_ms = 0;
+    if (n->counters.rtt_samples++ == 0) {
+        n->srtt_ms = r_ms;
+        n->rttvar_ms = r_ms / 2;
+    } else {
+        int64_t dev = n->srtt_ms > r_ms ? n->srtt_ms - r_ms : r_ms - n->srtt_ms;
+        n->rttvar_ms = (3 * n->rttvar_ms + dev + 2) / 4;
+        n->srtt_ms = (7 * n->srtt_ms + r_ms + 4) / 8;
+    }
+    n->rto_ms = n->srtt_ms + 4 * n->rttvar_ms;
+    if (n->rto_ms > n->cfg->resend_max_ms)
+        n->rto_ms = n->cfg->resend_max_ms;
+    /* said when resends start or stop waiting longer than resend_first_ms
+     * asks, and when that wait doubles or halves */
+    int64_t first = n->cfg->resend_first_ms / 2;
+    bool longer = n->rto_ms > first, was_longer = was > first;
+    if (longer != was_longer || (longer && (n->rto_ms >= 2 * was || 2 * n->rto_ms <= was)))
+        cf_log(CF_LOG_INFO,
+               "receipts come %" PRId64 " ms after the send (smoothed; %" PRId64
+               " ms this time): resends wait at least %" PRId64 " ms",
+               n->srtt_ms, r_ms, longer ? n->rto_ms : first);
+}
+
+/* A receipt came: the timed envelope's, if it names it (timed: it came
+ * from the bus; one that came in a catch-up batch says nothing of how long
+ * receipts take, but ends the timing all the same). */
+static void
+probe_answered(cf_node *n, const cf_ack *a, bool timed, int64_t now_ms)
+{
+    if (!n->probe.active || a->state != 1)
+        return;
+    for (size_t i = 0; i < cf_ack_count(a); i++) {
+        if (memcmp(cf_ack_id(a, i), n->probe.id, CF_ID_LEN) == 0) {
+            n->probe.active = false;
+            if (timed)
+                rtt_sample(n, now_ms - n->probe.sent_ms);
+            return;
+        }
+    }
+}
+
+int64_t
+cf_node_resend_after_ms(const cf_node *n)
+{
+    return resend_delay(n, 1, 0);
 }
 
 typedef struct flush_ctx {
@@ -1670,6 +1776,13 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
         c->sent++;
         c->n->counters.published++;
     }
+    /* timed, if nothing else is (its id is in its bytes) */
+    cf_envelope sent;
+    if (probe_takes(c->n, key) &&
+        cf_envelope_parse_stored(c->wire.data, c->wire.len, &sent) == CF_OK) {
+        probe_start(c->n, key, sent.id, c->now_ms);
+        cf_envelope_clear(&sent);
+    }
     return remember_sent(c, key, e->attempts + 1, e->pending.n == 0);
 }
 
@@ -1679,10 +1792,11 @@ flush_entry(const cf_logkey *key, const cf_outbox_entry *e, void *arg)
  * resend_window envelopes are out without a receipt. A pass that stops at
  * the window leaves outbox_more set; the next one goes when receipts have
  * brought what is out down to half a window (receive_batch), else at a
- * resend tick. Recipients silent for resend_first_ms have what is out
- * written off (their entries' own backoff sends it again): a dead recipient
- * gets a window a resend_first_ms. A pass over everything goes on from
- * where the last one stopped.
+ * resend tick. Recipients silent for resend_first_ms (or as long as
+ * receipts have been taking, if longer) have what is out written off
+ * (their entries' own backoff sends it again): a dead recipient gets a
+ * window a resend_first_ms. A pass over everything goes on from where the
+ * last one stopped.
  */
 static void
 flush_outbox(cf_node *n, bool all)
@@ -1763,7 +1877,8 @@ cf_node_outbox_reopen(cf_node *n)
 }
 
 /*
- * Nothing that was out got a receipt for resend_first_ms: the recipients
+ * Nothing that was out got a receipt for resend_first_ms (or for as long
+ * as receipts have been taking, if longer: rto_ms): the recipients
  * are cut off, or took none of it. The next passes send half of what was
  * out at most, down to CF_SEND_WINDOW_MIN, and receipts grow the window
  * again by what each one answers (process_one): a recipient cut off for a
@@ -1772,7 +1887,7 @@ cf_node_outbox_reopen(cf_node *n)
  * receipts come.
  */
 static void
-shrink_window(cf_node *n)
+shrink_window(cf_node *n, int64_t silence_ms)
 {
     size_t w = n->outbox_inflight / 2;
 
@@ -1783,7 +1898,7 @@ shrink_window(cf_node *n)
     cf_log(CF_LOG_INFO,
            "no receipts for %zu envelope(s) sent %" PRId64 " ms ago or more: the resend window "
            "goes from %zu to %zu",
-           n->outbox_inflight, n->cfg->resend_first_ms, n->send_window, w);
+           n->outbox_inflight, silence_ms, n->send_window, w);
     n->send_window = w;
 }
 
@@ -1796,10 +1911,13 @@ on_resend_timer(uv_timer_t *t)
 
     if (n->stopping)
         return;
-    /* what is out to recipients silent since is written off */
-    if (now_ms - n->outbox_heard_ms >= n->cfg->resend_first_ms &&
-        now_ms - n->outbox_pass_ms >= n->cfg->resend_first_ms) {
-        shrink_window(n);
+    if (n->probe.active && now_ms - n->probe.sent_ms > n->cfg->resend_max_ms)
+        n->probe.active = false; /* its receipt is not coming */
+    /* what is out to recipients silent since (for longer than receipts
+     * have been taking) is written off */
+    int64_t silence = n->cfg->resend_first_ms > n->rto_ms ? n->cfg->resend_first_ms : n->rto_ms;
+    if (now_ms - n->outbox_heard_ms >= silence && now_ms - n->outbox_pass_ms >= silence) {
+        shrink_window(n, silence);
         n->outbox_inflight = 0;
     }
     flush_outbox(n, false);

@@ -81,6 +81,7 @@ typedef struct cf_counters {
     uint64_t throttled;        /* refused because their origin was over its rate */
     uint64_t resent;           /* envelopes sent again from the outbox */
     uint64_t resend_windows;   /* outbox passes that stopped at [delivery] resend_window */
+    uint64_t rtt_samples;      /* receipts timed (rtt_sample) */
     uint64_t rejected[CF_STATUS_COUNT];
     uint64_t accepted_by_type[CF_MSG_TYPE_MAX + 1];
 } cf_counters;
@@ -180,6 +181,16 @@ typedef struct cf_node {
     size_t send_window;      /* what may be out: halved at each write-off, grown by receipts */
     int64_t outbox_pass_ms;  /* when the last pass ran */
     int64_t outbox_heard_ms; /* when the last receipts came */
+    /* how long receipts take (rtt_sample): one envelope at a time is timed
+     * from its send to the first receipt for it */
+    struct {
+        bool active;
+        cf_logkey key, last; /* the envelope timed; the one timed before */
+        uint8_t id[CF_ID_LEN];
+        int64_t sent_ms;
+    } probe;
+    int64_t srtt_ms, rttvar_ms; /* RFC 6298's estimate; srtt 0: no sample yet */
+    int64_t rto_ms;             /* the least wait before a resend; 0: resend_first_ms / 2 */
     /* where the messages of the relay receipt being taken are in the log
      * (is_relay_receipt finds them, the receipt is applied with them) */
     cf_logkey *acked;

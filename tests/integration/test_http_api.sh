@@ -199,12 +199,15 @@ expect "the metrics are not empty" test "$(grep -vc '^#' "$WORK/metrics")" -gt 5
 for fam in certfed_messages_total certfed_messages_rejected_total certfed_outbox_messages \
     certfed_peer_last_contact_timestamp_seconds certfed_peer_catchup_lag_seconds \
     certfed_ack_latency_seconds certfed_store_used_bytes certfed_store_map_size_bytes \
-    certfed_store_map_usage_ratio certfed_nats_connected certfed_http_requests_total; do
+    certfed_store_map_usage_ratio certfed_nats_connected certfed_http_requests_total \
+    certfed_receipt_rtt_seconds certfed_resend_wait_seconds; do
     expect "family $fam has a TYPE line" grep -q "^# TYPE $fam " "$WORK/metrics"
 done
 m() { awk -v k="$1" 'index($0, k " ") == 1 { print $2 }' "$WORK/metrics"; }
 expect "NATS is connected" test "$(m certfed_nats_connected)" = 1
 expect "the outbox is empty" test "$(m certfed_outbox_messages)" = 0
+expect "a resend waits resend_first_ms / 2 at the least (the default: 0.5 s)" \
+    test "$(m certfed_resend_wait_seconds)" = 0.5
 expect "the store uses some bytes of its map" \
     awk -v u="$(m certfed_store_used_bytes)" -v s="$(m certfed_store_map_size_bytes)" \
     'BEGIN { exit !(u > 0 && u <= s) }'
