@@ -70,18 +70,23 @@ leaf_url() { cat "$FED/run/leaf-$1.url"; }
 node_stop() {
     local pid
     pid=$(cat "$FED/run/$1.pid")
-    kill -TERM "$pid" 2>/dev/null
+    ours "$pid" "$1" && kill -TERM "$pid" 2>/dev/null
     local deadline=$((SECONDS + 15))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-    ! kill -0 "$pid" 2>/dev/null
+    while ours "$pid" "$1" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+    ! ours "$pid" "$1"
 }
 # node_kill NODE: kill -9, no warning, and wait until it is gone
 node_kill() {
     local pid
     pid=$(cat "$FED/run/$1.pid")
-    kill -KILL "$pid" 2>/dev/null
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+    ours "$pid" "$1" && kill -KILL "$pid" 2>/dev/null
+    while ours "$pid" "$1"; do sleep 0.01; done
 }
+# ours PID NODE: PID is still NODE's certfedd of this test. A node that
+# exited leaves its pid behind, and pids come round again (32768 of them
+# here, and the suite starts thousands of processes a minute): a kill by a
+# stale pid file once took another test's node.
+ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "--config $FED/nodes/$2/"; }
 # node_start NODE [WRAPPER...]: start NODE's certfedd (under WRAPPER, e.g.
 # faketime) and wait until it answers
 node_start() {
