@@ -1849,7 +1849,11 @@ flush_outbox(cf_node *n, bool all)
     if (st == CF_OK && !fell) {
         n->counters.resend_windows += c.stopped;
         n->outbox_more = c.stopped;
-        n->outbox_pass_ms = c.now_ms;
+        /* what went last is written off no sooner than a silence after
+         * it: a pass that sent nothing moves nothing (every resend tick
+         * runs one, and a silence longer than the tick never came) */
+        if (c.sent)
+            n->outbox_pass_ms = c.now_ms;
         if (c.all)
             n->outbox_all_sent += c.sent;
         if (c.all && c.stopped)

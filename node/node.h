@@ -179,7 +179,7 @@ typedef struct cf_node {
     size_t outbox_all_sent;  /* what that pass has sent so far */
     size_t outbox_inflight;  /* envelopes resent that no receipt has come for yet */
     size_t send_window;      /* what may be out: halved at each write-off, grown by receipts */
-    int64_t outbox_pass_ms;  /* when the last pass ran */
+    int64_t outbox_pass_ms;  /* when the last pass that sent something ran */
     int64_t outbox_heard_ms; /* when the last receipts came */
     /* how long receipts take (rtt_sample): one envelope at a time is timed
      * from its send to the first receipt for it */

@@ -14,6 +14,9 @@
 #      again, and NCERT gets none twice.
 #   3. A stream of prompt receipts brings the wait back to
 #      resend_first_ms / 2.
+#   4. NCERT stopped: once nothing has come back for resend_first_ms (3 s,
+#      longer than the 0.5 s resend tick) after the last send, punjab writes
+#      off what is out and its window shrinks to 10.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fedlib.sh"
 : "${CERTFED_LOAD:?run through ctest}"
@@ -79,6 +82,20 @@ expect "punjab signed 100 more" grep -q "sent 100 of 100" "$WORK/load.out"
 eventually 30 "NCERT holds all 121" held 121
 prompt() { [ "$(field punjab resend_after_ms)" -eq 1500 ]; }
 eventually 30 "the wait is back to resend_first_ms / 2 after prompt receipts" prompt
+rtt2=$(field punjab rtt_ms) samples=$(field punjab rtt_samples)
+
+# --- 4. silence longer than the resend tick: the window shrinks ----------------------
+window_is() { [ "$(field punjab send_window)" -eq "$1" ]; }
+expect "punjab's window is whole ($(field punjab send_window))" window_is 5000
+expect "NCERT stops" node_stop ncert
+sign 5
+expect "punjab signed five more while NCERT is down" grep -q "sent 5 of 5" "$WORK/load.out"
+eventually 20 "punjab's window shrinks to 10 while nothing comes back" window_is 10
+expect "punjab's log says so" \
+    grep -Eq "no receipts for [0-9]+ envelope\(s\) sent 3000 ms ago or more: the resend window goes from 5000 to 10" \
+    "$FED/logs/punjab.log"
+expect "NCERT starts again" node_start ncert
+eventually 60 "NCERT gets the five as well" held 126
 echo "RESEND wait: a receipt ${rtt} ms late made punjab wait ${wait1} ms before a resend;" \
-    "$(field punjab rtt_samples) receipts timed, now $(field punjab rtt_ms) ms"
+    "$samples receipts timed, then $rtt2 ms"
 finish
