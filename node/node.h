@@ -189,7 +189,7 @@ typedef struct cf_node {
         uint8_t id[CF_ID_LEN];
         int64_t sent_ms;
     } probe;
-    int64_t srtt_ms, rttvar_ms; /* RFC 6298's estimate; srtt 0: no sample yet */
+    int64_t srtt_ms, rttvar_ms; /* RFC 6298's estimate (counters.rtt_samples: from how many) */
     int64_t rto_ms;             /* the least wait before a resend; 0: resend_first_ms / 2 */
     /* where the messages of the relay receipt being taken are in the log
      * (is_relay_receipt finds them, the receipt is applied with them) */
