@@ -378,9 +378,10 @@ cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks
         s = natsOptions_SetReconnectedCB(l->nopts, on_reconnected, l);
     if (s == NATS_OK)
         s = natsOptions_SetClosedCB(l->nopts, on_closed, l);
-    if (s != NATS_OK || uv_async_init(loop, &l->wake, on_wake) != 0 ||
-        uv_timer_init(loop, &l->retry) != 0 || uv_timer_init(loop, &l->sweep) != 0 ||
-        uv_check_init(loop, &l->drain) != 0 || uv_check_start(&l->drain, on_check) != 0) {
+    /* the async handle is the one that can fail (it needs an eventfd); once
+     * a handle is in the loop, the link can only be freed through uv_close:
+     * so it comes first, and the others, which libuv never fails, after it */
+    if (s != NATS_OK || uv_async_init(loop, &l->wake, on_wake) != 0) {
         natsOptions_Destroy(l->nopts);
         uv_mutex_destroy(&l->mu);
         free(l->url);
@@ -388,6 +389,10 @@ cf_link_new(uv_loop_t *loop, const cf_link_options *opt, const cf_link_callbacks
         free(l);
         return CF_E_NOMEM;
     }
+    uv_timer_init(loop, &l->retry);
+    uv_timer_init(loop, &l->sweep);
+    uv_check_init(loop, &l->drain);
+    uv_check_start(&l->drain, on_check);
     l->wake.data = l;
     l->retry.data = l;
     l->drain.data = l;
