@@ -43,6 +43,13 @@ expect "a sibling province never sees punjab-1" \
 expect "the reporter keeps its copy" has punjab '"id":"punjab-1"' incident list
 expect "NCERT lists itself among punjab-1's holders" \
     has ncert '"holders":\[[^]]*"node":"ncert"' incident show punjab-1
+# the origin signed the incident: it holds it, though no receipt of it says so
+expect "NCERT lists the origin among punjab-1's holders" \
+    has ncert '"holders":\[[^]]*"node":"punjab"' incident show punjab-1
+expect "the Council lists the origin among punjab-1's holders" \
+    has council '"holders":\[[^]]*"node":"punjab"' incident show punjab-1
+expect "the origin lists itself once among its incident's holders" \
+    [ "$(q punjab incident show punjab-1 | grep -o '"node":"punjab"' | wc -l)" -eq 1 ]
 
 # updates by the owner travel the same way; by anyone else they are refused
 cli punjab incident update punjab-1 --status contained --note "domain taken down"
