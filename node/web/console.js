@@ -145,8 +145,8 @@ function listen() {
 const TYPING_MS = 30000;
 function busy() {
   const a = document.activeElement;
-  if (a && a.closest && a.closest("#task-list form, #directive-detail form")) return true;
-  for (const f of document.querySelectorAll("#task-list form, #directive-detail form"))
+  if (a && a.closest && a.closest("#task-list form, #directive-detail form, #incident-detail form")) return true;
+  for (const f of document.querySelectorAll("#task-list form, #directive-detail form, #incident-detail form"))
     if (Date.now() - Number(f.dataset.touched || 0) < TYPING_MS) return true;
   return false;
 }
@@ -305,8 +305,38 @@ async function showIncident(id, quiet) {
   const ht = el("table", { class: "list holders" }, el("tr", {}, el("th", {}, "Node"), el("th", {}, "Since")));
   for (const h of holders) ht.append(el("tr", {}, el("td", {}, h.node), el("td", {}, when(h.since))));
   parts.push(holders.length ? ht : el("p", { class: "muted" }, "No other node has confirmed it yet."));
+  // only the owner node signs a new revision (every receiver refuses one
+  // from anyone else): the form is offered there only
+  if (me && inc.owner === me.node && !isSealed(inc)) parts.push(el("h3", {}, "Update"), incidentUpdateForm(inc));
   box.replaceChildren(...parts);
   box.hidden = false;
+}
+
+// the owner signs a new revision: POST /api/incidents/{id}; what is left
+// at "(unchanged)" or empty stays as it is
+function incidentUpdateForm(inc) {
+  const choice = (name, values) =>
+    el("select", { name }, el("option", { value: "" }, "(unchanged)"), ...values.map((v) => el("option", {}, v)));
+  const form = el("form", { class: "form update-form" },
+    el("label", {}, "Status ", choice("status", ["new", "triaged", "contained", "resolved", "closed"])),
+    el("label", {}, "Severity ", choice("severity", ["baseline", "low", "medium", "high", "severe", "emergency"])),
+    el("label", {}, "TLP ", choice("tlp", ["clear", "green", "amber", "amber+strict"])),
+    el("label", {}, "Note ", el("input", { name: "note", placeholder: "what changed" })),
+    el("button", { type: "submit" }, "Sign revision " + (Number(inc.revision) + 1)));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = {};
+    for (const k of ["status", "severity", "tlp", "note"]) if (String(f.get(k)).trim()) body[k] = String(f.get(k)).trim();
+    if (!Object.keys(body).length) {
+      flash("Nothing to change.", true);
+      return;
+    }
+    api("POST", "/api/incidents/" + encodeURIComponent(inc.id), body)
+      .then((r) => { flash(`Updated ${r.id}: revision ${r.revision}.`); return showIncident(r.id, true).then(refresh); })
+      .catch((e) => flash(e.message, true));
+  });
+  return form;
 }
 
 async function reportIncident(form) {

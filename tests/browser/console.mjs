@@ -2,7 +2,8 @@
 // on NCERT's console, report an incident through the form, and watch it
 // appear on the Council's console without a reload (the event stream);
 // check the TLP badges' colours, that the incident's text is shown as text,
-// the detail (revisions, holders), an overdue tasking, and a directive
+// the detail (revisions, holders), an update by the owner through the
+// detail's form, an overdue tasking, and a directive
 // issued on the Council and acknowledged on NCERT. Screenshots to $SHOTS.
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -138,6 +139,18 @@ try {
   // NCERT sees who holds it once the Council has confirmed
   await ncert.locator("#incident-list tr[data-id=ncert-1]").click();
   await ncert.locator("#incident-detail .holders td", { hasText: "council" }).waitFor({ timeout: WAIT_MS });
+
+  // the owner updates it through the detail's form; the Council, which may
+  // not, is offered none, and sees revision 2 arrive
+  check((await council.locator("#incident-detail .update-form").count()) === 0, "council: no update form for NCERT's incident");
+  await ncert.selectOption("#incident-detail .update-form [name=status]", "contained");
+  await ncert.fill("#incident-detail .update-form [name=note]", "domain taken down");
+  await ncert.click("#incident-detail .update-form button[type=submit]");
+  await ncert.locator("#flash", { hasText: "Updated ncert-1: revision 2" }).waitFor();
+  await ncert.locator("#incident-detail .revisions td", { hasText: "domain taken down" }).waitFor();
+  await council.locator("#incident-list tr[data-id=ncert-1] td", { hasText: "contained" }).waitFor({ timeout: WAIT_MS });
+  await council.locator("#incident-detail .revisions td", { hasText: "domain taken down" }).waitFor({ timeout: WAIT_MS });
+  check((await council.locator("#incident-detail .revisions tr").count()) === 3, "council: two revisions listed");
 
   // a TLP:RED one, sealed to the Council: its badge is red on black
   await ncert.fill("#report-form [name=title]", "Red one");
