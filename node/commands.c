@@ -491,6 +491,17 @@ cmd_incident_report(cf_node *n, const cJSON *args)
                                       "emergency)");
     if (i->tlp < 1)
         return fail(CF_E_INVALID_ARG, "unknown TLP (clear, green, amber, amber+strict, red)");
+    i->pap = arg_has(args, "pap") ? arg_enum(args, "pap", cf_pap_names, 5) : 0;
+    if (i->pap < 0)
+        return fail(CF_E_INVALID_ARG, "unknown PAP (clear, green, amber, red)");
+    i->determination = arg_has(args, "determination")
+                           ? arg_enum(args, "determination", cf_determination_names, 4)
+                           : 0;
+    if (i->determination < 0)
+        return fail(CF_E_INVALID_ARG,
+                    "unknown determination (suspected, confirmed, false-positive)");
+    i->duplicate_of = arg_str(args, "duplicate_of");
+    i->supersedes = arg_str(args, "supersedes");
     i->description = arg_str(args, "description");
     i->rsit_class = arg_str(args, "rsit_class");
     i->rsit_type = arg_str(args, "rsit_type");
@@ -607,20 +618,42 @@ cmd_incident_update(cf_node *n, const cJSON *args)
         st = CF_E_INVALID_ARG;
     if (arg_has(args, "tlp") && (i->tlp = arg_enum(args, "tlp", cf_tlp_names, 6)) < 1)
         st = CF_E_INVALID_ARG;
-    if (arg_str(args, "title"))
-        i->title = arg_str(args, "title");
-    if (arg_str(args, "description"))
-        i->description = arg_str(args, "description");
+    if (arg_has(args, "pap") && (i->pap = arg_enum(args, "pap", cf_pap_names, 5)) < 0)
+        st = CF_E_INVALID_ARG;
+    if (arg_has(args, "determination") &&
+        (i->determination = arg_enum(args, "determination", cf_determination_names, 4)) < 0)
+        st = CF_E_INVALID_ARG;
+    /* the links and the constituent are replaced when given ("" clears one) */
+    static const char *const strs[] = {"title", "description", "constituent", "duplicate_of",
+                                       "supersedes"};
+    const char **dst[] = {&i->title, &i->description, &i->constituent, &i->duplicate_of,
+                          &i->supersedes};
+    for (size_t k = 0; k < CF_ARRAY_LEN(strs); k++)
+        if (arg_str(args, strs[k]))
+            *dst[k] = arg_str(args, strs[k]);
+    const char **related = NULL;
+    size_t n_related = 0;
+    if (arg_has(args, "related")) {
+        if (!arg_strv(args, "related", &related, &n_related, n->limits.max_repeated)) {
+            cf_message_free(cur);
+            free(to);
+            return fail(CF_E_INVALID_ARG, "related must be a list of incident ids");
+        }
+        i->related.v = related;
+        i->related.n = n_related;
+    }
     if (st == CF_OK && n_to && i->tlp < 4) {
         cf_message_free(cur);
         free(to);
+        free(related);
         return fail(CF_E_INVALID_ARG, "recipients (to) are named only for TLP:AMBER+STRICT and "
                                       "TLP:RED incidents");
     }
     if (st != CF_OK) {
         cf_message_free(cur);
         free(to);
-        return fail(st, "unknown status, severity or TLP name");
+        free(related);
+        return fail(st, "unknown status, severity, TLP, PAP or determination name");
     }
     if (i->tlp < 4)
         memset(&b.header.audience, 0, sizeof(b.header.audience));
@@ -631,12 +664,14 @@ cmd_incident_update(cf_node *n, const cJSON *args)
                         i->owner);
         cf_message_free(cur);
         free(to);
+        free(related);
         return r;
     }
     st = cf_node_originate(n, &b, NULL, mid, &why);
     uint32_t rev = i->revision;
     cf_message_free(cur);
     free(to);
+    free(related);
     if (st != CF_OK)
         return refused(st, "incident update", why);
     cJSON *r = cJSON_CreateObject();

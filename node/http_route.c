@@ -32,14 +32,19 @@ typedef struct field {
 
 /* The arguments of each command, as commands.c reads them. */
 static const field report_fields[] = {
-    {"title", F_STR},      {"description", F_STR}, {"severity", F_ENUM},  {"tlp", F_ENUM},
-    {"rsit_class", F_STR}, {"rsit_type", F_STR},   {"confidence", F_NUM}, {"sector", F_STR},
-    {"province", F_STR},   {"constituent", F_STR}, {"analyst", F_STR},    {"observables", F_OBS},
-    {"related", F_STRV},   {"detected_ms", F_NUM}, {"to", F_STRV},
+    {"title", F_STR},       {"description", F_STR},    {"severity", F_ENUM},
+    {"tlp", F_ENUM},        {"rsit_class", F_STR},     {"rsit_type", F_STR},
+    {"confidence", F_NUM},  {"sector", F_STR},         {"province", F_STR},
+    {"constituent", F_STR}, {"analyst", F_STR},        {"observables", F_OBS},
+    {"related", F_STRV},    {"detected_ms", F_NUM},    {"to", F_STRV},
+    {"pap", F_ENUM},        {"determination", F_ENUM}, {"duplicate_of", F_STR},
+    {"supersedes", F_STR},
 };
 static const field update_fields[] = {
-    {"status", F_ENUM},     {"severity", F_ENUM}, {"tlp", F_ENUM}, {"title", F_STR},
-    {"description", F_STR}, {"note", F_STR},      {"to", F_STRV},
+    {"status", F_ENUM},        {"severity", F_ENUM},   {"tlp", F_ENUM},     {"title", F_STR},
+    {"description", F_STR},    {"note", F_STR},        {"to", F_STRV},      {"pap", F_ENUM},
+    {"determination", F_ENUM}, {"constituent", F_STR}, {"related", F_STRV}, {"duplicate_of", F_STR},
+    {"supersedes", F_STR},
 };
 static const field list_fields[] = {
     {"min_severity", F_ENUM}, {"tlp", F_ENUM},     {"status", F_ENUM},

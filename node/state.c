@@ -55,6 +55,9 @@ const char *const cf_task_kind_names[6] = {"unspecified", "investigate", "block"
 const char *const cf_directive_kind_names[4] = {"unspecified", "advisory", "alert", "mandatory"};
 const char *const cf_ack_state_names[6] = {"none",     "received", "acknowledged",
                                            "accepted", "declined", "completed"};
+const char *const cf_determination_names[4] = {"unspecified", "suspected", "confirmed",
+                                               "false-positive"};
+const char *const cf_pap_names[5] = {"unspecified", "clear", "green", "amber", "red"};
 
 static const char *
 name_of(const char *const *names, int count, int v)
@@ -78,6 +81,18 @@ const char *
 cf_name_incident_status(int v)
 {
     return name_of(cf_incident_status_names, 6, v);
+}
+
+const char *
+cf_name_determination(int v)
+{
+    return name_of(cf_determination_names, 4, v);
+}
+
+const char *
+cf_name_pap(int v)
+{
+    return name_of(cf_pap_names, 5, v);
 }
 
 const char *
@@ -1658,10 +1673,16 @@ incident_json(const cf_message *m)
     cJSON_AddStringToObject(o, "rsit_class", i->rsit_class);
     cJSON_AddStringToObject(o, "rsit_type", i->rsit_type);
     cJSON_AddNumberToObject(o, "confidence", i->confidence);
+    cJSON_AddStringToObject(o, "determination", cf_name_determination(i->determination));
+    cJSON_AddStringToObject(o, "pap", cf_name_pap(i->pap));
     cJSON_AddStringToObject(o, "owner", i->owner);
     cJSON_AddStringToObject(o, "analyst", i->analyst);
     cJSON_AddStringToObject(o, "sector", i->sector);
     cJSON_AddStringToObject(o, "province", i->province);
+    cJSON_AddStringToObject(o, "constituent", i->constituent);
+    cJSON_AddItemToObject(o, "related", strv_json(i->related));
+    cJSON_AddStringToObject(o, "duplicate_of", i->duplicate_of);
+    cJSON_AddStringToObject(o, "supersedes", i->supersedes);
     add_time(o, "detected", i->detected_ms);
     add_time(o, "reported", i->reported_ms);
     add_time(o, "updated", m->body.header.created_ms);

@@ -268,6 +268,8 @@ CF_MUST_CHECK cf_status cf_state_directive_counts(cf_txn *t, const cf_topology *
 const char *cf_name_severity(int v);
 const char *cf_name_tlp(int v);
 const char *cf_name_incident_status(int v);
+const char *cf_name_determination(int v);
+const char *cf_name_pap(int v);
 const char *cf_name_task_state(int v);
 const char *cf_name_task_kind(int v);
 const char *cf_name_directive_kind(int v);
@@ -281,6 +283,8 @@ extern const char *const cf_task_state_names[6];
 extern const char *const cf_task_kind_names[6];
 extern const char *const cf_directive_kind_names[4];
 extern const char *const cf_ack_state_names[6];
+extern const char *const cf_determination_names[4];
+extern const char *const cf_pap_names[5];
 
 /** "2026-11-29T08:00:00.000Z" into out (32 bytes), "" for 0. */
 void cf_format_ms(int64_t ms, char out[32]);

@@ -14,9 +14,12 @@ const char cli_incident_usage[] =
     "          [--tlp L] [--rsit-class C] [--rsit-type T] [--confidence 0-100]\n"
     "          [--sector S] [--province P] [--constituent C] [--analyst NAME]\n"
     "          [--observable TYPE:VALUE[:block]]... [--related ID]... [--detected WHEN]\n"
+    "          [--pap P] [--determination D] [--duplicate-of ID] [--supersedes ID]\n"
     "          [--to NODE]...\n"
-    "  certfed incident update ID [--status S] [--severity S] [--tlp L]\n"
-    "          [--title TEXT] [--description TEXT] [--note TEXT] [--to NODE]...\n"
+    "  certfed incident update ID [--status S] [--severity S] [--tlp L] [--pap P]\n"
+    "          [--determination D] [--title TEXT] [--description TEXT] [--note TEXT]\n"
+    "          [--constituent C] [--related ID]... [--duplicate-of ID] [--supersedes ID]\n"
+    "          [--to NODE]...\n"
     "  certfed incident list [--min-severity S] [--tlp L] [--status S]\n"
     "          [--sector S] [--province P]\n"
     "  certfed incident show ID\n"
@@ -26,6 +29,8 @@ const char cli_incident_usage[] =
     "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
     "severity: baseline low medium high severe emergency\n"
     "tlp: clear green amber amber+strict red; status: new triaged contained resolved closed\n"
+    "pap: clear green amber red; determination: suspected confirmed false-positive\n"
+    "update replaces the related list, the links and the constituent when given\n"
     "amber+strict and red incidents are encrypted end to end to this node and the\n"
     "ancestors named with --to (by default the parent); relays carry only ciphertext\n"
     "export writes a STIX 2.1 bundle (default) or MISP event JSON, of the given\n"
@@ -48,6 +53,10 @@ static const cli_opt report_opts[] = {
     {"observable", CLI_OBS, "observables"},
     {"related", CLI_LIST, "related"},
     {"detected", CLI_WHEN, "detected_ms"},
+    {"pap", CLI_STR, "pap"},
+    {"determination", CLI_STR, "determination"},
+    {"duplicate-of", CLI_STR, "duplicate_of"},
+    {"supersedes", CLI_STR, "supersedes"},
     {"to", CLI_LIST, "to"},
 };
 
@@ -58,6 +67,12 @@ static const cli_opt update_opts[] = {
     {"title", CLI_STR, "title"},
     {"description", CLI_STR, "description"},
     {"note", CLI_STR, "note"},
+    {"pap", CLI_STR, "pap"},
+    {"determination", CLI_STR, "determination"},
+    {"constituent", CLI_STR, "constituent"},
+    {"related", CLI_LIST, "related"},
+    {"duplicate-of", CLI_STR, "duplicate_of"},
+    {"supersedes", CLI_STR, "supersedes"},
     {"to", CLI_LIST, "to"},
 };
 
@@ -95,6 +110,21 @@ print_show(const cJSON *r)
     printf("severity    %s   TLP:%s   status %s   confidence %.0f\n", cli_s(r, "severity"),
            cli_s(r, "tlp"), cli_s(r, "status"), cJSON_GetObjectItem(r, "confidence")->valuedouble);
     printf("owner       %s   analyst %s\n", cli_s(r, "owner"), cli_s(r, "analyst"));
+    if (strcmp(cli_s(r, "determination"), "unspecified") != 0 ||
+        strcmp(cli_s(r, "pap"), "unspecified") != 0)
+        printf("determined  %s   PAP:%s\n", cli_s(r, "determination"), cli_s(r, "pap"));
+    if (cli_s(r, "rsit_class")[0] || cli_s(r, "rsit_type")[0])
+        printf("RSIT        %s / %s\n", cli_s(r, "rsit_class"), cli_s(r, "rsit_type"));
+    static const char *const where[] = {"sector", "province", "constituent"};
+    for (size_t k = 0; k < CF_ARRAY_LEN(where); k++)
+        if (cli_s(r, where[k])[0])
+            printf("%-11s %s\n", where[k], cli_s(r, where[k]));
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "related")) if (cJSON_IsString(x))
+        printf("related     %s\n", x->valuestring);
+    if (cli_s(r, "duplicate_of")[0])
+        printf("duplicate of %s\n", cli_s(r, "duplicate_of"));
+    if (cli_s(r, "supersedes")[0])
+        printf("supersedes  %s\n", cli_s(r, "supersedes"));
     if (cli_s(r, "description")[0])
         printf("description %s\n", cli_s(r, "description"));
     if (cli_s(r, "source")[0])

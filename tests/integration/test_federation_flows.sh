@@ -79,6 +79,26 @@ eventually 15 "the Council's receipt clears NCERT's forward" has ncert '"outbox"
 eventually 15 "punjab learns the Council holds punjab-2" \
     has punjab '"node":"council"' incident show punjab-2
 
+# PAP, the determination, the constituent and the links are the owner's to
+# set, and travel with the revision
+cli punjab incident update punjab-2 --determination confirmed --pap amber \
+    --constituent lahore-water --related punjab-1 --related lahore-it-1 --supersedes punjab-0
+expect_rc 0 "the owner sets the determination, PAP, constituent and links"
+eventually 15 "the Council sees them in revision 2" has council \
+    '"id":"punjab-2","revision":2,.*"determination":"confirmed","pap":"amber",.*"constituent":"lahore-water","related":\["punjab-1","lahore-it-1"\],"duplicate_of":"","supersedes":"punjab-0"' \
+    incident show punjab-2
+cli punjab incident update punjab-2 --determination false-positive --duplicate-of punjab-1
+expect_rc 0 "the owner marks it a false positive, a duplicate of punjab-1"
+eventually 15 "NCERT sees revision 3 keep what it did not change" has ncert \
+    '"revision":3,.*"determination":"false-positive","pap":"amber",.*"related":\["punjab-1","lahore-it-1"\],"duplicate_of":"punjab-1","supersedes":"punjab-0"' \
+    incident show punjab-2
+cli punjab incident show punjab-2
+expect_out "^determined  false-positive   PAP:amber$" "incident show prints the determination and PAP"
+expect_out "^duplicate of punjab-1$" "incident show prints the link"
+cli punjab incident update punjab-2 --pap purple
+expect_rc 1 "an unknown PAP is refused"
+expect_err "unknown status, severity, TLP, PAP or determination name" "the refusal says what"
+
 # --- taskings go down; statuses come back ------------------------------------------
 cli ncert task assign --to banking,state-bank --kind block --instructions "block evil.example" \
     --incident punjab-1 --due +2h
