@@ -287,8 +287,12 @@ async function showIncident(id, quiet) {
   } else {
     parts.push(dl([["Title", inc.title], ["Description", inc.description], ["Severity", inc.severity],
       ["Status", inc.status], ["Owner", inc.owner], ["Analyst", inc.analyst], ["Sector", inc.sector],
-      ["Province", inc.province], ["RSIT", [inc.rsit_class, inc.rsit_type].filter(Boolean).join(" / ")],
-      ["Confidence", inc.confidence], ["Detected", inc.detected && when(inc.detected)],
+      ["Province", inc.province], ["Constituent", inc.constituent],
+      ["RSIT", [inc.rsit_class, inc.rsit_type].filter(Boolean).join(" / ")],
+      ["Confidence", inc.confidence], ["Determination", inc.determination === "unspecified" ? "" : inc.determination],
+      ["PAP", inc.pap === "unspecified" ? "" : inc.pap], ["Related", (inc.related || []).join(", ")],
+      ["Duplicate of", inc.duplicate_of], ["Supersedes", inc.supersedes],
+      ["Detected", inc.detected && when(inc.detected)],
       ["Reported", when(inc.reported)], ["Updated", when(inc.updated)], ["Note", inc.note]]));
     if ((inc.observables || []).length) {
       parts.push(el("h3", {}, "Observables"));
@@ -321,13 +325,16 @@ function incidentUpdateForm(inc) {
     el("label", {}, "Status ", choice("status", ["new", "triaged", "contained", "resolved", "closed"])),
     el("label", {}, "Severity ", choice("severity", ["baseline", "low", "medium", "high", "severe", "emergency"])),
     el("label", {}, "TLP ", choice("tlp", ["clear", "green", "amber", "amber+strict"])),
+    el("label", {}, "PAP ", choice("pap", ["clear", "green", "amber", "red"])),
+    el("label", {}, "Determination ", choice("determination", ["suspected", "confirmed", "false-positive"])),
     el("label", {}, "Note ", el("input", { name: "note", placeholder: "what changed" })),
     el("button", { type: "submit" }, "Sign revision " + (Number(inc.revision) + 1)));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = new FormData(form);
     const body = {};
-    for (const k of ["status", "severity", "tlp", "note"]) if (String(f.get(k)).trim()) body[k] = String(f.get(k)).trim();
+    for (const k of ["status", "severity", "tlp", "pap", "determination", "note"])
+      if (String(f.get(k)).trim()) body[k] = String(f.get(k)).trim();
     if (!Object.keys(body).length) {
       flash("Nothing to change.", true);
       return;

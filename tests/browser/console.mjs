@@ -144,6 +144,7 @@ try {
   // not, is offered none, and sees revision 2 arrive
   check((await council.locator("#incident-detail .update-form").count()) === 0, "council: no update form for NCERT's incident");
   await ncert.selectOption("#incident-detail .update-form [name=status]", "contained");
+  await ncert.selectOption("#incident-detail .update-form [name=determination]", "confirmed");
   await ncert.fill("#incident-detail .update-form [name=note]", "domain taken down");
   await ncert.click("#incident-detail .update-form button[type=submit]");
   await ncert.locator("#flash", { hasText: "Updated ncert-1: revision 2" }).waitFor();
@@ -151,6 +152,10 @@ try {
   await council.locator("#incident-list tr[data-id=ncert-1] td", { hasText: "contained" }).waitFor({ timeout: WAIT_MS });
   await council.locator("#incident-detail .revisions td", { hasText: "domain taken down" }).waitFor({ timeout: WAIT_MS });
   check((await council.locator("#incident-detail .revisions tr").count()) === 3, "council: two revisions listed");
+  check((await council.locator("#incident-detail dd", { hasText: "confirmed" }).count()) === 1,
+    "council: the detail shows the determination");
+  check((await council.locator("#incident-detail dd", { hasText: "false" }).count()) === 0,
+    "council: an unset field is left out, not shown as false");
 
   // a TLP:RED one, sealed to the Council: its badge is red on black
   await ncert.fill("#report-form [name=title]", "Red one");
