@@ -27,6 +27,14 @@
  *                                                            2 resolved|closed (tag wins)
  *   sector, province   labels certfed:sector="...",          Tags certfed:sector=...,
  *                      certfed:province="..."                certfed:province=...
+ *   PAP                label PAP:CLEAR|GREEN|AMBER|RED       the same Tags (MISP's PAP
+ *                      (PAP:WHITE read as clear; the         taxonomy)
+ *                      strictest wins)
+ *   determination,     labels certfed:determination="...",   the same Tags
+ *   constituent        certfed:constituent="..."
+ *   related,           labels certfed:related="ID" (each),   the same Tags
+ *   duplicate of,      certfed:duplicate-of="ID",
+ *   supersedes         certfed:supersedes="ID"
  *   confidence         confidence (0-100)                    - (the node's default, 50)
  *   analyst            x_certfed_analyst                     -
  *   detected           x_certfed_detected                    Event.date (a day)
@@ -79,6 +87,8 @@ const char *const ix_tlp_names[6] = {"", "clear", "green", "amber", "amber+stric
 const char *const ix_severity_names[6] = {"baseline", "low",    "medium",
                                           "high",     "severe", "emergency"};
 const char *const ix_status_names[6] = {"", "new", "triaged", "contained", "resolved", "closed"};
+const char *const ix_determination_names[4] = {"", "suspected", "confirmed", "false-positive"};
+const char *const ix_pap_names[5] = {"", "clear", "green", "amber", "red"};
 
 const ix_hash ix_hashes[] = {
     {"md5", "MD5", "md5", 32},
@@ -680,19 +690,58 @@ ix_tag(ix_ctx *c, ix_incident *inc, const char *tag, const char *path)
         free(type);
         return;
     }
+    if (strncasecmp(tag, "pap:", 4) == 0) {
+        /* MISP's PAP taxonomy: PAP:RED .. PAP:CLEAR (PAP:WHITE before 2.0);
+         * of several, the most restrictive */
+        int pap = strcasecmp(tag + 4, "white") == 0 ? 1 : -1;
+        for (int k = 1; pap < 0 && k < 5; k++)
+            if (strcasecmp(tag + 4, ix_pap_names[k]) == 0)
+                pap = k;
+        if (pap < 0)
+            ix_error(c, path, "%s is not a PAP level (clear, green, amber, red)", ix_quote(tag, q));
+        else if (pap > inc->pap) {
+            inc->pap = pap;
+            ix_set_str(inc, "pap", ix_pap_names[pap]);
+        }
+        return;
+    }
     if (strncasecmp(tag, "certfed:", 8) == 0) {
-        static const char *const keys[] = {"status", "sector", "province"};
+        /* the report's argument each tag sets; a link names an incident */
+        static const struct {
+            const char *tag, *arg;
+            const char *const *names; /* its values, or NULL: any text */
+            int n_names;
+            const char *values;
+        } keys[] = {
+            {"status", "status", ix_status_names, 6,
+             " (new, triaged, contained, resolved, closed)"},
+            {"determination", "determination", ix_determination_names, 4,
+             " (suspected, confirmed, false-positive)"},
+            {"sector", "sector", NULL, 0, ""},
+            {"province", "province", NULL, 0, ""},
+            {"constituent", "constituent", NULL, 0, ""},
+            {"related", "related", NULL, 0, " incident id"},
+            {"duplicate-of", "duplicate_of", NULL, 0, " incident id"},
+            {"supersedes", "supersedes", NULL, 0, " incident id"},
+        };
         const char *rest = tag + 8, *eq = strchr(rest, '=');
         for (size_t k = 0; eq && k < CF_ARRAY_LEN(keys); k++) {
-            if (strlen(keys[k]) != (size_t)(eq - rest) ||
-                strncmp(rest, keys[k], (size_t)(eq - rest)))
+            if (strlen(keys[k].tag) != (size_t)(eq - rest) ||
+                strncmp(rest, keys[k].tag, (size_t)(eq - rest)))
                 continue;
             char *v = tag_value(eq + 1);
-            if (!v || strlen(v) > IX_SHORT || (k == 0 && ix_lookup(ix_status_names, 6, v) < 1)) {
-                ix_error(c, path, "%s: not a certfed %s%s", ix_quote(tag, q), keys[k],
-                         k == 0 ? " (new, triaged, contained, resolved, closed)" : "");
+            if (!v || strlen(v) > IX_SHORT ||
+                (keys[k].names && ix_lookup(keys[k].names, keys[k].n_names, v) < 1)) {
+                ix_error(c, path, "%s: not a certfed %s%s", ix_quote(tag, q), keys[k].tag,
+                         keys[k].values);
+            } else if (strcmp(keys[k].arg, "related") == 0) {
+                cJSON *rel = cJSON_GetObjectItemCaseSensitive(inc->report, "related");
+                if (!rel)
+                    rel = cJSON_AddArrayToObject(inc->report, "related");
+                if (!rel || !cJSON_AddItemToArray(rel, cJSON_CreateString(v)))
+                    c->nomem = true;
             } else {
-                ix_set_str(inc, keys[k], v);
+                ix_set_str(inc, keys[k].arg, v);
                 if (k == 0)
                     inc->has_status_tag = true;
             }
@@ -781,6 +830,21 @@ ix_export_read(const cJSON *j, size_t k, ix_export_incident *out, char *err, siz
     e.rsit_class = exp_str(j, "rsit_class");
     e.rsit_type = exp_str(j, "rsit_type");
     e.source = exp_str(j, "source");
+    e.constituent = exp_str(j, "constituent");
+    e.duplicate_of = exp_str(j, "duplicate_of");
+    e.supersedes = exp_str(j, "supersedes");
+    e.determination = ix_lookup(ix_determination_names, 4, exp_str(j, "determination"));
+    if (e.determination < 0)
+        e.determination = 0;
+    e.pap = ix_lookup(ix_pap_names, 5, exp_str(j, "pap"));
+    if (e.pap < 0)
+        e.pap = 0;
+    v = cJSON_GetObjectItemCaseSensitive(j, "related");
+    if (v && !cJSON_IsArray(v)) {
+        snprintf(err, errlen, "incident %s: related is not a list", e.id);
+        return CF_E_MALFORMED;
+    }
+    e.related = v;
     e.reported = exp_str(j, "reported");
     e.updated = exp_str(j, "updated");
     e.detected = exp_str(j, "detected");
@@ -845,6 +909,36 @@ ix_export_tags(const ix_export_incident *e, bool with_tlp, cJSON *out)
     }
     if (e->province) {
         snprintf(tag, sizeof(tag), "certfed:province=\"%s\"", e->province);
+        cJSON_AddItemToArray(out, cJSON_CreateString(tag));
+    }
+    if (e->pap > 0) {
+        static const char *const upper[5] = {"", "CLEAR", "GREEN", "AMBER", "RED"};
+        snprintf(tag, sizeof(tag), "PAP:%s", upper[e->pap]);
+        cJSON_AddItemToArray(out, cJSON_CreateString(tag));
+    }
+    if (e->determination > 0) {
+        snprintf(tag, sizeof(tag), "certfed:determination=\"%s\"",
+                 ix_determination_names[e->determination]);
+        cJSON_AddItemToArray(out, cJSON_CreateString(tag));
+    }
+    if (e->constituent) {
+        snprintf(tag, sizeof(tag), "certfed:constituent=\"%s\"", e->constituent);
+        cJSON_AddItemToArray(out, cJSON_CreateString(tag));
+    }
+    const cJSON *r;
+    cJSON_ArrayForEach(r, e->related)
+    {
+        if (!cJSON_IsString(r) || !r->valuestring[0])
+            continue;
+        snprintf(tag, sizeof(tag), "certfed:related=\"%s\"", r->valuestring);
+        cJSON_AddItemToArray(out, cJSON_CreateString(tag));
+    }
+    if (e->duplicate_of) {
+        snprintf(tag, sizeof(tag), "certfed:duplicate-of=\"%s\"", e->duplicate_of);
+        cJSON_AddItemToArray(out, cJSON_CreateString(tag));
+    }
+    if (e->supersedes) {
+        snprintf(tag, sizeof(tag), "certfed:supersedes=\"%s\"", e->supersedes);
         cJSON_AddItemToArray(out, cJSON_CreateString(tag));
     }
 }

@@ -21,9 +21,11 @@
 
 /* Levels as the node numbers them (proto/certfed.proto). */
 enum { IX_TLP_NONE = 0, IX_TLP_CLEAR, IX_TLP_GREEN, IX_TLP_AMBER, IX_TLP_AMBER_STRICT, IX_TLP_RED };
-extern const char *const ix_tlp_names[6];      /* "", "clear", ..., "red" */
-extern const char *const ix_severity_names[6]; /* "baseline" .. "emergency" */
-extern const char *const ix_status_names[6];   /* "", "new" .. "closed" */
+extern const char *const ix_tlp_names[6];           /* "", "clear", ..., "red" */
+extern const char *const ix_severity_names[6];      /* "baseline" .. "emergency" */
+extern const char *const ix_status_names[6];        /* "", "new" .. "closed" */
+extern const char *const ix_determination_names[4]; /* "", "suspected" .. "false-positive" */
+extern const char *const ix_pap_names[5];           /* "", "clear", "green", "amber", "red" */
 /** The index of name in names (exact match), or -1. */
 int ix_lookup(const char *const *names, int count, const char *name);
 
@@ -70,6 +72,7 @@ typedef struct ix_incident {
     bool has_rsit;        /* a RSIT tag was taken */
     bool has_severity_tag;
     bool has_status_tag;
+    int pap; /* the most restrictive PAP tag seen so far, 0 if none */
     char rsit_where[IX_PATH];
     int n_other_tags; /* tags with no certfed field */
     char other_tag[80];
@@ -98,7 +101,9 @@ void ix_obs_merge_all(ix_ctx *c, ix_incident *inc, const ix_incident *src);
 void ix_set_source(ix_incident *inc, const char *prefix, const char *creator);
 /**
  * Take one tag or label (a MISP tag's name, a STIX label): tlp:LEVEL,
- * priority-level:LEVEL, rsit:CLASS="TYPE", certfed:status|sector|province="V".
+ * PAP:LEVEL, priority-level:LEVEL, rsit:CLASS="TYPE",
+ * certfed:status|determination|sector|province|constituent="V", and the
+ * links certfed:related|duplicate-of|supersedes="INCIDENT-ID".
  * Others are counted and named in one note. A recognised tag with a value
  * certfed does not know is an error naming path.
  */
@@ -141,7 +146,10 @@ bool ix_asn_parse(const char *s, char out[16], uint32_t *out_number);
 /* An incident JSON's fields, read and checked for export. */
 typedef struct ix_export_incident {
     const char *id, *title, *description, *owner, *analyst, *sector, *province;
-    const char *rsit_class, *rsit_type, *source;
+    const char *rsit_class, *rsit_type, *source, *constituent, *duplicate_of, *supersedes;
+    const cJSON *related;                      /* array of incident ids, or NULL */
+    int determination;                         /* 0 if absent */
+    int pap;                                   /* 0 if absent */
     const char *reported, *updated, *detected; /* ISO 8601 or NULL */
     const char *message_id;                    /* or NULL */
     int severity;                              /* -1 if absent */
@@ -155,8 +163,10 @@ typedef struct ix_export_incident {
 CF_MUST_CHECK cf_status ix_export_read(const cJSON *j, size_t k, ix_export_incident *out, char *err,
                                        size_t errlen);
 /** The machine tags that say what STIX and MISP have no field for: the
- * severity (priority-level:), the RSIT class, and certfed:status, sector,
- * province; with_tlp adds tlp:LEVEL first. Adds strings to out. */
+ * severity (priority-level:), the RSIT class, PAP (PAP:LEVEL, MISP's PAP
+ * taxonomy), and certfed:status, determination, sector, province,
+ * constituent, related, duplicate-of, supersedes; with_tlp adds tlp:LEVEL
+ * first. Adds strings to out. */
 void ix_export_tags(const ix_export_incident *e, bool with_tlp, cJSON *out);
 
 /* ---- names and times ------------------------------------------------------------------------ */

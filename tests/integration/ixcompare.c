@@ -8,7 +8,9 @@
  * of BEFORE must have one in AFTER that BEFORE lacks, with the same title
  * and a source of that format ("stix incident--...", "misp event ..."), and
  * the same fields: title, description, severity, TLP, status, RSIT class and
- * type, sector, province and the observables (type, value, to block); with
+ * type, sector, province, PAP, the determination, the constituent, the
+ * links (related, duplicate of, supersedes) and the observables (type,
+ * value, to block); with
  * stix also confidence, analyst and the detection time; with misp the
  * detection day, where the original had one (MISP carries no confidence or
  * analyst). Prints one line per pair; exits 0 if all are equal, 1 if not, 2
@@ -110,9 +112,10 @@ same(const char *what, const char *a, const char *b, const cJSON *x, const cJSON
 int
 main(int argc, char **argv)
 {
-    static const char *const fields[] = {"title",     "description", "severity",
-                                         "tlp",       "status",      "rsit_class",
-                                         "rsit_type", "sector",      "province"};
+    static const char *const fields[] = {
+        "title",         "description", "severity",     "tlp",       "status",
+        "rsit_class",    "rsit_type",   "sector",       "province",  "pap",
+        "determination", "constituent", "duplicate_of", "supersedes"};
     cJSON *before, *after;
     const cJSON *x, *y;
     bool stix;
@@ -154,6 +157,11 @@ main(int argc, char **argv)
         d += same("observables", ox, oy, x, y);
         free(ox);
         free(oy);
+        char *rx = cJSON_PrintUnformatted(cJSON_GetObjectItem(x, "related"));
+        char *ry = cJSON_PrintUnformatted(cJSON_GetObjectItem(y, "related"));
+        d += same("related", rx ? rx : "", ry ? ry : "", x, y);
+        free(rx);
+        free(ry);
         if (stix) {
             char a[32], b[32];
             snprintf(a, sizeof(a), "%g", cJSON_GetObjectItem(x, "confidence")->valuedouble);

@@ -78,6 +78,14 @@ cli council incident export "$ransomware"
 expect_rc 1 "the Council, no recipient of the sealed incident, cannot export it"
 expect_err "incident $ransomware: not found on this node" "it says so"
 
+# the owner sets what both formats carry as tags: PAP, the determination,
+# the constituent and the links (checked after the round trip, below)
+cli banking incident update "$phishing" --pap amber --determination confirmed \
+    --constituent state-bank --related "$scanning" --related "$defacement" \
+    --duplicate-of "$exfiltration" --supersedes banking-0
+expect_rc 0 "banking sets PAP, the determination, the constituent and links on $phishing"
+eventually 15 "NCERT has them" has ncert '"determination":"confirmed","pap":"amber"' incident show "$phishing"
+
 # ---- export from the parent, in both formats -----------------------------------------
 cli ncert incident export --out "$WORK/export.stix.json"
 expect_rc 0 "NCERT exports a STIX bundle"
@@ -89,6 +97,9 @@ expect "the bundle references the TLP:RED marking by its fixed id" \
 cli ncert incident export --format misp --out "$WORK/export.misp.json"
 expect_rc 0 "NCERT exports MISP event JSON"
 expect "the MISP export tags TLP:AMBER+STRICT" grep -q '"tlp:amber+strict"' "$WORK/export.misp.json"
+expect "the MISP export tags PAP:AMBER" grep -q '"PAP:AMBER"' "$WORK/export.misp.json"
+expect "the STIX export labels the determination" \
+    grep -q '"certfed:determination=\\"confirmed\\""' "$WORK/export.stix.json"
 cli ncert incident export "$scanning" --format misp
 expect_rc 0 "one incident exports to standard output"
 expect_out '"info":[[:space:]]*"SSH scanning from a compromised university host"' "as one MISP event"

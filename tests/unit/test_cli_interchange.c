@@ -753,6 +753,109 @@ test_severity_and_status(void)
     }
 }
 
+/* ---- PAP, the determination, the constituent and the links ----------------------------- */
+
+/* the report's related ids, joined by commas, into buf */
+static const char *
+related_of(const cJSON *rep, char *buf, size_t cap)
+{
+    const cJSON *x;
+    size_t used = 0;
+
+    buf[0] = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(rep, "related")) used +=
+        (size_t)snprintf(buf + used, used < cap ? cap - used : 0, "%s%s", used ? "," : "",
+                         cJSON_IsString(x) ? x->valuestring : "?");
+    return buf;
+}
+
+/* set (or add) a field of an incident JSON */
+static void
+set_field(cJSON *o, const char *name, cJSON *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+    cJSON_AddItemToObject(o, name, v);
+}
+
+static void
+test_pap_determination_links(void)
+{
+    cf_ix_import_result r;
+    char buf[128];
+
+    /* MISP tags: PAP:WHITE is clear; of two PAP tags the stricter wins */
+    CHECK_ST(import_text("{\"Event\":{\"info\":\"x\",\"Tag\":[{\"name\":\"PAP:WHITE\"},"
+                         "{\"name\":\"certfed:determination=\\\"confirmed\\\"\"},"
+                         "{\"name\":\"certfed:constituent=\\\"state-bank\\\"\"},"
+                         "{\"name\":\"certfed:related=\\\"punjab-1\\\"\"},"
+                         "{\"name\":\"certfed:related=\\\"sindh-4\\\"\"},"
+                         "{\"name\":\"certfed:duplicate-of=\\\"punjab-2\\\"\"},"
+                         "{\"name\":\"certfed:supersedes=\\\"punjab-0\\\"\"}]}}",
+                         CF_IX_AUTO, &r),
+             CF_OK);
+    CHECK_STR(s(report(&r, 0), "pap"), "clear");
+    CHECK_STR(s(report(&r, 0), "determination"), "confirmed");
+    CHECK_STR(s(report(&r, 0), "constituent"), "state-bank");
+    CHECK_STR(related_of(report(&r, 0), buf, sizeof(buf)), "punjab-1,sindh-4");
+    CHECK_STR(s(report(&r, 0), "duplicate_of"), "punjab-2");
+    CHECK_STR(s(report(&r, 0), "supersedes"), "punjab-0");
+    /* none of them is "a tag with no field" */
+    const cJSON *note;
+    cJSON_ArrayForEach(note, r.notes) CHECK(!strstr(note->valuestring, "with no certfed field"));
+    cf_ix_import_result_clear(&r);
+    CHECK_ST(import_text("{\"Event\":{\"info\":\"x\",\"Tag\":[{\"name\":\"PAP:RED\"},"
+                         "{\"name\":\"pap:green\"}]}}",
+                         CF_IX_AUTO, &r),
+             CF_OK);
+    CHECK_STR(s(report(&r, 0), "pap"), "red");
+    cf_ix_import_result_clear(&r);
+    /* STIX labels, the same */
+    CHECK_ST(import_text(BUNDLE_HEAD INCIDENT(
+                             "1", ",\"labels\":[\"PAP:AMBER\","
+                                  "\"certfed:determination=\\\"false-positive\\\"\"]") "]}",
+                         CF_IX_AUTO, &r),
+             CF_OK);
+    CHECK_STR(s(report(&r, 0), "pap"), "amber");
+    CHECK_STR(s(report(&r, 0), "determination"), "false-positive");
+    cf_ix_import_result_clear(&r);
+    /* an unknown value is an error naming the field */
+    expect_error(BUNDLE_HEAD INCIDENT("1", ",\"labels\":[\"PAP:purple\"]") "]}", CF_IX_AUTO,
+                 CF_E_INVALID_ARG, "objects[0].labels[0]: 'PAP:purple' is not a PAP level");
+    expect_error("{\"Event\":{\"info\":\"x\",\"Tag\":[{\"name\":"
+                 "\"certfed:determination=\\\"maybe\\\"\"}]}}",
+                 CF_IX_AUTO, CF_E_INVALID_ARG, "Event.Tag[0].name: 'certfed:determination=");
+
+    /* export: both formats carry them as tags, and they come back */
+    cJSON *inc = node_incident("banking-7", "amber", "high", "contained");
+    set_field(inc, "pap", cJSON_CreateString("green"));
+    set_field(inc, "determination", cJSON_CreateString("suspected"));
+    set_field(inc, "constituent", cJSON_CreateString("state-bank"));
+    cJSON *rel = cJSON_CreateArray();
+    cJSON_AddItemToArray(rel, cJSON_CreateString("banking-3"));
+    cJSON_AddItemToArray(rel, cJSON_CreateString("ncert-9"));
+    set_field(inc, "related", rel);
+    set_field(inc, "duplicate_of", cJSON_CreateString("banking-5"));
+    set_field(inc, "supersedes", cJSON_CreateString("banking-1"));
+    cJSON *incs = one(inc);
+    for (int f = CF_IX_STIX; f <= CF_IX_MISP; f++) {
+        cJSON *doc = NULL;
+        CHECK_ST(through((cf_ix_format)f, incs, &r, &doc), CF_OK);
+        char *text = cJSON_PrintUnformatted(doc);
+        CHECK(text && strstr(text, "\"PAP:GREEN\""));
+        CHECK(text && strstr(text, "certfed:related=\\\"ncert-9\\\""));
+        free(text);
+        CHECK_STR(s(report(&r, 0), "pap"), "green");
+        CHECK_STR(s(report(&r, 0), "determination"), "suspected");
+        CHECK_STR(s(report(&r, 0), "constituent"), "state-bank");
+        CHECK_STR(related_of(report(&r, 0), buf, sizeof(buf)), "banking-3,ncert-9");
+        CHECK_STR(s(report(&r, 0), "duplicate_of"), "banking-5");
+        CHECK_STR(s(report(&r, 0), "supersedes"), "banking-1");
+        cf_ix_import_result_clear(&r);
+        cJSON_Delete(doc);
+    }
+    cJSON_Delete(incs);
+}
+
 /* ---- export, field by field
  * ------------------------------------------------------------------------ */
 
@@ -969,6 +1072,7 @@ main(void)
     test_errors_name_the_field();
     test_tlp_levels();
     test_severity_and_status();
+    test_pap_determination_links();
     test_export_stix_fields();
     test_export_misp_fields();
     test_round_trips();
