@@ -110,6 +110,15 @@ expect_code 200 "NCERT updates its incident"
 expect_body '"revision":2' "to revision 2"
 rev2() { api council GET /api/incidents/ncert-1 && printf '%s' "$body" | grep -q '"status":"contained"'; }
 eventually 10 "the Council sees revision 2" rev2
+api ncert POST /api/incidents/ncert-1 '{"pap":"green","determination":"confirmed","related":["ncert-0"],"duplicate_of":"ncert-9"}'
+expect_code 200 "NCERT sets PAP, the determination and links by POST"
+rev3() {
+    api council GET /api/incidents/ncert-1 &&
+        printf '%s' "$body" | grep -q '"revision":3,.*"determination":"confirmed","pap":"green",.*"related":\["ncert-0"\],"duplicate_of":"ncert-9"'
+}
+eventually 10 "the Council reads them in revision 3" rev3
+api ncert POST /api/incidents/ncert-1 '{"determination":"likely"}'
+expect_code 400 "an unknown determination is refused"
 
 # ---- a directive, acknowledged through the API ------------------------------------------------
 api ncert POST /api/directives '{"title":"Patch now","number":"2026-001"}'
@@ -219,8 +228,8 @@ expect "the buckets never decrease" awk '/^certfed_ack_latency_seconds_bucket/ {
 expect "the Council is a peer, heard from" \
     awk '/^certfed_peer_last_contact_timestamp_seconds\{peer="council",relation="parent"\}/ { ok = $2 > 1e9 } END { exit !ok }' \
     "$WORK/metrics"
-expect "NCERT signed one incident and one update" \
-    test "$(m 'certfed_messages_originated_total{type="incident"}')" = 2
+expect "NCERT signed one incident and two updates" \
+    test "$(m 'certfed_messages_originated_total{type="incident"}')" = 3
 raw ncert GET /metrics
 expect_code 401 "/metrics needs the token unless metrics_public"
 
