@@ -112,15 +112,18 @@ print_show(const cJSON *r)
     printf("owner       %s   analyst %s\n", cli_s(r, "owner"), cli_s(r, "analyst"));
     if (strcmp(cli_s(r, "determination"), "unspecified") != 0 ||
         strcmp(cli_s(r, "pap"), "unspecified") != 0)
-        printf("determined  %s   PAP:%s\n", cli_s(r, "determination"), cli_s(r, "pap"));
+        printf("determination %s   PAP:%s\n", cli_s(r, "determination"), cli_s(r, "pap"));
     if (cli_s(r, "rsit_class")[0] || cli_s(r, "rsit_type")[0])
         printf("RSIT        %s / %s\n", cli_s(r, "rsit_class"), cli_s(r, "rsit_type"));
     static const char *const where[] = {"sector", "province", "constituent"};
     for (size_t k = 0; k < CF_ARRAY_LEN(where); k++)
         if (cli_s(r, where[k])[0])
             printf("%-11s %s\n", where[k], cli_s(r, where[k]));
-    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "related")) if (cJSON_IsString(x))
-        printf("related     %s\n", x->valuestring);
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "related"))
+    {
+        if (cJSON_IsString(x))
+            printf("related     %s\n", x->valuestring);
+    }
     if (cli_s(r, "duplicate_of")[0])
         printf("duplicate of %s\n", cli_s(r, "duplicate_of"));
     if (cli_s(r, "supersedes")[0])

@@ -93,7 +93,7 @@ eventually 15 "NCERT sees revision 3 keep what it did not change" has ncert \
     '"revision":3,.*"determination":"false-positive","pap":"amber",.*"related":\["punjab-1","lahore-it-1"\],"duplicate_of":"punjab-1","supersedes":"punjab-0"' \
     incident show punjab-2
 cli punjab incident show punjab-2
-expect_out "^determined  false-positive   PAP:amber$" "incident show prints the determination and PAP"
+expect_out "^determination false-positive   PAP:amber$" "incident show prints the determination and PAP"
 expect_out "^duplicate of punjab-1$" "incident show prints the link"
 cli punjab incident update punjab-2 --pap purple
 expect_rc 1 "an unknown PAP is refused"
