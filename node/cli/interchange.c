@@ -761,6 +761,10 @@ ix_incident_finish(ix_ctx *c, ix_incident *inc, cJSON *out)
     if (inc->n_observables > IX_MAX_OBSERVABLES)
         ix_error(c, inc->where, "%zu observables, more than the %d a certfed incident carries",
                  inc->n_observables, IX_MAX_OBSERVABLES);
+    int n_related = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(inc->report, "related"));
+    if (n_related > IX_MAX_OBSERVABLES)
+        ix_error(c, inc->where, "%d related incidents, more than the %d a certfed incident carries",
+                 n_related, IX_MAX_OBSERVABLES);
     static const char *const upper[6] = {"no marking", "TLP:CLEAR",        "TLP:GREEN",
                                          "TLP:AMBER",  "TLP:AMBER+STRICT", "TLP:RED"};
 

@@ -825,6 +825,24 @@ test_pap_determination_links(void)
                  "\"certfed:determination=\\\"maybe\\\"\"}]}}",
                  CF_IX_AUTO, CF_E_INVALID_ARG, "Event.Tag[0].name: 'certfed:determination=");
 
+    /* more links than an incident carries: refused before anything is sent */
+    {
+        size_t cap = 64 + 1100 * 48, used = 0;
+        char *doc = malloc(cap);
+        CHECK(doc != NULL);
+        if (doc) {
+            used += (size_t)snprintf(doc, cap, "{\"Event\":{\"info\":\"x\",\"Tag\":[");
+            for (int k = 0; k < 1025; k++)
+                used += (size_t)snprintf(doc + used, cap - used,
+                                         "%s{\"name\":\"certfed:related=\\\"i-%d\\\"\"}",
+                                         k ? "," : "", k);
+            snprintf(doc + used, cap - used, "]}}");
+            expect_error(doc, CF_IX_AUTO, CF_E_INVALID_ARG,
+                         "Event: 1025 related incidents, more than the 1024");
+            free(doc);
+        }
+    }
+
     /* export: both formats carry them as tags, and they come back */
     cJSON *inc = node_incident("banking-7", "amber", "high", "contained");
     set_field(inc, "pap", cJSON_CreateString("green"));
