@@ -51,6 +51,34 @@ h_tmpdir(const char *tag)
     return path;
 }
 
+char *
+h_sample_federation(const char *tag)
+{
+    const char *certfed = getenv("CERTFED_BIN"), *src = getenv("CERTFED_SOURCE");
+    char topo[4096], fed[4096];
+    char *dir;
+
+    if (!certfed || !src) {
+        fprintf(stderr, "run through ctest (CERTFED_BIN, CERTFED_SOURCE)\n");
+        return NULL;
+    }
+    dir = h_tmpdir(tag);
+    if (!dir) {
+        fprintf(stderr, "cannot make a folder for %s\n", tag);
+        return NULL;
+    }
+    snprintf(topo, sizeof(topo), "%s/federation/topologies/national.ini", src);
+    snprintf(fed, sizeof(fed), "%s/fed", dir);
+    const char *boot[] = {certfed, "bootstrap", topo, fed, NULL};
+    if (h_run(boot, NULL, NULL) != 0) {
+        fprintf(stderr, "certfed bootstrap %s %s failed\n", topo, fed);
+        h_rmtree(dir);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
 static int
 rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {

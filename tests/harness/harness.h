@@ -15,6 +15,14 @@
 char *h_tmpdir(const char *tag);
 /** Remove a folder and everything in it. */
 void h_rmtree(const char *dir);
+/**
+ * A new private folder (h_tmpdir(tag)) with the sample federation
+ * (federation/topologies/national.ini) bootstrapped by $CERTFED_BIN into
+ * its "fed" subfolder; free() the path, h_rmtree it when done. NULL, with a
+ * line on stderr, if $CERTFED_BIN or $CERTFED_SOURCE is not set (run the
+ * test through ctest) or the bootstrap failed.
+ */
+char *h_sample_federation(const char *tag);
 
 /* How long h_run waits for a program before it kills it. */
 #define H_RUN_TIMEOUT_MS 120000
