@@ -16,6 +16,7 @@
 #include "check.h"
 #include "harness/harness.h"
 #include "node/internal.h"
+#include "signed_msg.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -35,8 +36,6 @@ static cf_link_msg *
 receipt_for(const cf_identity *ncert, const uint8_t id[CF_ID_LEN], int64_t now_ms)
 {
     cf_body b;
-    cf_buf body, wire;
-    cf_link_msg *m = NULL;
 
     memset(&b, 0, sizeof(b));
     b.type = CF_MSG_ACK;
@@ -50,22 +49,7 @@ receipt_for(const cf_identity *ncert, const uint8_t id[CF_ID_LEN], int64_t now_m
     b.u.ack.node = "ncert";
     b.u.ack.state = 1; /* received */
     b.u.ack.at_ms = now_ms;
-    cf_buf_init(&body);
-    cf_buf_init(&wire);
-    if (cf_body_encode(&b, NULL, &body) == CF_OK &&
-        cf_envelope_seal(b.type, body.data, body.len, ncert->sign_sk, &wire) == CF_OK)
-        m = malloc(sizeof(*m) + wire.len);
-    if (m) {
-        m->next = NULL;
-        m->subject = NULL;
-        m->len = wire.len;
-        memcpy(m->data, wire.data, wire.len);
-        cf_message_id(b.type, body.data, body.len, ncert_prev);
-    }
-    CHECK(m != NULL);
-    cf_buf_clear(&body);
-    cf_buf_clear(&wire);
-    return m;
+    return signed_msg(ncert, &b, ncert_prev);
 }
 
 /* punjab reports an incident; its id to id */
