@@ -704,7 +704,7 @@ with_read(cf_node *n, cf_status (*fn)(cf_node *, cf_txn *, const cJSON *, cJSON 
 static cf_status
 read_incidents(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
 {
-    cf_incident_filter f = {-1, 0, 0, arg_str(args, "sector"), arg_str(args, "province")};
+    cf_incident_filter f = {-1, 0, 0, arg_str(args, "sector"), arg_str(args, "province"), 0};
 
     (void)n;
     if (arg_has(args, "min_severity"))
@@ -713,7 +713,9 @@ read_incidents(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
         f.tlp = arg_enum(args, "tlp", cf_tlp_names, 6);
     if (arg_has(args, "status"))
         f.status = arg_enum(args, "status", cf_incident_status_names, 6);
-    if (f.min_severity < -1 || f.tlp < 0 || f.status < 0)
+    if (arg_has(args, "determination"))
+        f.determination = arg_enum(args, "determination", cf_determination_names, 4);
+    if (f.min_severity < -1 || f.tlp < 0 || f.status < 0 || f.determination < 0)
         return CF_E_INVALID_ARG;
     return cf_state_incidents(t, &f, out);
 }

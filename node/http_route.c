@@ -48,7 +48,7 @@ static const field update_fields[] = {
 };
 static const field list_fields[] = {
     {"min_severity", F_ENUM}, {"tlp", F_ENUM},     {"status", F_ENUM},
-    {"sector", F_STR},        {"province", F_STR},
+    {"sector", F_STR},        {"province", F_STR}, {"determination", F_ENUM},
 };
 static const field status_fields[] = {
     {"counts_only", F_BOOL},

@@ -1718,7 +1718,8 @@ incident_matches(const cf_incident *i, const cf_incident_filter *f)
     return (f->min_severity < 0 || i->severity >= f->min_severity) &&
            (f->tlp == 0 || i->tlp == f->tlp) && (f->status == 0 || i->status == f->status) &&
            (!f->sector || strcmp(i->sector, f->sector) == 0) &&
-           (!f->province || strcmp(i->province, f->province) == 0);
+           (!f->province || strcmp(i->province, f->province) == 0) &&
+           (f->determination == 0 || i->determination == f->determination);
 }
 
 /*

@@ -236,6 +236,7 @@ typedef struct cf_incident_filter {
     int tlp;          /* 0: any */
     int status;       /* 0: any */
     const char *sector, *province;
+    int determination; /* 0: any */
 } cf_incident_filter;
 
 CF_MUST_CHECK cf_status cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out);

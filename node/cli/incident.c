@@ -21,10 +21,11 @@ const char cli_incident_usage[] =
     "          [--constituent C] [--related ID]... [--duplicate-of ID] [--supersedes ID]\n"
     "          [--to NODE]...\n"
     "  certfed incident list [--min-severity S] [--tlp L] [--status S]\n"
-    "          [--sector S] [--province P]\n"
+    "          [--sector S] [--province P] [--determination D]\n"
     "  certfed incident show ID\n"
     "  certfed incident export [ID...] [--format stix|misp] [--out FILE]\n"
     "          [--min-severity S] [--tlp L] [--status S] [--sector S] [--province P]\n"
+    "          [--determination D]\n"
     "  certfed incident import FILE [--format stix|misp] [--to NODE]... [--dry-run]\n"
     "every command also takes --config NODE.CONF or --socket PATH, and --json\n"
     "severity: baseline low medium high severe emergency\n"
@@ -82,6 +83,7 @@ static const cli_opt list_opts[] = {
     {"status", CLI_STR, "status"},
     {"sector", CLI_STR, "sector"},
     {"province", CLI_STR, "province"},
+    {"determination", CLI_STR, "determination"},
 };
 
 static void

@@ -320,6 +320,7 @@ cli_incident_export(int argc, char **argv)
         {"status", CLI_STR, "status"},
         {"sector", CLI_STR, "sector"},
         {"province", CLI_STR, "province"},
+        {"determination", CLI_STR, "determination"},
     };
     cJSON *args = cJSON_CreateObject(), *incidents = NULL, *doc = NULL, *res = NULL;
     cf_ix_format fmt = CF_IX_STIX;

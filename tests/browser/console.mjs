@@ -156,6 +156,15 @@ try {
     "council: the detail shows the determination");
   check((await council.locator("#incident-detail dd", { hasText: "false" }).count()) === 0,
     "council: an unset field is left out, not shown as false");
+  // the determination filter: a false positive it is not, confirmed it is
+  await council.selectOption("#incident-filters [name=determination]", "false-positive");
+  await council.click("#incident-filters button");
+  await council.locator("#incident-list tr[data-id=ncert-1]").waitFor({ state: "detached" });
+  await council.selectOption("#incident-filters [name=determination]", "confirmed");
+  await council.click("#incident-filters button");
+  await council.locator("#incident-list tr[data-id=ncert-1]").waitFor();
+  await council.selectOption("#incident-filters [name=determination]", "");
+  await council.click("#incident-filters button");
 
   // a TLP:RED one, sealed to the Council: its badge is red on black
   await ncert.fill("#report-form [name=title]", "Red one");

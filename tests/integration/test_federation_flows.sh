@@ -95,6 +95,10 @@ eventually 15 "NCERT sees revision 3 keep what it did not change" has ncert \
 cli punjab incident show punjab-2
 expect_out "^determination false-positive   PAP:amber$" "incident show prints the determination and PAP"
 expect_out "^duplicate of punjab-1$" "incident show prints the link"
+fp_listed() { q ncert incident list --determination false-positive | grep -o '"id":"[^"]*"' | tr '\n' ' '; }
+expect "NCERT lists punjab-2 alone as a false positive" [ "$(fp_listed)" = '"id":"punjab-2" ' ]
+cli ncert incident list --determination maybe
+expect_rc 1 "an unknown determination filter is refused"
 cli punjab incident update punjab-2 --pap purple
 expect_rc 1 "an unknown PAP is refused"
 expect_err "unknown status, severity, TLP, PAP or determination name" "the refusal says what"

@@ -796,28 +796,32 @@ test_incident_filters(void)
         CHECK_ST(deliver(f.t, &x[i], T0), CF_OK);
 
     CHECK_STR(listed(f.t, NULL, buf, sizeof(buf)), "A,B,C,D,E");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, NULL, NULL}, buf, sizeof(buf)),
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, NULL, NULL, 0}, buf, sizeof(buf)),
               "A,B,C,D,E");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){0, 0, 0, NULL, NULL}, buf, sizeof(buf)),
+    CHECK_STR(listed(f.t, &(cf_incident_filter){0, 0, 0, NULL, NULL, 0}, buf, sizeof(buf)),
               "A,B,C,D,E");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){3, 0, 0, NULL, NULL}, buf, sizeof(buf)), "B,C,D,E");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){5, 0, 0, NULL, NULL}, buf, sizeof(buf)), "C");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 2, 0, NULL, NULL}, buf, sizeof(buf)), "A,C");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 1, 0, NULL, NULL}, buf, sizeof(buf)), "E");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 4, 0, NULL, NULL}, buf, sizeof(buf)), "");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){3, 0, 0, NULL, NULL, 0}, buf, sizeof(buf)),
+              "B,C,D,E");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){5, 0, 0, NULL, NULL, 0}, buf, sizeof(buf)), "C");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 2, 0, NULL, NULL, 0}, buf, sizeof(buf)), "A,C");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 1, 0, NULL, NULL, 0}, buf, sizeof(buf)), "E");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 4, 0, NULL, NULL, 0}, buf, sizeof(buf)), "");
     /* E's latest revision is contained, not new */
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 1, NULL, NULL}, buf, sizeof(buf)), "A,C");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 3, NULL, NULL}, buf, sizeof(buf)), "E");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 5, NULL, NULL}, buf, sizeof(buf)), "");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){3, 2, 0, NULL, NULL}, buf, sizeof(buf)), "C");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){3, 0, 2, NULL, NULL}, buf, sizeof(buf)), "B");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, "banking", NULL}, buf, sizeof(buf)),
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 1, NULL, NULL, 0}, buf, sizeof(buf)), "A,C");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 3, NULL, NULL, 0}, buf, sizeof(buf)), "E");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 5, NULL, NULL, 0}, buf, sizeof(buf)), "");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){3, 2, 0, NULL, NULL, 0}, buf, sizeof(buf)), "C");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){3, 0, 2, NULL, NULL, 0}, buf, sizeof(buf)), "B");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, "banking", NULL, 0}, buf, sizeof(buf)),
               "A,D");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, NULL, "punjab"}, buf, sizeof(buf)), "C");
-    CHECK_STR(listed(f.t, &(cf_incident_filter){4, 0, 0, "banking", NULL}, buf, sizeof(buf)), "D");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){-1, 0, 0, NULL, "punjab", 0}, buf, sizeof(buf)),
+              "C");
+    CHECK_STR(listed(f.t, &(cf_incident_filter){4, 0, 0, "banking", NULL, 0}, buf, sizeof(buf)),
+              "D");
 
     /* the fields of a listed incident */
-    CHECK_ST(cf_state_incidents(f.t, &(cf_incident_filter){-1, 0, 0, NULL, "punjab"}, &a), CF_OK);
+    CHECK_ST(cf_state_incidents(f.t, &(cf_incident_filter){-1, 0, 0, NULL, "punjab", 0}, &a),
+             CF_OK);
     if (a) {
         const cJSON *c = cJSON_GetArrayItem(a, 0);
         CHECK_STR(jstr(c, "severity"), "emergency");
