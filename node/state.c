@@ -1707,7 +1707,6 @@ typedef struct list_ctx {
     const char *self;
     cf_status st;
     int64_t self_since; /* when self first had the incident; -1: not known */
-    cJSON *origins;     /* NULL, or: each revision's origin -> its first revision's ms */
 } list_ctx;
 
 static bool
@@ -1797,7 +1796,7 @@ list_incident(const cf_logkey *lk, void *arg)
 cf_status
 cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), f, NULL, CF_OK, -1, NULL};
+    list_ctx c = {t, cJSON_CreateArray(), f, NULL, CF_OK, -1};
     cf_status st = c.out ? latest_revisions(t, NULL, list_incident, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
@@ -1854,15 +1853,6 @@ list_revision(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, 
     if (st != CF_OK)
         return st;
     const cf_incident *i = &m->body.u.incident;
-    const char *by = m->body.header.origin;
-    int64_t at = m->body.header.created_ms;
-    if (c->origins) {
-        const cJSON *was = cJSON_GetObjectItemCaseSensitive(c->origins, by);
-        if (!was)
-            cJSON_AddNumberToObject(c->origins, by, (double)at);
-        else if ((double)at < was->valuedouble)
-            cJSON_ReplaceItemInObjectCaseSensitive(c->origins, by, cJSON_CreateNumber((double)at));
-    }
     cJSON *r = cJSON_CreateObject();
     cJSON_AddNumberToObject(r, "revision", i->revision);
     add_time(r, "at", m->body.header.created_ms);
@@ -1904,16 +1894,14 @@ list_holder(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, vo
     return CF_OK;
 }
 
-/* node among the holders, in node order, since then (ms); a node listed
- * already keeps the earlier of the two times */
+/* node among the holders, in node order, since then (add_time's text, ""
+ * if not known); a node listed already keeps the earlier of the two times */
 static void
-add_holder(cJSON *holders, const char *node, int64_t since)
+add_holder(cJSON *holders, const char *node, const char *t)
 {
-    char t[32];
     cJSON *x;
     int at = 0;
 
-    cf_format_ms(since, t);
     cJSON_ArrayForEach(x, holders)
     {
         const cJSON *name = cJSON_GetObjectItem(x, "node");
@@ -1921,7 +1909,7 @@ add_holder(cJSON *holders, const char *node, int64_t since)
         if (cmp == 0) {
             /* the times are of one format, in which text order is time order */
             const cJSON *was = cJSON_GetObjectItem(x, "since");
-            if (since && (!cJSON_IsString(was) || strcmp(t, was->valuestring) < 0))
+            if (t[0] && (!cJSON_IsString(was) || strcmp(t, was->valuestring) < 0))
                 cJSON_ReplaceItemInObject(x, "since", cJSON_CreateString(t));
             return;
         }
@@ -1931,7 +1919,10 @@ add_holder(cJSON *holders, const char *node, int64_t since)
     }
     cJSON *h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "node", node);
-    add_time(h, "since", since);
+    if (t[0])
+        cJSON_AddStringToObject(h, "since", t);
+    else
+        cJSON_AddNullToObject(h, "since");
     if (x)
         cJSON_InsertItemInArray(holders, at, h);
     else
@@ -1957,10 +1948,7 @@ cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
     c.t = t;
     c.self = self;
     c.self_since = -1;
-    c.origins = cJSON_CreateObject();
-    c.out = cJSON_AddArrayToObject(o, "revisions");
-    if (!c.origins)
-        st = CF_E_NOMEM;
+    const cJSON *revs = c.out = cJSON_AddArrayToObject(o, "revisions");
     if (st == CF_OK)
         st = cf_txn_scan(t, CF_T_REVISIONS, prefix.data, prefix.len, list_revision, &c);
     /* the holders: the nodes whose receipts say they have it, self, and
@@ -1968,12 +1956,21 @@ cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
     c.out = cJSON_AddArrayToObject(o, "holders");
     if (st == CF_OK)
         st = cf_txn_scan(t, CF_T_HOLDERS, prefix.data, prefix.len, list_holder, &c);
-    if (st == CF_OK && c.self_since >= 0)
-        add_holder(c.out, self, c.self_since);
-    const cJSON *by;
-    if (st == CF_OK)
-        cJSON_ArrayForEach(by, c.origins) add_holder(c.out, by->string, (int64_t)by->valuedouble);
-    cJSON_Delete(c.origins);
+    if (st == CF_OK && c.self_since >= 0) {
+        char since[32];
+        cf_format_ms(c.self_since, since);
+        add_holder(c.out, self, since);
+    }
+    const cJSON *r;
+    if (st != CF_OK)
+        revs = NULL;
+    cJSON_ArrayForEach(r, revs)
+    {
+        const char *by = cJSON_GetStringValue(cJSON_GetObjectItem(r, "by"));
+        const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(r, "at"));
+        if (by)
+            add_holder(c.out, by, at ? at : "");
+    }
     cf_buf_clear(&prefix);
     if (st != CF_OK) {
         cJSON_Delete(o);
@@ -2087,7 +2084,7 @@ list_task(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
 cf_status
 cf_state_tasks(cf_txn *t, const char *self, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), NULL, self, CF_OK, -1, NULL};
+    list_ctx c = {t, cJSON_CreateArray(), NULL, self, CF_OK, -1};
     cf_status st = c.out ? cf_txn_scan(t, CF_T_TASKS, NULL, 0, list_task, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
@@ -2151,7 +2148,7 @@ list_directive(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
 cf_status
 cf_state_directives(cf_txn *t, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK, -1, NULL};
+    list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK, -1};
     cf_status st =
         c.out ? cf_txn_scan(t, CF_T_DIRECTIVES, NULL, 0, list_directive, &c) : CF_E_NOMEM;
 
