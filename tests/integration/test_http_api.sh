@@ -119,6 +119,9 @@ rev3() {
 eventually 10 "the Council reads them in revision 3" rev3
 api ncert POST /api/incidents/ncert-1 '{"determination":"likely"}'
 expect_code 400 "an unknown determination is refused"
+api ncert POST /api/incidents '{"title":"x","pap":"purple"}'
+expect_code 400 "a report with an unknown PAP is refused"
+expect_body 'unknown PAP' "and says which field"
 
 # ---- a directive, acknowledged through the API ------------------------------------------------
 api ncert POST /api/directives '{"title":"Patch now","number":"2026-001"}'

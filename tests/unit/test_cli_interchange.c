@@ -968,6 +968,15 @@ test_export_stix_fields(void)
     CHECK_ST(cf_ix_export_stix(incs, &doc, err, sizeof(err)), CF_E_MALFORMED);
     CHECK(doc == NULL);
     CHECK_STR(err, "incident 1 has no id");
+    /* nor one whose related links are not a list */
+    cJSON *bad = node_incident("banking-8", "amber", "high", "new");
+    set_field(bad, "related", cJSON_CreateString("banking-1"));
+    cJSON *bads = one(bad);
+    doc = NULL;
+    CHECK_ST(cf_ix_export_stix(bads, &doc, err, sizeof(err)), CF_E_MALFORMED);
+    CHECK(doc == NULL);
+    CHECK_STR(err, "incident banking-8: related is not a list");
+    cJSON_Delete(bads);
     cJSON_Delete(incs);
 }
 
