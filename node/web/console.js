@@ -140,13 +140,15 @@ function listen() {
   source.addEventListener("reset", () => refreshSoon());
 }
 
-// A form inside what a refresh redraws (a task's status, a directive's ack)
-// that the operator is using: redrawing would throw away what they typed.
+// A form inside what a refresh redraws (a task's status, a directive's ack,
+// an incident's update) that the operator is using: redrawing would throw
+// away what they typed.
 const TYPING_MS = 30000;
+const EDITED_FORMS = "#task-list form, #directive-detail form, #incident-detail form";
 function busy() {
   const a = document.activeElement;
-  if (a && a.closest && a.closest("#task-list form, #directive-detail form, #incident-detail form")) return true;
-  for (const f of document.querySelectorAll("#task-list form, #directive-detail form, #incident-detail form"))
+  if (a && a.closest && a.closest(EDITED_FORMS)) return true;
+  for (const f of document.querySelectorAll(EDITED_FORMS))
     if (Date.now() - Number(f.dataset.touched || 0) < TYPING_MS) return true;
   return false;
 }
@@ -340,7 +342,7 @@ function incidentUpdateForm(inc) {
       return;
     }
     api("POST", "/api/incidents/" + encodeURIComponent(inc.id), body)
-      .then((r) => { flash(`Updated ${r.id}: revision ${r.revision}.`); return showIncident(r.id, true).then(refresh); })
+      .then((r) => { flash(`Updated ${r.id}: revision ${r.revision}.`); return refresh(); }) // the list, and this detail
       .catch((e) => flash(e.message, true));
   });
   return form;
