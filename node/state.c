@@ -25,6 +25,9 @@
  *   quarantine  origin                 -> ms8 reason (why its messages are refused)
  *   opened      origin:seq8            -> the inner envelope of a sealed message that
  *                                         was sealed to us (TLP:RED), decrypted
+ *   notes       incident-id:node seq8  -> origin:seq8 of the revision it is on: a
+ *                                         non-owner's word on an incident (an ack
+ *                                         of a revision, state 2-5), at node:seq8
  * Layout 1 had two more tables, emptied by cf_state_upgrade: incidents
  * (the latest revision, now the last key of revisions) and receipts (now
  * in the ids value). Every incident cost one index row less, the log is
@@ -973,6 +976,30 @@ peek_incident_id(const uint8_t *wire, size_t len, char *id, size_t id_size)
            cf_body_peek_incident(e.body, e.body_len, id, id_size, &severity) == CF_OK;
 }
 
+/* An operator's ack of an incident's revision (not a receipt): a note on
+ * the incident, listed with it (cf_state_incident); the words stay in the
+ * ack, in the log. */
+static cf_status
+note_put(cf_txn *t, const char *incident, const cf_message *ack, const cf_logkey *noted)
+{
+    const cf_header *h = &ack->body.header;
+    uint8_t seq[8];
+    cf_buf k;
+    cf_status st;
+
+    if (ack->body.u.ack.state < 2)
+        return CF_OK;
+    cf_buf_init(&k);
+    cf_put_u64(seq, h->seq);
+    st = key2(&k, incident, h->origin, strlen(h->origin));
+    if (st == CF_OK)
+        st = cf_buf_append(&k, seq, sizeof(seq));
+    if (st == CF_OK)
+        st = cf_txn_put(t, CF_T_NOTES, k.data, k.len, noted->k, noted->len, false);
+    cf_buf_clear(&k);
+    return st;
+}
+
 /* What an ack (or one of the messages a receipt stands for, id) changes. */
 static cf_status
 apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const cf_logkey *key)
@@ -998,7 +1025,8 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const
         what.type = CF_MSG_INCIDENT;
         what.incident = incident;
         what.tasking = NULL;
-        return ack_effects(t, m->body.header.origin, a->state, at, id, &what);
+        st = ack_effects(t, m->body.header.origin, a->state, at, id, &what);
+        return st == CF_OK ? note_put(t, incident, m, &what.key) : st;
     }
     if (st == CF_OK)
         st = decode_stored(v.data, v.len, &orig);
@@ -1019,6 +1047,8 @@ apply_ack_one(cf_txn *t, const cf_message *m, const uint8_t id[CF_ID_LEN], const
         what = acked_from(orig, inner);
         st = ack_effects(t, m->body.header.origin, a->state, at, id, &what);
     }
+    if (st == CF_OK && what.incident)
+        st = note_put(t, what.incident, m, &what.key);
     cf_message_free(inner);
     cf_message_free(orig);
     return st;
@@ -1832,6 +1862,36 @@ cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out)
 }
 
 static cf_status
+latest_key(const cf_logkey *lk, void *arg)
+{
+    cf_logkey *out = arg;
+
+    *out = *lk;
+    return CF_OK;
+}
+
+cf_status
+cf_state_incident_latest_at(cf_txn *t, const char *id, cf_logkey *key, uint8_t env_id[CF_ID_LEN],
+                            cf_message **readable)
+{
+    cf_message *stored = NULL;
+    cf_status st;
+
+    key->len = 0;
+    st = latest_revisions(t, id, latest_key, key);
+    if (st == CF_OK && key->len == 0)
+        st = CF_E_NOT_FOUND;
+    if (st == CF_OK)
+        st = cf_state_load(t, key, &stored);
+    if (st == CF_OK) {
+        memcpy(env_id, stored->env.id, CF_ID_LEN);
+        st = cf_state_load_readable(t, key, readable);
+    }
+    cf_message_free(stored);
+    return st;
+}
+
+static cf_status
 list_revision(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
 {
     list_ctx *c = arg;
@@ -1929,6 +1989,73 @@ add_holder(cJSON *holders, const char *node, const char *t)
         cJSON_AddItemToArray(holders, h);
 }
 
+/* A note (notes row): the ack it is, from the log, and the revision it is
+ * on; the notes go in time order. */
+static cf_status
+list_note(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
+{
+    list_ctx *c = arg;
+    const uint8_t *sep = memchr(key, 0, klen);
+    char node[CF_NODE_ID_MAX + 1];
+    cf_logkey at, noted;
+    cf_message *ack = NULL, *on = NULL;
+    size_t n;
+
+    if (!sep || (size_t)(key + klen - (sep + 1)) <= 8 || !logkey_from(val, vlen, &noted))
+        return CF_OK;
+    n = (size_t)(key + klen - (sep + 1)) - 8;
+    if (n >= sizeof(node))
+        return CF_OK;
+    memcpy(node, sep + 1, n);
+    node[n] = 0;
+    cf_logkey_make(node, cf_get_u64(key + klen - 8), &at);
+    cf_status st = cf_state_load(c->t, &at, &ack);
+    if (st == CF_E_NOT_FOUND)
+        return CF_OK;
+    if (st != CF_OK)
+        return st;
+    if (ack->body.type != CF_MSG_ACK) {
+        cf_message_free(ack);
+        return CF_OK;
+    }
+    const cf_ack *a = &ack->body.u.ack;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "by", node);
+    cJSON_AddStringToObject(o, "analyst", a->analyst ? a->analyst : "");
+    add_time(o, "at", a->at_ms ? a->at_ms : ack->body.header.created_ms);
+    cJSON_AddStringToObject(o, "state", cf_name_ack_state(a->state));
+    cJSON_AddStringToObject(o, "text", a->reason ? a->reason : "");
+    st = cf_state_load_readable(c->t, &noted, &on);
+    if (st == CF_OK && on->body.type == CF_MSG_INCIDENT)
+        cJSON_AddNumberToObject(o, "revision", on->body.u.incident.revision);
+    else
+        cJSON_AddNullToObject(o, "revision");
+    add_id(o, "message_id", ack->env.id);
+    cf_message_free(on);
+    cf_message_free(ack);
+    if (st != CF_OK && st != CF_E_NOT_FOUND) {
+        cJSON_Delete(o);
+        return st;
+    }
+    /* in time order: the times are of one format, in which text order is
+     * time order */
+    const char *when = cJSON_GetStringValue(cJSON_GetObjectItem(o, "at"));
+    int i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, c->out)
+    {
+        const char *w = cJSON_GetStringValue(cJSON_GetObjectItem(x, "at"));
+        if (when && w && strcmp(when, w) < 0)
+            break;
+        i++;
+    }
+    if (x)
+        cJSON_InsertItemInArray(c->out, i, o);
+    else
+        cJSON_AddItemToArray(c->out, o);
+    return CF_OK;
+}
+
 cf_status
 cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
 {
@@ -1971,6 +2098,10 @@ cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
         if (by)
             add_holder(c.out, by, at ? at : "");
     }
+    /* what the other holders said of it (incident.note) */
+    c.out = cJSON_AddArrayToObject(o, "notes");
+    if (st == CF_OK)
+        st = cf_txn_scan(t, CF_T_NOTES, prefix.data, prefix.len, list_note, &c);
     cf_buf_clear(&prefix);
     if (st != CF_OK) {
         cJSON_Delete(o);

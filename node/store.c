@@ -33,6 +33,7 @@ static const char *const table_names[CF_TABLE_COUNT] = {
     [CF_T_OPENED] = "opened",
     [CF_T_TRUSTDOCS] = "trustdocs",
     [CF_T_RECEIPTED] = "receipted",
+    [CF_T_NOTES] = "notes",
 };
 
 const char *

@@ -34,9 +34,10 @@ typedef enum cf_table {
     CF_T_OPENED,        /* (origin, seq) of a sealed message -> its decrypted inner envelope */
     CF_T_TRUSTDOCS,     /* certificates and revocations in the order learnt (trustdocs.c) */
     CF_T_RECEIPTED,     /* (origin, seq) of a received message -> the seq of our receipt */
+    CF_T_NOTES,         /* (incident id, node, seq) -> the revision a non-owner's word is on */
 } cf_table;
 
-#define CF_TABLE_COUNT (CF_T_RECEIPTED + 1)
+#define CF_TABLE_COUNT (CF_T_NOTES + 1)
 
 /** The table's name in the store ("log", "outbox", ...). */
 const char *cf_table_name(cf_table t);

@@ -977,6 +977,80 @@ test_acks(void)
     cf_topology_free(topo);
 }
 
+/* An operator's ack of origin's with words: a note (incident.note). */
+static void
+note_ack(tmsg *out, const char *origin, uint64_t seq, const uint8_t id[CF_ID_LEN], const char *text,
+         int64_t at_ms)
+{
+    cf_body b;
+
+    header(&b, CF_MSG_ACK, origin, seq);
+    memcpy(b.u.ack.message_id, id, CF_ID_LEN);
+    b.u.ack.node = origin;
+    b.u.ack.state = 2;
+    b.u.ack.analyst = "duty officer";
+    b.u.ack.reason = text;
+    b.u.ack.at_ms = at_ms;
+    tmsg_make(&b, out);
+}
+
+/* Notes: other holders' acks (not receipts) of an incident's revisions,
+ * listed with it in time order, each with the revision it is on. */
+static void
+test_notes(void)
+{
+    fixture f;
+    tmsg r1, r2, n1, n2, rc, nt;
+    cJSON *o = NULL;
+    char t[32];
+
+    fx_open(&f, "state-notes");
+    incident(&r1, "banking", 1, (inc_spec){"INC-B", 1, 2, 2, 1, "banking", NULL, NULL});
+    incident(&r2, "banking", 2, (inc_spec){"INC-B", 2, 3, 2, 2, "banking", NULL, "triaged"});
+    CHECK_ST(deliver(f.t, &r1, T0), CF_OK);
+    CHECK_ST(deliver(f.t, &r2, T0), CF_OK);
+    /* the Council's note (on revision 2) is later than NCERT's (on 1),
+     * though "council" sorts first */
+    note_ack(&n1, "council", 4, r2.m->env.id, "ask CERT-EU", T0 + 30000);
+    note_ack(&n2, "ncert", 7, r1.m->env.id, "seen in telecom too", T0 + 20000);
+    CHECK_ST(deliver_checked(f.t, "banking", &n1, T0 + 31000), CF_OK);
+    CHECK_ST(deliver_checked(f.t, "banking", &n2, T0 + 32000), CF_OK);
+    /* a receipt says nothing: no note */
+    ack(&rc, "telecom", 2, r2.m->env.id, 1, T0 + 33000);
+    CHECK_ST(deliver_checked(f.t, "banking", &rc, T0 + 34000), CF_OK);
+    /* a note on a tasking is no incident's */
+    tasking(&nt, "banking", 3, "T-9", ASSIGNEES, 0);
+    CHECK_ST(deliver(f.t, &nt, T0), CF_OK);
+    tmsg_free(&rc);
+    note_ack(&rc, "ncert", 8, nt.m->env.id, "on it", T0 + 35000);
+    CHECK_ST(deliver_checked(f.t, "banking", &rc, T0 + 36000), CF_OK);
+    CHECK_ST(cf_state_incident(f.t, "banking", "INC-B", &o), CF_OK);
+    if (o) {
+        const cJSON *notes = jarr(o, "notes");
+        CHECK(cJSON_GetArraySize(notes) == 2);
+        const cJSON *a = cJSON_GetArrayItem(notes, 0), *b = cJSON_GetArrayItem(notes, 1);
+        CHECK_STR(jstr(a, "by"), "ncert");
+        CHECK_STR(jstr(a, "text"), "seen in telecom too");
+        CHECK_STR(jstr(a, "analyst"), "duty officer");
+        CHECK_STR(jstr(a, "state"), "acknowledged");
+        CHECK_STR(jstr(a, "at"), fmt(T0 + 20000, t));
+        CHECK(jnum(a, "revision") == 1);
+        CHECK_STR(jstr(b, "by"), "council");
+        CHECK_STR(jstr(b, "text"), "ask CERT-EU");
+        CHECK(jnum(b, "revision") == 2);
+        /* a note changes no revision */
+        CHECK(jnum(o, "revision") == 2);
+        cJSON_Delete(o);
+    }
+    tmsg_free(&r1);
+    tmsg_free(&r2);
+    tmsg_free(&n1);
+    tmsg_free(&n2);
+    tmsg_free(&rc);
+    tmsg_free(&nt);
+    fx_close(&f);
+}
+
 /* ---- taskings ----------------------------------------------------------------------------- */
 
 /* One receipt for several messages: each is marked held, and the receipt
@@ -1811,6 +1885,7 @@ main(void)
     test_incident_revisions();
     test_incident_filters();
     test_acks();
+    test_notes();
     test_batch_receipts();
     test_taskings();
     test_directives();
