@@ -681,6 +681,94 @@ cmd_incident_update(cf_node *n, const cJSON *args)
     return ok(r);
 }
 
+/* What a note is on: the latest revision in the note's own transaction. */
+typedef struct note_target {
+    const char *id;
+    uint32_t revision;
+    int tlp;
+} note_target;
+
+static cf_status
+note_on_latest(cf_node *n, cf_txn *t, cf_body *b, void *ctx)
+{
+    note_target *nt = ctx;
+    cf_message *m = NULL;
+    cf_logkey key;
+    cf_status st = cf_state_incident_latest_at(t, nt->id, &key, b->u.ack.message_id, &m);
+
+    (void)n;
+    if (st == CF_OK) {
+        nt->revision = m->body.u.incident.revision;
+        nt->tlp = m->body.u.incident.tlp;
+        /* an ack travels in clear: words on a sealed incident would not */
+        if (nt->tlp >= 4)
+            st = CF_E_UNAUTHORIZED;
+    }
+    /* named by id: the ack applies here as at the owner, and catch-up
+     * knows whom it answers */
+    if (st == CF_OK)
+        st = cf_state_index(t, b->u.ack.message_id, &key);
+    cf_message_free(m);
+    return st;
+}
+
+/*
+ * A note on another node's incident (DESIGN section 5: only the owner edits
+ * an incident, others add notes): an ack of its latest revision with the
+ * words as its reason, sent to the owner like every ack, until the owner's
+ * receipt comes. Both list it with the incident.
+ */
+static cJSON *
+cmd_incident_note(cf_node *n, const cJSON *args)
+{
+    const char *id = arg_str(args, "id"), *text = arg_str(args, "text"), *why = NULL;
+    uint8_t mid[CF_ID_LEN];
+    char hex[2 * CF_ID_LEN + 1];
+    char owner[CF_NODE_ID_MAX + 1];
+    cf_body b;
+    cf_status st;
+
+    if (!id)
+        return fail(CF_E_INVALID_ARG, "which incident? (id)");
+    if (!text || !text[0])
+        return fail(CF_E_INVALID_ARG, "a note needs its text");
+    cJSON *err = NULL;
+    cf_message *cur = read_one(n, cf_state_incident_latest, "incident", id, &err);
+    if (!cur)
+        return err;
+    /* the owner is the same in every revision (the id names it) */
+    snprintf(owner, sizeof(owner), "%s", cur->body.u.incident.owner);
+    cf_message_free(cur);
+    if (strcmp(owner, n->cfg->id) == 0)
+        return fail(CF_E_INVALID_ARG,
+                    "incident %s is this node's own: its note goes in an update (--note)", id);
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_ACK;
+    b.u.ack.state = 2; /* acknowledged, with words */
+    b.u.ack.node = n->cfg->id;
+    b.u.ack.analyst = arg_str(args, "analyst");
+    b.u.ack.reason = text;
+    b.u.ack.at_ms = cf_clock_now_ms();
+    note_target nt = {id, 0, 0};
+    st = cf_node_originate_prep(n, &b, owner, note_on_latest, &nt, mid, &why);
+    if (st == CF_E_NOT_FOUND)
+        return fail(st, "no incident %s on this node", id);
+    if (st == CF_E_UNAUTHORIZED && nt.tlp >= 4)
+        return fail(st,
+                    "refused: incident %s is TLP:%s; a note would travel unencrypted, so "
+                    "notes are only for incidents up to TLP:AMBER",
+                    id, cf_tlp_names[nt.tlp > 5 ? 5 : nt.tlp]);
+    if (st != CF_OK)
+        return refused(st, "incident note", why);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddNumberToObject(r, "revision", nt.revision);
+    cJSON_AddStringToObject(r, "owner", owner);
+    cJSON_AddStringToObject(r, "message_id", id_hex(mid, hex));
+    cJSON_AddBoolToObject(r, "sent", cf_link_connected(n->link));
+    return ok(r);
+}
+
 static cJSON *
 with_read(cf_node *n, cf_status (*fn)(cf_node *, cf_txn *, const cJSON *, cJSON **),
           const cJSON *args)
@@ -1234,9 +1322,10 @@ out:
 bool
 cf_node_ready_for(cf_node *n, const cJSON *req, bool expired)
 {
-    static const char *const writes[] = {"incident.report",    "incident.update", "task.assign",
-                                         "task.update",        "directive.issue", "ack",
-                                         "quarantine.release", "trust.publish"};
+    static const char *const writes[] = {
+        "incident.report", "incident.update", "incident.note", "task.assign",
+        "task.update",     "directive.issue", "ack",           "quarantine.release",
+        "trust.publish"};
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
 
     if (!cJSON_IsString(cmd))
@@ -1282,6 +1371,8 @@ cf_node_handle(cf_node *n, const cJSON *req)
         return cmd_incident_report(n, args);
     if (strcmp(cmd, "incident.update") == 0)
         return cmd_incident_update(n, args);
+    if (strcmp(cmd, "incident.note") == 0)
+        return cmd_incident_note(n, args);
     if (strcmp(cmd, "incident.list") == 0)
         return with_read(n, read_incidents, args);
     if (strcmp(cmd, "incident.show") == 0)

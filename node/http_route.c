@@ -46,6 +46,10 @@ static const field update_fields[] = {
     {"determination", F_ENUM}, {"constituent", F_STR}, {"related", F_STRV}, {"duplicate_of", F_STR},
     {"supersedes", F_STR},
 };
+static const field note_fields[] = {
+    {"text", F_STR},
+    {"analyst", F_STR},
+};
 static const field list_fields[] = {
     {"min_severity", F_ENUM}, {"tlp", F_ENUM},     {"status", F_ENUM},
     {"sector", F_STR},        {"province", F_STR}, {"determination", F_ENUM},
@@ -100,6 +104,8 @@ static const route_def routes[] = {
     {"GET", "/api/incidents/*", CF_ROUTE_COMMAND, "incident.show", "id", NULL, 0, 200},
     {"POST", "/api/incidents/*", CF_ROUTE_COMMAND, "incident.update", "id", FIELDS(update_fields),
      200},
+    {"POST", "/api/incidents/*/notes", CF_ROUTE_COMMAND, "incident.note", "id", FIELDS(note_fields),
+     201},
     {"GET", "/api/tasks", CF_ROUTE_COMMAND, "task.list", NULL, NULL, 0, 200},
     {"POST", "/api/tasks", CF_ROUTE_COMMAND, "task.assign", NULL, FIELDS(assign_fields), 201},
     {"POST", "/api/tasks/*/status", CF_ROUTE_COMMAND, "task.update", "id",

@@ -1,5 +1,5 @@
 /*
- * incident.c - `certfed incident report|update|list|show`. A report or an
+ * incident.c - `certfed incident report|update|note|list|show`. A report or an
  * update is signed and stored by the node before it answers, and sent when
  * the link is up (at once) or when it returns. `import` and `export` (STIX
  * 2.1, MISP) are in incident_interchange.c.
@@ -20,6 +20,7 @@ const char cli_incident_usage[] =
     "          [--determination D] [--title TEXT] [--description TEXT] [--note TEXT]\n"
     "          [--constituent C] [--related ID]... [--duplicate-of ID] [--supersedes ID]\n"
     "          [--to NODE]...\n"
+    "  certfed incident note ID --text TEXT [--analyst NAME]\n"
     "  certfed incident list [--min-severity S] [--tlp L] [--status S]\n"
     "          [--sector S] [--province P] [--determination D]\n"
     "  certfed incident show ID\n"
@@ -32,6 +33,9 @@ const char cli_incident_usage[] =
     "tlp: clear green amber amber+strict red; status: new triaged contained resolved closed\n"
     "pap: clear green amber red; determination: suspected confirmed false-positive\n"
     "update replaces the related list, the links and the constituent when given\n"
+    "only the owner node updates an incident; another node that holds it adds a\n"
+    "note, sent to the owner (both list it); notes travel unencrypted, so they are\n"
+    "refused on amber+strict and red incidents\n"
     "amber+strict and red incidents are encrypted end to end to this node and the\n"
     "ancestors named with --to (by default the parent); relays carry only ciphertext\n"
     "export writes a STIX 2.1 bundle (default) or MISP event JSON, of the given\n"
@@ -75,6 +79,11 @@ static const cli_opt update_opts[] = {
     {"duplicate-of", CLI_STR, "duplicate_of"},
     {"supersedes", CLI_STR, "supersedes"},
     {"to", CLI_LIST, "to"},
+};
+
+static const cli_opt note_opts[] = {
+    {"text", CLI_STR, "text"},
+    {"analyst", CLI_STR, "analyst"},
 };
 
 static const cli_opt list_opts[] = {
@@ -144,6 +153,24 @@ print_show(const cJSON *r)
     printf("held by:\n");
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "holders"))
         printf("  %-14s since %s\n", cli_s(x, "node"), cli_s(x, "since"));
+    const cJSON *notes = cJSON_GetObjectItem(r, "notes");
+    if (cJSON_GetArraySize(notes) > 0)
+        printf("notes:\n");
+    cJSON_ArrayForEach(x, notes)
+    {
+        const cJSON *rev = cJSON_GetObjectItem(x, "revision");
+        printf("  %s  by %s%s%s on revision %.0f: %s\n", cli_s(x, "at"), cli_s(x, "by"),
+               cli_s(x, "analyst")[0] ? " / " : "", cli_s(x, "analyst"),
+               cJSON_IsNumber(rev) ? rev->valuedouble : 0, cli_s(x, "text"));
+    }
+}
+
+static void
+print_noted(const cJSON *r)
+{
+    printf("note on incident %s revision %.0f signed and stored; it goes to %s%s\n", cli_s(r, "id"),
+           cJSON_GetObjectItem(r, "revision")->valuedouble, cli_s(r, "owner"),
+           cJSON_IsFalse(cJSON_GetObjectItem(r, "sent")) ? " when the link returns" : "");
 }
 
 static void
@@ -164,6 +191,7 @@ cli_incident(int argc, char **argv)
          print_done},
         {"update", "incident.update", update_opts, CF_ARRAY_LEN(update_opts), "id", NULL,
          print_done},
+        {"note", "incident.note", note_opts, CF_ARRAY_LEN(note_opts), "id", "text", print_noted},
         {"list", "incident.list", list_opts, CF_ARRAY_LEN(list_opts), NULL, NULL, print_list},
         {"show", "incident.show", NULL, 0, "id", NULL, print_show},
     };

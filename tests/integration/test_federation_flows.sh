@@ -63,6 +63,46 @@ cli ncert incident update punjab-1 --status closed
 expect_rc 1 "NCERT may not update punjab's incident"
 expect_err "^certfed: refused: .*only its owner node may update it" "the refusal says why"
 
+# ... but another holder adds notes: signed acks of the latest revision,
+# sent to the owner; both list them with the incident, in time order
+cli ncert incident note punjab-1 --text "same-sender-hit-banking" --analyst "A. Khan"
+expect_rc 0 "NCERT notes punjab's incident"
+expect_out "^note on incident punjab-1 revision 3 signed and stored; it goes to punjab$" \
+    "the note names the revision and the owner it goes to"
+expect "NCERT lists its own note" \
+    has ncert '"notes":\[{"by":"ncert","analyst":"A.Khan",.*"state":"acknowledged","text":"same-sender-hit-banking","revision":3' \
+    incident show punjab-1
+eventually 15 "the owner lists NCERT's note" \
+    has punjab '"notes":\[{"by":"ncert","analyst":"A.Khan",.*"text":"same-sender-hit-banking","revision":3' \
+    incident show punjab-1
+cli council incident note punjab-1 --text "ask-CERT-EU"
+expect_rc 0 "the Council, which holds punjab-1 too, notes it"
+eventually 15 "the owner lists both notes, in time order" \
+    has punjab '"notes":\[{"by":"ncert".*"text":"same-sender-hit-banking".*},{"by":"council".*"text":"ask-CERT-EU"' \
+    incident show punjab-1
+expect "a note changes no revision" has punjab '"id":"punjab-1","revision":3,' incident show punjab-1
+cli punjab incident show punjab-1
+expect_out "by ncert / A. Khan on revision 3: same-sender-hit-banking" "incident show prints the note"
+cli punjab incident note punjab-1 --text "mine"
+expect_rc 1 "the owner does not note its own incident"
+expect_err "its note goes in an update" "the refusal says where the owner's note goes"
+cli sindh incident note punjab-1 --text "not mine"
+expect_rc 1 "a node that does not hold the incident cannot note it"
+expect_err "no incident punjab-1 on this node" "the refusal says why"
+cli ncert incident note punjab-1
+expect_rc 2 "a note without text is bad usage"
+# a note written while the owner is down reaches it when it is back
+kill -TERM "$(cat "$FED/run/punjab.pid")"
+eventually 15 "punjab stops" sh -c "! kill -0 $(cat "$FED/run/punjab.pid") 2>/dev/null"
+cli ncert incident note punjab-1 --text "written-while-punjab-was-down"
+expect_rc 0 "NCERT notes punjab-1 while punjab is down"
+"$CERTFEDD_BIN" --config "$FED/nodes/punjab/node.conf" --nats-url "$URL" \
+    </dev/null >>"$FED/logs/punjab.log" 2>&1 &
+echo $! >"$FED/run/punjab.pid"
+eventually 60 "punjab gets the note once it is back" \
+    has punjab '"text":"written-while-punjab-was-down"' incident show punjab-1
+eventually 15 "punjab's receipt clears NCERT's outbox" has ncert '"outbox":0,' status
+
 # an escalation survives the Council being down: NCERT keeps the forward
 # until the Council's receipt comes back to it
 kill -TERM "$(cat "$FED/run/council.pid")"

@@ -123,6 +123,22 @@ api ncert POST /api/incidents '{"title":"x","pap":"purple"}'
 expect_code 400 "a report with an unknown PAP is refused"
 expect_body 'unknown PAP' "and says which field"
 
+# another holder adds a note, which goes to the owner
+api council POST /api/incidents/ncert-1/notes '{"text":"seen at the Council too","analyst":"duty officer"}'
+expect_code 201 "the Council notes NCERT's incident by POST"
+expect_body '"revision":3,"owner":"ncert"' "on the latest revision, for the owner"
+noted() {
+    api ncert GET /api/incidents/ncert-1 &&
+        printf '%s' "$body" | grep -q '"notes":\[{"by":"council","analyst":"duty officer",.*"text":"seen at the Council too","revision":3'
+}
+eventually 10 "NCERT reads the Council's note" noted
+api ncert POST /api/incidents/ncert-1/notes '{"text":"mine"}'
+expect_code 400 "the owner's note is refused: it goes in an update"
+api council POST /api/incidents/ncert-1/notes '{"analyst":"duty officer"}'
+expect_code 400 "a note without text is refused"
+api council POST /api/incidents/ncert-9/notes '{"text":"x"}'
+expect_code 404 "a note on an incident the node does not hold"
+
 # ---- a directive, acknowledged through the API ------------------------------------------------
 api ncert POST /api/directives '{"title":"Patch now","number":"2026-001"}'
 expect_code 403 "NCERT may not issue a directive"

@@ -37,6 +37,11 @@ eventually 20 "NCERT reads the TLP:RED incident" has ncert "$secret_title" incid
 expect "NCERT reads its description" has ncert "$secret_text" incident show lahore-it-1
 expect "lahore-it reads its own incident" has lahore-it "$secret_title" incident show lahore-it-1
 expect "the incident says TLP:RED" has ncert '"tlp":"red"' incident show lahore-it-1
+# a note is an ack, which travels in clear: none on a sealed incident
+cli ncert incident note lahore-it-1 --text "$secret_text"
+expect_rc 1 "NCERT's note on the TLP:RED incident is refused"
+expect_err "^certfed: refused: incident lahore-it-1 is TLP:red; a note would travel unencrypted" \
+    "the refusal says why"
 eventually 20 "punjab relayed the sealed message (it counts one)" \
     has punjab '"sealed":1' status
 expect "punjab, a relay, cannot read it" lacks punjab "$secret_title" incident list
