@@ -311,9 +311,19 @@ async function showIncident(id, quiet) {
   const ht = el("table", { class: "list holders" }, el("tr", {}, el("th", {}, "Node"), el("th", {}, "Since")));
   for (const h of holders) ht.append(el("tr", {}, el("td", {}, h.node), el("td", {}, when(h.since))));
   parts.push(holders.length ? ht : el("p", { class: "muted" }, "No other node has confirmed it yet."));
+  const notes = inc.notes || [];
+  if (notes.length) {
+    const nt = el("table", { class: "list notes" }, el("tr", {}, el("th", {}, "At"), el("th", {}, "By"), el("th", {}, "Revision"), el("th", {}, "Note")));
+    for (const n of notes)
+      nt.append(el("tr", {}, el("td", {}, when(n.at)), el("td", {}, [n.by, n.analyst].filter(Boolean).join(" / ")),
+        el("td", {}, n.revision ?? ""), el("td", {}, n.text)));
+    parts.push(el("h3", {}, "Notes"), nt);
+  }
   // only the owner node signs a new revision (every receiver refuses one
-  // from anyone else): the form is offered there only
+  // from anyone else): the form is offered there only; another holder adds
+  // a note, which travels in clear: none on a sealed (amber+strict, red) one
   if (me && inc.owner === me.node && !isSealed(inc)) parts.push(el("h3", {}, "Update"), incidentUpdateForm(inc));
+  else if (me && !isSealed(inc) && !["amber+strict", "red"].includes(inc.tlp)) parts.push(el("h3", {}, "Add a note"), incidentNoteForm(inc));
   box.replaceChildren(...parts);
   box.hidden = false;
 }
@@ -343,6 +353,28 @@ function incidentUpdateForm(inc) {
     }
     api("POST", "/api/incidents/" + encodeURIComponent(inc.id), body)
       .then((r) => { flash(`Updated ${r.id}: revision ${r.revision}.`); return refresh(); }) // the list, and this detail
+      .catch((e) => flash(e.message, true));
+  });
+  return form;
+}
+
+// another holder's note: POST /api/incidents/{id}/notes; it goes to the owner
+function incidentNoteForm(inc) {
+  const form = el("form", { class: "form note-form" },
+    el("label", {}, "Note ", el("input", { name: "text", required: "", placeholder: "for " + inc.owner })),
+    el("label", {}, "Analyst ", el("input", { name: "analyst" })),
+    el("button", { type: "submit" }, "Sign note"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    const body = { text: String(f.get("text")).trim() };
+    if (String(f.get("analyst")).trim()) body.analyst = String(f.get("analyst")).trim();
+    if (!body.text) {
+      flash("A note needs its text.", true);
+      return;
+    }
+    api("POST", "/api/incidents/" + encodeURIComponent(inc.id) + "/notes", body)
+      .then((r) => { flash(`Noted ${r.id} (revision ${r.revision}) for ${r.owner}.`); return refresh(); })
       .catch((e) => flash(e.message, true));
   });
   return form;

@@ -166,6 +166,22 @@ try {
   await council.selectOption("#incident-filters [name=determination]", "");
   await council.click("#incident-filters button");
 
+  // the Council, which may not update it, adds a note through the detail's
+  // note form; the owner is offered none, and sees the note arrive
+  check((await ncert.locator("#incident-detail .note-form").count()) === 0, "ncert: no note form on its own incident");
+  // (the filters' refresh may still redraw the detail once: what is typed
+  // after that stays, since no refresh redraws a form in use)
+  const noteText = council.locator("#incident-detail .note-form [name=text]");
+  for (let i = 0; i < 10 && (await noteText.inputValue()) !== "seen at the Council too"; i++) {
+    await noteText.fill("seen at the Council too");
+    await council.waitForTimeout(300);
+  }
+  await council.click("#incident-detail .note-form button[type=submit]");
+  await council.locator("#flash", { hasText: "Noted ncert-1 (revision 2) for ncert." }).waitFor();
+  await council.locator("#incident-detail .notes td", { hasText: "seen at the Council too" }).waitFor();
+  await ncert.locator("#incident-detail .notes td", { hasText: "seen at the Council too" }).waitFor({ timeout: WAIT_MS });
+  check((await ncert.locator("#incident-detail .revisions tr").count()) === 3, "ncert: a note is no revision");
+
   // a TLP:RED one, sealed to the Council: its badge is red on black
   await ncert.fill("#report-form [name=title]", "Red one");
   await ncert.selectOption("#report-form [name=tlp]", "red");
