@@ -967,7 +967,7 @@ process_one(cf_node *n, cf_txn *t, const uint8_t *data, size_t len, bool sig_che
     if (st == CF_OK && b->type == CF_MSG_ACK) { /* room in the resend window */
         size_t count = cf_ack_count(&b->u.ack);
         n->outbox_inflight -= count < n->outbox_inflight ? count : n->outbox_inflight;
-        n->outbox_heard_ms = now_ms;
+        n->outbox_silent_ms = now_ms;
         probe_answered(n, &b->u.ack, via == NULL, now_ms);
         /* what arrived says the recipients take that much more */
         n->send_window += count;
@@ -1845,15 +1845,12 @@ flush_outbox(cf_node *n, bool all)
             cf_txn_abort(c.t);
     }
     n->counters.resent += c.sent;
+    if (c.sent && n->outbox_inflight == 0)
+        n->outbox_silent_ms = c.now_ms;
     n->outbox_inflight += c.sent;
     if (st == CF_OK && !fell) {
         n->counters.resend_windows += c.stopped;
         n->outbox_more = c.stopped;
-        /* what went last is written off no sooner than a silence after
-         * it: a pass that sent nothing moves nothing (every resend tick
-         * runs one, and a silence longer than the tick never came) */
-        if (c.sent)
-            n->outbox_pass_ms = c.now_ms;
         if (c.all)
             n->outbox_all_sent += c.sent;
         if (c.all && c.stopped)
@@ -1917,10 +1914,12 @@ on_resend_timer(uv_timer_t *t)
         return;
     if (n->probe.active && now_ms - n->probe.sent_ms > n->cfg->resend_max_ms)
         n->probe.active = false; /* its receipt is not coming */
-    /* what is out to recipients silent since (for longer than receipts
-     * have been taking) is written off */
+    /* what is out to recipients silent since it went (for longer than
+     * receipts have been taking) is written off: the silence runs from the
+     * first of it, not from the last resend (resends of a few envelopes,
+     * each on its own backoff, leave no gap that long for a while) */
     int64_t silence = n->cfg->resend_first_ms > n->rto_ms ? n->cfg->resend_first_ms : n->rto_ms;
-    if (now_ms - n->outbox_heard_ms >= silence && now_ms - n->outbox_pass_ms >= silence) {
+    if (n->outbox_inflight > 0 && now_ms - n->outbox_silent_ms >= silence) {
         shrink_window(n, silence);
         n->outbox_inflight = 0;
     }

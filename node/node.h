@@ -173,14 +173,15 @@ typedef struct cf_node {
     uv_signal_t sigterm, sigint;
     uv_timer_t resend;
     /* the outbox is sent in windows of [delivery] resend_window envelopes */
-    bool outbox_more;        /* the last pass stopped at its window: more is due */
-    bool outbox_all;         /* a pass over everything (a reconnect) is under way ... */
-    cf_logkey outbox_from;   /* ... and goes on from this entry */
-    size_t outbox_all_sent;  /* what that pass has sent so far */
-    size_t outbox_inflight;  /* envelopes resent that no receipt has come for yet */
-    size_t send_window;      /* what may be out: halved at each write-off, grown by receipts */
-    int64_t outbox_pass_ms;  /* when the last pass that sent something ran */
-    int64_t outbox_heard_ms; /* when the last receipts came */
+    bool outbox_more;       /* the last pass stopped at its window: more is due */
+    bool outbox_all;        /* a pass over everything (a reconnect) is under way ... */
+    cf_logkey outbox_from;  /* ... and goes on from this entry */
+    size_t outbox_all_sent; /* what that pass has sent so far */
+    size_t outbox_inflight; /* envelopes resent that no receipt has come for yet */
+    size_t send_window;     /* what may be out: halved at each write-off, grown by receipts */
+    /* since when what is out has had no receipt: the pass that sent with
+     * nothing out, or the last receipt that left something out */
+    int64_t outbox_silent_ms;
     /* how long receipts take (rtt_sample): one envelope at a time is timed
      * from its send to the first receipt for it */
     struct {
