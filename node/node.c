@@ -1897,9 +1897,9 @@ shrink_window(cf_node *n, int64_t silence_ms)
     if (n->outbox_inflight == 0 || w >= n->send_window)
         return;
     cf_log(CF_LOG_INFO,
-           "no receipts for %zu envelope(s) sent %" PRId64 " ms ago or more: the resend window "
+           "no receipts for %" PRId64 " ms or more with %zu envelope(s) out: the resend window "
            "goes from %zu to %zu",
-           n->outbox_inflight, silence_ms, n->send_window, w);
+           silence_ms, n->outbox_inflight, n->send_window, w);
     n->send_window = w;
 }
 
