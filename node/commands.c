@@ -686,6 +686,7 @@ typedef struct note_target {
     const char *id;
     uint32_t revision;
     int tlp;
+    bool sealed; /* the latest revision is sealed (amber+strict, red) */
 } note_target;
 
 static cf_status
@@ -697,11 +698,15 @@ note_on_latest(cf_node *n, cf_txn *t, cf_body *b, void *ctx)
     cf_status st = cf_state_incident_latest_at(t, nt->id, &key, b->u.ack.message_id, &m);
 
     (void)n;
+    /* a sealed one that this node cannot open is none it can read */
+    if (st == CF_OK && m->body.type != CF_MSG_INCIDENT)
+        st = CF_E_NOT_FOUND;
     if (st == CF_OK) {
         nt->revision = m->body.u.incident.revision;
         nt->tlp = m->body.u.incident.tlp;
         /* an ack travels in clear: words on a sealed incident would not */
-        if (nt->tlp >= 4)
+        nt->sealed = cf_tlp_needs_sealing(&m->body);
+        if (nt->sealed)
             st = CF_E_UNAUTHORIZED;
     }
     /* named by id: the ack applies here as at the owner, and catch-up
@@ -744,16 +749,16 @@ cmd_incident_note(cf_node *n, const cJSON *args)
                     "incident %s is this node's own: its note goes in an update (--note)", id);
     memset(&b, 0, sizeof(b));
     b.type = CF_MSG_ACK;
-    b.u.ack.state = 2; /* acknowledged, with words */
+    b.u.ack.state = 2; /* acknowledged (cf_ack_state_names), with words */
     b.u.ack.node = n->cfg->id;
     b.u.ack.analyst = arg_str(args, "analyst");
     b.u.ack.reason = text;
     b.u.ack.at_ms = cf_clock_now_ms();
-    note_target nt = {id, 0, 0};
+    note_target nt = {id, 0, 0, false};
     st = cf_node_originate_prep(n, &b, owner, note_on_latest, &nt, mid, &why);
     if (st == CF_E_NOT_FOUND)
         return fail(st, "no incident %s on this node", id);
-    if (st == CF_E_UNAUTHORIZED && nt.tlp >= 4)
+    if (st == CF_E_UNAUTHORIZED && nt.sealed)
         return fail(st,
                     "refused: incident %s is TLP:%s; a note would travel unencrypted, so "
                     "notes are only for incidents up to TLP:AMBER",

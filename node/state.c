@@ -1871,24 +1871,33 @@ latest_key(const cf_logkey *lk, void *arg)
 }
 
 cf_status
-cf_state_incident_latest_at(cf_txn *t, const char *id, cf_logkey *key, uint8_t env_id[CF_ID_LEN],
-                            cf_message **readable)
+cf_state_incident_latest_at(cf_txn *t, const char *id, cf_logkey *out_key,
+                            uint8_t out_env_id[CF_ID_LEN], cf_message **out_readable)
 {
-    cf_message *stored = NULL;
-    cf_status st;
+    cf_message *stored = NULL, *readable = NULL;
+    cf_logkey key = {.len = 0};
+    cf_status st = latest_revisions(t, id, latest_key, &key);
 
-    key->len = 0;
-    st = latest_revisions(t, id, latest_key, key);
-    if (st == CF_OK && key->len == 0)
+    if (st == CF_OK && key.len == 0)
         st = CF_E_NOT_FOUND;
     if (st == CF_OK)
-        st = cf_state_load(t, key, &stored);
-    if (st == CF_OK) {
-        memcpy(env_id, stored->env.id, CF_ID_LEN);
-        st = cf_state_load_readable(t, key, readable);
+        st = cf_state_load(t, &key, &stored);
+    /* the opened message of a sealed one; else the stored one is it */
+    if (st == CF_OK && stored->body.type == CF_MSG_SEALED)
+        st = cf_state_load_readable(t, &key, &readable);
+    if (st != CF_OK) {
+        cf_message_free(stored);
+        return st;
     }
-    cf_message_free(stored);
-    return st;
+    *out_key = key;
+    memcpy(out_env_id, stored->env.id, CF_ID_LEN);
+    if (readable) {
+        cf_message_free(stored);
+        *out_readable = readable;
+    } else {
+        *out_readable = stored;
+    }
+    return CF_OK;
 }
 
 static cf_status
@@ -1990,7 +1999,7 @@ add_holder(cJSON *holders, const char *node, const char *t)
 }
 
 /* A note (notes row): the ack it is, from the log, and the revision it is
- * on; the notes go in time order. */
+ * on (notes_in_order sorts them). */
 static cf_status
 list_note(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void *arg)
 {
@@ -2037,22 +2046,55 @@ list_note(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
         cJSON_Delete(o);
         return st;
     }
-    /* in time order: the times are of one format, in which text order is
-     * time order */
-    const char *when = cJSON_GetStringValue(cJSON_GetObjectItem(o, "at"));
-    int i = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, c->out)
-    {
-        const char *w = cJSON_GetStringValue(cJSON_GetObjectItem(x, "at"));
-        if (when && w && strcmp(when, w) < 0)
-            break;
-        i++;
+    cJSON_AddItemToArray(c->out, o);
+    return CF_OK;
+}
+
+/* Notes by time ("at": one format, in which text order is time order),
+ * then by signer and id, so that one store always lists them alike. */
+static int
+note_cmp(const void *a, const void *b)
+{
+    const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+    static const char *const keys[] = {"at", "by", "message_id"};
+
+    for (size_t k = 0; k < CF_ARRAY_LEN(keys); k++) {
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(x, keys[k]));
+        const char *q = cJSON_GetStringValue(cJSON_GetObjectItem(y, keys[k]));
+        int c = strcmp(p ? p : "", q ? q : "");
+        if (c)
+            return c;
     }
-    if (x)
-        cJSON_InsertItemInArray(c->out, i, o);
-    else
-        cJSON_AddItemToArray(c->out, o);
+    return 0;
+}
+
+/* Put the notes of o in time order, the latest CF_NOTES_SHOWN_MAX of them
+ * (the holders may write any number: each is a signed message the sender
+ * rate allows); how many more there are is "notes_not_shown". */
+static cf_status
+notes_in_order(cJSON *o, cJSON *notes)
+{
+    int n = cJSON_GetArraySize(notes);
+    cJSON **v;
+
+    if (n < 2)
+        return CF_OK;
+    v = malloc((size_t)n * sizeof(*v));
+    if (!v)
+        return CF_E_NOMEM;
+    for (int i = 0; i < n; i++)
+        v[i] = cJSON_DetachItemFromArray(notes, 0);
+    qsort(v, (size_t)n, sizeof(*v), note_cmp);
+    int skip = n > CF_NOTES_SHOWN_MAX ? n - CF_NOTES_SHOWN_MAX : 0;
+    for (int i = 0; i < n; i++) {
+        if (i < skip)
+            cJSON_Delete(v[i]);
+        else
+            cJSON_AddItemToArray(notes, v[i]);
+    }
+    free(v);
+    if (skip)
+        cJSON_AddNumberToObject(o, "notes_not_shown", skip);
     return CF_OK;
 }
 
@@ -2099,9 +2141,11 @@ cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
             add_holder(c.out, by, at ? at : "");
     }
     /* what the other holders said of it (incident.note) */
-    c.out = cJSON_AddArrayToObject(o, "notes");
+    cJSON *notes = c.out = cJSON_AddArrayToObject(o, "notes");
     if (st == CF_OK)
         st = cf_txn_scan(t, CF_T_NOTES, prefix.data, prefix.len, list_note, &c);
+    if (st == CF_OK)
+        st = notes_in_order(o, notes);
     cf_buf_clear(&prefix);
     if (st != CF_OK) {
         cJSON_Delete(o);

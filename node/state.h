@@ -240,21 +240,25 @@ typedef struct cf_incident_filter {
 } cf_incident_filter;
 
 CF_MUST_CHECK cf_status cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out);
+/** The most notes incident show lists (the latest). */
+#define CF_NOTES_SHOWN_MAX 256
 /** One incident with its revisions, who has it (self since it first had
  * a revision) and the notes of other holders (acks of its revisions with
- * words, in time order). @return CF_OK, CF_E_NOT_FOUND, ... */
+ * words, in time order; the latest CF_NOTES_SHOWN_MAX). @return CF_OK,
+ * CF_E_NOT_FOUND, ... */
 CF_MUST_CHECK cf_status cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out);
 /** The latest revision of an incident (for an update). */
 CF_MUST_CHECK cf_status cf_state_incident_latest(cf_txn *t, const char *id, cf_message **out);
 /**
  * The latest revision of an incident as stored (what an ack of it names):
  * its place in the log, the id of its envelope (the sealed one's, if it was
- * sealed), and the message as this node reads it (the opened one).
- * @return CF_OK, CF_E_NOT_FOUND, CF_E_IO, CF_E_NOMEM
+ * sealed), and the message as this node reads it (the opened one; still
+ * the sealed one if this node cannot open it). Nothing is set on failure.
+ * @return CF_OK, CF_E_NOT_FOUND, CF_E_MALFORMED, CF_E_IO, CF_E_NOMEM
  */
-CF_MUST_CHECK cf_status cf_state_incident_latest_at(cf_txn *t, const char *id, cf_logkey *key,
-                                                    uint8_t env_id[CF_ID_LEN],
-                                                    cf_message **readable);
+CF_MUST_CHECK cf_status cf_state_incident_latest_at(cf_txn *t, const char *id, cf_logkey *out_key,
+                                                    uint8_t out_env_id[CF_ID_LEN],
+                                                    cf_message **out_readable);
 CF_MUST_CHECK cf_status cf_state_tasks(cf_txn *t, const char *self, cJSON **out);
 CF_MUST_CHECK cf_status cf_state_task(cf_txn *t, const char *id, cf_message **out);
 CF_MUST_CHECK cf_status cf_state_directives(cf_txn *t, cJSON **out);

@@ -91,17 +91,20 @@ expect_rc 1 "a node that does not hold the incident cannot note it"
 expect_err "no incident punjab-1 on this node" "the refusal says why"
 cli ncert incident note punjab-1
 expect_rc 2 "a note without text is bad usage"
-# a note written while the owner is down reaches it when it is back
+# a note written while the owner is down reaches it when it is back: the
+# Council's, which only the Council's resends bring (punjab catches up
+# from NCERT and its children, which do not hold it)
 kill -TERM "$(cat "$FED/run/punjab.pid")"
 eventually 15 "punjab stops" sh -c "! kill -0 $(cat "$FED/run/punjab.pid") 2>/dev/null"
-cli ncert incident note punjab-1 --text "written-while-punjab-was-down"
-expect_rc 0 "NCERT notes punjab-1 while punjab is down"
+cli council incident note punjab-1 --text "written-while-punjab-was-down"
+expect_rc 0 "the Council notes punjab-1 while punjab is down"
+expect "the Council keeps the note in its outbox" has council '"outbox":1,' status
 "$CERTFEDD_BIN" --config "$FED/nodes/punjab/node.conf" --nats-url "$URL" \
     </dev/null >>"$FED/logs/punjab.log" 2>&1 &
 echo $! >"$FED/run/punjab.pid"
 eventually 60 "punjab gets the note once it is back" \
     has punjab '"text":"written-while-punjab-was-down"' incident show punjab-1
-eventually 15 "punjab's receipt clears NCERT's outbox" has ncert '"outbox":0,' status
+eventually 15 "punjab's receipt clears the Council's outbox" has council '"outbox":0,' status
 
 # an escalation survives the Council being down: NCERT keeps the forward
 # until the Council's receipt comes back to it

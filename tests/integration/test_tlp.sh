@@ -97,6 +97,9 @@ expect "lahore-it starts" node_start lahore-it
 cli lahore-it incident report --title "$secret_title-4" --tlp amber+strict --to ncert
 expect_rc 0 "lahore-it reports a TLP:AMBER+STRICT incident after the backup"
 eventually 20 "NCERT reads it" has ncert "$secret_title-4" incident show lahore-it-2
+cli ncert incident note lahore-it-2 --text "$secret_text"
+expect_rc 1 "NCERT's note on the TLP:AMBER+STRICT incident is refused"
+expect_err "is TLP:amber\+strict; a note would travel unencrypted" "the refusal names the label"
 expect "lahore-it stops again" node_stop lahore-it
 rm -rf "$FED/nodes/lahore-it/store"
 cp -a "$WORK/lahore-backup" "$FED/nodes/lahore-it/store"

@@ -93,7 +93,7 @@ open_wire(const cf_buf *wire)
 
 /* Each origin's hash chain, as its node keeps it: the first message made
  * for (origin, seq) is the one the message made for seq + 1 names. */
-#define CHAIN_MAX 256
+#define CHAIN_MAX 1024
 
 static struct chain_link {
     const char *origin;
@@ -1040,6 +1040,25 @@ test_notes(void)
         CHECK(jnum(b, "revision") == 2);
         /* a note changes no revision */
         CHECK(jnum(o, "revision") == 2);
+        CHECK(cJSON_GetObjectItem(o, "notes_not_shown") == NULL);
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    /* the latest CF_NOTES_SHOWN_MAX are listed, and how many more there are */
+    for (int i = 0; i < CF_NOTES_SHOWN_MAX; i++) {
+        tmsg x;
+        note_ack(&x, "council", 10 + (uint64_t)i, r2.m->env.id, "again", T0 + 40000 + i);
+        CHECK_ST(deliver_checked(f.t, "banking", &x, T0 + 50000), CF_OK);
+        tmsg_free(&x);
+    }
+    CHECK_ST(cf_state_incident(f.t, "banking", "INC-B", &o), CF_OK);
+    if (o) {
+        const cJSON *notes = jarr(o, "notes");
+        CHECK(cJSON_GetArraySize(notes) == CF_NOTES_SHOWN_MAX);
+        CHECK(jnum(o, "notes_not_shown") == 2);
+        CHECK_STR(jstr(cJSON_GetArrayItem(notes, 0), "at"), fmt(T0 + 40000, t));
+        CHECK_STR(jstr(cJSON_GetArrayItem(notes, CF_NOTES_SHOWN_MAX - 1), "at"),
+                  fmt(T0 + 40000 + CF_NOTES_SHOWN_MAX - 1, t));
         cJSON_Delete(o);
     }
     tmsg_free(&r1);
