@@ -359,8 +359,9 @@ secret="Minister-mailbox-password-$RANDOM$RANDOM"
 red=$(ctl incident report --title "$secret" --tlp red --to ncert --severity high \
     --config "$(conf punjab)" 2>/dev/null) || bad "punjab reports a TLP:RED incident"
 read -r _ red_id _ <<<"$red"
-within 20 grep -q "$secret" <<<"$(incident_json ncert "$red_id")" ||
-    bad "NCERT, a recipient, does not read the TLP:RED incident"
+# (a function: within runs it again each time, and so reads NCERT again)
+ncert_reads_red() { incident_json ncert "$red_id" | grep -q "$secret"; }
+within 20 ncert_reads_red || bad "NCERT, a recipient, does not read the TLP:RED incident"
 check "punjab's TLP:RED incident did not reach NCERT's outbox receipts" within 20 outbox_empty punjab
 kill "$sniffer" 2>/dev/null
 wait "$sniffer" 2>/dev/null || true
@@ -382,8 +383,9 @@ craft "NCERT's revocation of banking's key" ctl keys revoke --issuer-key "$(idke
     --last-good-seq "$banking_seq" --reason "key stolen" --out "$WORK/banking.rev"
 ctl trust publish "$WORK/banking.rev" --config "$(conf ncert)" >/dev/null 2>&1 ||
     bad "NCERT publishes the revocation"
+has_revocation() { status_json "$1" | grep -q '"revoked_keys":[1-9]'; }
 for n in council ncert punjab sindh; do
-    within 30 grep -q '"revoked_keys":[1-9]' <<<"$(status_json "$n")" ||
+    within 30 has_revocation "$n" ||
         bad "$n does not have the revocation within 30 s"
 done
 CERTFED_INJECT_SEQ=$((banking_seq + 5)) craft "an incident signed with banking's revoked key" \
