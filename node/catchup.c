@@ -838,18 +838,14 @@ cf_catchup_adopt_own(cf_node *n, cf_txn *t, const cf_message *m, const uint8_t *
             sodium_memzero(inner_wire.data, inner_wire.cap);
         cf_buf_clear(&inner_wire);
     }
+    /* recorded above, it is our mark now (cf_state_own_head) */
     if (st == CF_OK && h->seq > n->pending_seq) {
-        st = cf_state_meta_put_u64(t, "seq", h->seq);
-        if (st == CF_OK)
-            st = cf_state_meta_put(t, "head", m->env.id, CF_ID_LEN);
-        if (st == CF_OK) {
-            cf_log(CF_LOG_WARN,
-                   "took back own message #%" PRIu64 " from %s: this store was behind "
-                   "(restored from a backup?); continuing after it",
-                   h->seq, via);
-            n->pending_seq = h->seq;
-            memcpy(n->pending_head, m->env.id, CF_ID_LEN);
-        }
+        cf_log(CF_LOG_WARN,
+               "took back own message #%" PRIu64 " from %s: this store was behind "
+               "(restored from a backup?); continuing after it",
+               h->seq, via);
+        n->pending_seq = h->seq;
+        memcpy(n->pending_head, m->env.id, CF_ID_LEN);
     }
     return st;
 }

@@ -390,13 +390,9 @@ originate_in(cf_node *n, cf_txn *t, cf_body *b, const char *reply_to, cf_effects
         st = cf_state_opened_put(t, m, inner_wire.data, inner_wire.len);
     if (st == CF_OK && !is_receipt)
         st = cf_state_apply(t, inner ? inner : m, b->header.created_ms);
-    if (st == CF_OK)
-        st = cf_state_meta_put_u64(t, "seq", b->header.seq);
-    /* the time of our last signature: after a restart "now" starts there */
-    if (st == CF_OK)
-        st = cf_state_meta_put_u64(t, "clock", (uint64_t)b->header.created_ms);
-    if (st == CF_OK)
-        st = cf_state_meta_put(t, "head", m->env.id, CF_ID_LEN);
+    /* our sequence, head and last signature's time are read back from
+     * our own mark and log entry (cf_state_own_head): no table more in
+     * this commit */
     cf_logkey_make(n->cfg->id, b->header.seq, &key);
     /* everything that must arrive waits in the outbox for its receipts; a
      * receipt itself does not (a resend of the message brings it again) */
@@ -2126,24 +2122,26 @@ cf_node_start(uv_loop_t *loop, const cf_node_options *opt, cf_node **out, char *
     st = cf_txn_begin(n->store, false, &t);
     if (st == CF_OK)
         st = cf_trustdocs_load(n, t, n->started_ms);
-    if (st == CF_OK) {
-        st = cf_state_meta_get_u64(t, "seq", &n->seq);
-        if (st == CF_E_NOT_FOUND)
-            st = CF_OK;
+    int64_t last_signed = 0;
+    if (st == CF_OK)
+        st = cf_state_own_head(t, n->cfg->id, &n->seq, n->head, &last_signed);
+    /* a store of an older version kept them in its meta table as well */
+    uint64_t meta_seq = 0, meta_clock = 0;
+    if (st == CF_OK && cf_state_meta_get_u64(t, "seq", &meta_seq) == CF_OK && meta_seq > n->seq) {
+        n->seq = meta_seq;
+        if (cf_state_meta_get(t, "head", &v) == CF_OK && v.len == CF_ID_LEN)
+            memcpy(n->head, v.data, CF_ID_LEN);
     }
+    if (st == CF_OK && cf_state_meta_get_u64(t, "clock", &meta_clock) == CF_OK &&
+        (int64_t)meta_clock > last_signed)
+        last_signed = (int64_t)meta_clock;
     /* "now" never goes back past the time of our last signature, even if
      * the wall clock was set back while we were down */
-    uint64_t last_signed = 0;
-    if (st == CF_OK && cf_state_meta_get_u64(t, "clock", &last_signed) == CF_OK) {
-        if ((int64_t)last_signed > cf_clock_now_ms())
+    if (st == CF_OK && last_signed > 0) {
+        if (last_signed > cf_clock_now_ms())
             cf_log(CF_LOG_WARN, "the wall clock is behind this node's last signature; its "
                                 "time stands still until the clock catches up");
-        cf_clock_raise_floor((int64_t)last_signed);
-    }
-    if (st == CF_OK && n->seq > 0) {
-        st = cf_state_meta_get(t, "head", &v);
-        if (st == CF_OK && v.len == CF_ID_LEN)
-            memcpy(n->head, v.data, CF_ID_LEN);
+        cf_clock_raise_floor(last_signed);
     }
     cf_txn_abort(t);
     t = NULL;

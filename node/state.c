@@ -528,6 +528,43 @@ cf_state_mark(cf_txn *t, const char *origin, uint64_t *seq)
     return st == CF_E_NOT_FOUND ? CF_OK : st;
 }
 
+cf_status
+cf_state_own_head(cf_txn *t, const char *self, uint64_t *out_seq, uint8_t out_head[CF_ID_LEN],
+                  int64_t *out_signed_ms)
+{
+    cf_message *m = NULL;
+    cf_logkey key;
+    cf_buf v;
+    cf_status st;
+
+    cf_buf_init(&v);
+    st = cf_txn_get(t, CF_T_MARKS, self, strlen(self), &v);
+    if (st == CF_E_NOT_FOUND || (st == CF_OK && v.len != 8 + CF_ID_LEN)) {
+        cf_buf_clear(&v);
+        *out_seq = 0;
+        *out_signed_ms = 0;
+        return CF_OK;
+    }
+    if (st != CF_OK) {
+        cf_buf_clear(&v);
+        return st;
+    }
+    uint64_t seq = cf_get_u64(v.data);
+    cf_logkey_make(self, seq, &key);
+    /* nothing deletes from the log; should the entry be gone all the
+     * same, the sequence still stands (the clock floor then does not) */
+    st = cf_state_load(t, &key, &m);
+    if (st == CF_OK || st == CF_E_NOT_FOUND) {
+        *out_seq = seq;
+        memcpy(out_head, v.data + 8, CF_ID_LEN);
+        *out_signed_ms = m ? m->body.header.created_ms : 0;
+        st = CF_OK;
+    }
+    cf_message_free(m);
+    cf_buf_clear(&v);
+    return st;
+}
+
 /* The envelope stored under key in table, decoded (it was verified before
  * it was stored). */
 static cf_status

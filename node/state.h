@@ -102,6 +102,14 @@ typedef cf_status (*cf_mark_cb)(const char *origin, uint64_t seq, const uint8_t 
 CF_MUST_CHECK cf_status cf_state_marks_scan(cf_txn *t, cf_mark_cb cb, void *ctx);
 /** The highest sequence of origin seen (0 if none). */
 CF_MUST_CHECK cf_status cf_state_mark(cf_txn *t, const char *origin, uint64_t *seq);
+/**
+ * Where this node's own stream stands: its highest sequence (its mark,
+ * 0 if it signed nothing yet), that envelope's id and when it was signed
+ * (read from the log; 0 if the log lacks it). The head is left alone when
+ * the sequence is 0. @return CF_OK, CF_E_MALFORMED, CF_E_IO, CF_E_NOMEM
+ */
+CF_MUST_CHECK cf_status cf_state_own_head(cf_txn *t, const char *self, uint64_t *out_seq,
+                                          uint8_t out_head[CF_ID_LEN], int64_t *out_signed_ms);
 
 /** Decode a stored envelope by its log key or its id. Free with cf_message_free. */
 CF_MUST_CHECK cf_status cf_state_load(cf_txn *t, const cf_logkey *key, cf_message **out);

@@ -352,6 +352,7 @@ expect "NCERT got only the tasking the server let through (still 2 unauthorized)
 # --- a node restarts with everything it had, and applies nothing twice -------------------
 wait "$capture" || bad "the capture client saw punjab-1 on NCERT's inbox"
 before=$(q ncert incident show punjab-1)
+seq_before=$(field ncert seq)
 kill -TERM "$(cat "$FED/run/ncert.pid")"
 eventually 15 "NCERT stops on SIGTERM" sh -c "! kill -0 $(cat "$FED/run/ncert.pid") 2>/dev/null"
 expect "NCERT logged a clean stop" grep -q "stopped cleanly" "$FED/logs/ncert.log"
@@ -359,6 +360,11 @@ expect "NCERT logged a clean stop" grep -q "stopped cleanly" "$FED/logs/ncert.lo
     </dev/null >>"$FED/logs/ncert.log" 2>&1 &
 echo $! >"$FED/run/ncert.pid"
 eventually 15 "NCERT answers after the restart" has ncert '"connected":true' status
+# its own mark says where its stream stands; it goes on after the block of
+# numbers reserved beside the store, which is ahead of it
+expect "NCERT read its sequence back from its store ($seq_before)" \
+    grep -q "own sequence continues after [0-9]*, the last number reserved before this start (the store's last is $seq_before)" \
+    "$FED/logs/ncert.log"
 after=$(q ncert incident show punjab-1)
 expect "NCERT has punjab-1 as before the restart" test "$before" = "$after"
 expect "NCERT still has lahore-it-1" has ncert '"id":"lahore-it-1"' incident list
