@@ -1052,8 +1052,8 @@ read_directive_status(cf_node *n, cf_txn *t, const cJSON *args, cJSON **out)
     if (!number || (counts_only && !cJSON_IsBool(counts_only)))
         return CF_E_INVALID_ARG;
     if (cJSON_IsTrue(counts_only))
-        return cf_state_directive_counts(t, n->topo, number, &c, out);
-    return cf_state_directive_status(t, n->topo, number, out);
+        return cf_state_directive_counts(t, n->topo, n->cfg->id, number, &c, out);
+    return cf_state_directive_status(t, n->topo, n->cfg->id, number, out);
 }
 
 /*
@@ -1087,7 +1087,7 @@ wait_state(cf_node *n, cf_txn *t, const cJSON *args, bool *complete, cJSON **out
         if (!acked && strcmp(until->valuestring, "received") != 0)
             return CF_E_INVALID_ARG;
     }
-    st = cf_state_directive_counts(t, n->topo, number, &c, out);
+    st = cf_state_directive_counts(t, n->topo, n->cfg->id, number, &c, out);
     if (st != CF_OK)
         return st;
     *complete = (acked ? c.acknowledged : c.received) >= c.in_scope;

@@ -1097,10 +1097,11 @@ cf_state_receipted(cf_txn *t, const char *self, const cf_message *m, const cf_me
 {
     const cf_message *readable = opened ? opened : m;
 
-    /* what self holds is read from the revisions (list_revision), and
-     * nothing waits in self's outbox for self: only a directive's status
-     * and an assignee's task state need a row */
-    if (m->body.type != CF_MSG_DIRECTIVE && readable->body.type != CF_MSG_TASKING)
+    /* what self holds is read from the revisions (list_revision), when
+     * self received a directive from its own receipt (directive_status),
+     * and nothing waits in self's outbox for self: only an assignee's task
+     * state needs a row */
+    if (readable->body.type != CF_MSG_TASKING)
         return CF_OK;
     acked_msg what = acked_from(m, opened);
     return ack_effects(t, self, 1, at_ms, m->env.id, &what);
@@ -2406,11 +2407,35 @@ cf_state_directive(cf_txn *t, const char *number, cf_message **out)
     return cf_state_load_id(t, c.id, out);
 }
 
+/* When self received directive m: when it signed its receipt (0: it has
+ * none, it is the issuer). A store of an older version has an acks row as
+ * well, which the caller reads first. */
+static cf_status
+own_receipt_ms(cf_txn *t, const char *self, const cf_message *m, int64_t *out_ms)
+{
+    cf_message *r = NULL;
+    cf_logkey key;
+    uint64_t seq = 0;
+    cf_status st = cf_state_receipt_seq(t, m, &seq);
+
+    *out_ms = 0;
+    if (st == CF_E_NOT_FOUND)
+        return CF_OK;
+    if (st == CF_OK) {
+        cf_logkey_make(self, seq, &key);
+        st = cf_state_load(t, &key, &r);
+    }
+    if (st == CF_OK && r->body.type == CF_MSG_ACK)
+        *out_ms = r->body.u.ack.at_ms ? r->body.u.ack.at_ms : r->body.header.created_ms;
+    cf_message_free(r);
+    return st == CF_E_NOT_FOUND ? CF_OK : st;
+}
+
 /* The directive's counts to c; if out, also the directive and its counts
  * as JSON there, with a row per node in its scope if rows. */
 static cf_status
-directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool rows,
-                 cf_directive_counts *c, cJSON **out)
+directive_status(cf_txn *t, const cf_topology *topo, const char *self, const char *number,
+                 bool rows, cf_directive_counts *c, cJSON **out)
 {
     cf_message *m = NULL;
     cf_buf k, v;
@@ -2444,6 +2469,12 @@ directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool ro
             memcpy(val, v.data, sizeof(val));
         if (st == CF_E_NOT_FOUND || st == CF_OK)
             st = CF_OK;
+        /* self's own receipt has no row: it is in the log */
+        int64_t own_ms = 0;
+        if (st == CF_OK && strcmp(n->id, self) == 0)
+            st = own_receipt_ms(t, self, m, &own_ms);
+        if (own_ms > 0 && (cf_get_u64(val) == 0 || (uint64_t)own_ms < cf_get_u64(val)))
+            cf_put_u64(val, (uint64_t)own_ms);
         if (table) {
             cJSON *row = cJSON_CreateObject();
             cJSON_AddStringToObject(row, "node", n->id);
@@ -2477,16 +2508,17 @@ directive_status(cf_txn *t, const cf_topology *topo, const char *number, bool ro
 }
 
 cf_status
-cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *number, cJSON **out)
+cf_state_directive_status(cf_txn *t, const cf_topology *topo, const char *self, const char *number,
+                          cJSON **out)
 {
     cf_directive_counts c;
 
-    return directive_status(t, topo, number, true, &c, out);
+    return directive_status(t, topo, self, number, true, &c, out);
 }
 
 cf_status
-cf_state_directive_counts(cf_txn *t, const cf_topology *topo, const char *number,
+cf_state_directive_counts(cf_txn *t, const cf_topology *topo, const char *self, const char *number,
                           cf_directive_counts *c, cJSON **out)
 {
-    return directive_status(t, topo, number, false, c, out);
+    return directive_status(t, topo, self, number, false, c, out);
 }

@@ -272,9 +272,11 @@ CF_MUST_CHECK cf_status cf_state_task(cf_txn *t, const char *id, cf_message **ou
 CF_MUST_CHECK cf_status cf_state_directives(cf_txn *t, cJSON **out);
 /** The newest version of a directive by number. */
 CF_MUST_CHECK cf_status cf_state_directive(cf_txn *t, const char *number, cf_message **out);
-/** Per node in the directive's scope: received and acknowledged, with times. */
+/** Per node in the directive's scope: received and acknowledged, with times
+ * (self's receipt read from the log: it has no acks row). */
 CF_MUST_CHECK cf_status cf_state_directive_status(cf_txn *t, const cf_topology *topo,
-                                                  const char *number, cJSON **out);
+                                                  const char *self, const char *number,
+                                                  cJSON **out);
 /* How many nodes are in a directive's scope, and how many of them it has a
  * receipt and an acknowledgement from. */
 typedef struct cf_directive_counts {
@@ -284,8 +286,8 @@ typedef struct cf_directive_counts {
  * directive.wait asks ("has every CERT received it yet?") at a fraction of
  * the cost; as JSON in *out too unless out is NULL. */
 CF_MUST_CHECK cf_status cf_state_directive_counts(cf_txn *t, const cf_topology *topo,
-                                                  const char *number, cf_directive_counts *c,
-                                                  cJSON **out);
+                                                  const char *self, const char *number,
+                                                  cf_directive_counts *c, cJSON **out);
 
 /** Names for the CLI and JSON. */
 const char *cf_name_severity(int v);

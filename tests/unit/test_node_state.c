@@ -953,7 +953,7 @@ test_acks(void)
     CHECK_ST(deliver_checked(f.t, "council", &ad, T0 + 22000), CF_OK);
     /* its automatic receipt, sent before and arriving after, changes nothing */
     CHECK_ST(deliver_checked(f.t, "council", &ar, T0 + 23000), CF_OK);
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-001", &o), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-001", &o), CF_OK);
     if (o) {
         const cJSON *nodes = jarr(o, "nodes");
         const cJSON *b = row(nodes, "node", "banking");
@@ -1333,7 +1333,7 @@ test_directives(void)
     /* scoped to the banking sector: banking and its constituent */
     directive(&scoped, "council", 5, "2026-020", 1, NULL, 0, (cf_strv){BANKING, 1}, none);
     CHECK_ST(deliver(f.t, &scoped, T0), CF_OK);
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-020", &o), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-020", &o), CF_OK);
     if (o) {
         CHECK_STR(joined(jarr(o, "nodes"), "node", buf, sizeof(buf)), "banking,state-bank");
         CHECK(jnum(o, "in_scope") == 2);
@@ -1346,7 +1346,7 @@ test_directives(void)
     }
     ack(&ack_sb, "state-bank", 1, scoped.m->env.id, 2, T0 + 31000);
     CHECK_ST(cf_state_apply(f.t, ack_sb.m, T0), CF_OK); /* not self's: no check */
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-020", &o), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-020", &o), CF_OK);
     if (o) {
         const cJSON *sb = row(jarr(o, "nodes"), "node", "state-bank");
         CHECK_STR(jstr(sb, "state"), "acknowledged");
@@ -1361,7 +1361,7 @@ test_directives(void)
     }
     /* the counts only: the same counts and directive, no rows */
     cf_directive_counts dc;
-    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-020", &dc, &o), CF_OK);
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "council", "2026-020", &dc, &o), CF_OK);
     CHECK(dc.in_scope == 2 && dc.received == 1 && dc.acknowledged == 1);
     if (o) {
         CHECK(cJSON_GetObjectItemCaseSensitive(o, "nodes") == NULL);
@@ -1373,9 +1373,9 @@ test_directives(void)
         o = NULL;
     }
     /* the counts alone, without JSON */
-    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-020", &dc, NULL), CF_OK);
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "council", "2026-020", &dc, NULL), CF_OK);
     CHECK(dc.in_scope == 2 && dc.received == 1 && dc.acknowledged == 1);
-    CHECK_ST(cf_state_directive_counts(f.t, topo, "2026-999", &dc, &o), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "council", "2026-999", &dc, &o), CF_E_NOT_FOUND);
     CHECK(o == NULL);
 
     /* everyone but the issuer; one province; one role */
@@ -1385,7 +1385,7 @@ test_directives(void)
     CHECK_ST(deliver(f.t, &everyone, T0), CF_OK);
     CHECK_ST(deliver(f.t, &prov, T0), CF_OK);
     CHECK_ST(deliver(f.t, &roles, T0), CF_OK);
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-021", &o), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-021", &o), CF_OK);
     if (o) {
         CHECK_STR(joined(jarr(o, "nodes"), "node", buf, sizeof(buf)),
                   "ncert,banking,telecom,punjab,state-bank");
@@ -1393,22 +1393,64 @@ test_directives(void)
         cJSON_Delete(o);
         o = NULL;
     }
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-022", &o), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-022", &o), CF_OK);
     if (o) {
         CHECK_STR(joined(jarr(o, "nodes"), "node", buf, sizeof(buf)), "punjab");
         CHECK(jnum(o, "in_scope") == 1);
         cJSON_Delete(o);
         o = NULL;
     }
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-023", &o), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-023", &o), CF_OK);
     if (o) {
         CHECK_STR(joined(jarr(o, "nodes"), "node", buf, sizeof(buf)), "banking,telecom");
         CHECK(jnum(o, "in_scope") == 2);
         cJSON_Delete(o);
         o = NULL;
     }
-    CHECK_ST(cf_state_directive_status(f.t, topo, "2026-999", &o), CF_E_NOT_FOUND);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "council", "2026-999", &o), CF_E_NOT_FOUND);
     CHECK(o == NULL);
+    fx_close(&f);
+
+    /* at banking, in its scope: its own receipt (in its log, noted in the
+     * directive's ids row) says when it received it; it has no acks row */
+    tmsg d, r, own_ack;
+    cf_logkey dk;
+    fx_open(&f, "state-directives-leaf");
+    directive(&d, "council", 1, "2026-030", 1, NULL, 0, none, none);
+    CHECK_ST(deliver(f.t, &d, T0), CF_OK);
+    CHECK_ST(cf_state_receipted(f.t, "banking", d.m, NULL, T0 + 5000), CF_OK);
+    CHECK(cf_txn_count(f.t, CF_T_ACKS) == 0);
+    ack(&r, "banking", 1, d.m->env.id, 1, T0 + 5000);
+    CHECK_ST(cf_state_record(f.t, r.m, r.wire.data, r.wire.len, false), CF_OK);
+    cf_logkey_make("council", 1, &dk);
+    CHECK_ST(cf_state_receipt_note_id(f.t, d.m->env.id, &dk, 1), CF_OK);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "banking", "2026-030", &o), CF_OK);
+    if (o) {
+        const cJSON *b = row(jarr(o, "nodes"), "node", "banking");
+        CHECK_STR(jstr(b, "state"), "received");
+        CHECK_STR(jstr(b, "received"), fmt(T0 + 5000, t));
+        CHECK_STR(jstr(row(jarr(o, "nodes"), "node", "telecom"), "state"), "none");
+        CHECK(jnum(o, "received") == 1);
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    /* its operator's ack later: received stays the receipt's time */
+    ack(&own_ack, "banking", 2, d.m->env.id, 2, T0 + 9000);
+    CHECK_ST(deliver(f.t, &own_ack, T0 + 9000), CF_OK);
+    CHECK_ST(cf_state_directive_counts(f.t, topo, "banking", "2026-030", &dc, NULL), CF_OK);
+    CHECK(dc.received == 1 && dc.acknowledged == 1);
+    CHECK_ST(cf_state_directive_status(f.t, topo, "banking", "2026-030", &o), CF_OK);
+    if (o) {
+        const cJSON *b = row(jarr(o, "nodes"), "node", "banking");
+        CHECK_STR(jstr(b, "state"), "acknowledged");
+        CHECK_STR(jstr(b, "received"), fmt(T0 + 5000, t));
+        CHECK_STR(jstr(b, "acknowledged"), fmt(T0 + 9000, t));
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    tmsg_free(&d);
+    tmsg_free(&r);
+    tmsg_free(&own_ack);
 
     tmsg_free(&v1);
     tmsg_free(&v10);
