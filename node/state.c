@@ -10,7 +10,9 @@
  *   receipted   origin:seq8            -> seq8 of our own receipt for one
  *                                         without an ids row (an incident)
  *   marks       origin                 -> seq8 id32 (the highest seen)
- *   meta        name                   -> value ("layout" 3: this layout)
+ *   meta        name                   -> value ("layout" 3: this layout; the
+ *                                         counters; older versions kept seq, head
+ *                                         and clock here, now read from our mark)
  *   revisions   incident-id:revision4  -> origin:seq8 ms8 (when we first had it;
  *                                         layout 1 had no ms8); the last
  *                                         revision of an id is the incident
@@ -19,7 +21,8 @@
  *   tasks       tasking-id             -> origin:seq8
  *   task_states tasking-id:assignee    -> state1 ms8 seq8 [origin:seq8 of the status]
  *   directives  number:version4        -> id32
- *   acks        id32 node              -> received-ms8 state1 state-ms8
+ *   acks        id32 node              -> received-ms8 state1 state-ms8 (self's
+ *                                         receipt has none: it is in the log)
  *   outbox      origin:seq8            -> lines "S subject" and "R recipient"
  *   evidence    origin:seq8 id32       -> an envelope that forked origin's stream
  *   quarantine  origin                 -> ms8 reason (why its messages are refused)
