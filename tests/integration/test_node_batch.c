@@ -429,6 +429,46 @@ main(void)
         CHECK_ST(cf_state_load_id(t, rev1_id, &m), CF_OK);
     CHECK(m && m->body.u.incident.revision == 1);
     cf_message_free(m);
+    m = NULL;
+    cf_txn_abort(t);
+    t = NULL;
+
+    /* a directive, as a fan-out's leaf gets one: its commit and our receipt
+     * write no acks row (directive status reads our receipt from the log)
+     * and no meta row (our sequence, head and clock are our own mark and
+     * log entry): two B-trees fewer in every such commit */
+    memset(&b, 0, sizeof(b));
+    b.type = CF_MSG_DIRECTIVE;
+    b.header.federation = "pk";
+    b.header.origin = "council";
+    b.header.seq = 1;
+    b.header.created_ms = now;
+    b.u.directive.number = "2026-B1";
+    b.u.directive.version = 1;
+    b.u.directive.kind = 1;
+    b.u.directive.title = "patch now";
+    CHECK_ST(cf_store_stats_get(node->store, &stats), CF_OK);
+    uint64_t acks_before = stats.entries[CF_T_ACKS];
+    receipts = node->counters.receipts_signed;
+    cf_node_receive_batch(node, signed_msg(council, &b, NULL), now);
+    CHECK(node->counters.receipts_signed == receipts + 1);
+    CHECK_ST(cf_store_stats_get(node->store, &stats), CF_OK);
+    CHECK(stats.entries[CF_T_ACKS] == acks_before);
+    CHECK_ST(cf_txn_begin(node->store, false, &t), CF_OK);
+    uint64_t meta_seq = 0;
+    cJSON *status = NULL;
+    if (t) {
+        CHECK_ST(cf_state_meta_get_u64(t, "seq", &meta_seq), CF_E_NOT_FOUND);
+        CHECK_ST(cf_state_directive_status(t, node->topo, "ncert", "2026-B1", &status), CF_OK);
+    }
+    const cJSON *row = NULL, *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(status, "nodes"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(x, "node")), "ncert") == 0)
+            row = x;
+    }
+    CHECK(row && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(row, "state")), "received") == 0);
+    cJSON_Delete(status);
     cf_txn_abort(t);
 
 out:
