@@ -1778,6 +1778,13 @@ typedef struct list_ctx {
     const char *self;
     cf_status st;
     int64_t self_since; /* when self first had the incident; -1: not known */
+    /* cf_state_incident: where each revision is in the log (list_revision),
+     * for the notes on them (list_note) */
+    struct rev_at {
+        cf_logkey key;
+        uint32_t revision;
+    } * revs;
+    size_t n_revs;
 } list_ctx;
 
 static bool
@@ -1867,7 +1874,7 @@ list_incident(const cf_logkey *lk, void *arg)
 cf_status
 cf_state_incidents(cf_txn *t, const cf_incident_filter *f, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), f, NULL, CF_OK, -1};
+    list_ctx c = {.t = t, .out = cJSON_CreateArray(), .f = f, .st = CF_OK, .self_since = -1};
     cf_status st = c.out ? latest_revisions(t, NULL, list_incident, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
@@ -1963,6 +1970,13 @@ list_revision(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, 
     if (st != CF_OK)
         return st;
     const cf_incident *i = &m->body.u.incident;
+    struct rev_at *revs = realloc(c->revs, (c->n_revs + 1) * sizeof(*revs));
+    if (!revs) {
+        cf_message_free(m);
+        return CF_E_NOMEM;
+    }
+    c->revs = revs;
+    c->revs[c->n_revs++] = (struct rev_at){lk, i->revision};
     cJSON *r = cJSON_CreateObject();
     cJSON_AddNumberToObject(r, "revision", i->revision);
     add_time(r, "at", m->body.header.created_ms);
@@ -2048,7 +2062,7 @@ list_note(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
     const uint8_t *sep = memchr(key, 0, klen);
     char node[CF_NODE_ID_MAX + 1];
     cf_logkey at, noted;
-    cf_message *ack = NULL, *on = NULL;
+    cf_message *ack = NULL;
     size_t n;
 
     if (!sep || (size_t)(key + klen - (sep + 1)) <= 8 || !logkey_from(val, vlen, &noted))
@@ -2075,18 +2089,17 @@ list_note(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
     add_time(o, "at", a->at_ms ? a->at_ms : ack->body.header.created_ms);
     cJSON_AddStringToObject(o, "state", cf_name_ack_state(a->state));
     cJSON_AddStringToObject(o, "text", a->reason ? a->reason : "");
-    st = cf_state_load_readable(c->t, &noted, &on);
-    if (st == CF_OK && on->body.type == CF_MSG_INCIDENT)
-        cJSON_AddNumberToObject(o, "revision", on->body.u.incident.revision);
+    /* the revision it is on, among those just listed */
+    size_t r = 0;
+    while (r < c->n_revs &&
+           (c->revs[r].key.len != noted.len || memcmp(c->revs[r].key.k, noted.k, noted.len) != 0))
+        r++;
+    if (r < c->n_revs)
+        cJSON_AddNumberToObject(o, "revision", c->revs[r].revision);
     else
         cJSON_AddNullToObject(o, "revision");
     add_id(o, "message_id", ack->env.id);
-    cf_message_free(on);
     cf_message_free(ack);
-    if (st != CF_OK && st != CF_E_NOT_FOUND) {
-        cJSON_Delete(o);
-        return st;
-    }
     cJSON_AddItemToArray(c->out, o);
     return CF_OK;
 }
@@ -2187,6 +2200,7 @@ cf_state_incident(cf_txn *t, const char *self, const char *id, cJSON **out)
         st = cf_txn_scan(t, CF_T_NOTES, prefix.data, prefix.len, list_note, &c);
     if (st == CF_OK)
         st = notes_in_order(o, notes);
+    free(c.revs);
     cf_buf_clear(&prefix);
     if (st != CF_OK) {
         cJSON_Delete(o);
@@ -2300,7 +2314,7 @@ list_task(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, void
 cf_status
 cf_state_tasks(cf_txn *t, const char *self, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), NULL, self, CF_OK, -1};
+    list_ctx c = {.t = t, .out = cJSON_CreateArray(), .self = self, .st = CF_OK, .self_since = -1};
     cf_status st = c.out ? cf_txn_scan(t, CF_T_TASKS, NULL, 0, list_task, &c) : CF_E_NOMEM;
 
     if (st != CF_OK) {
@@ -2364,7 +2378,7 @@ list_directive(const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
 cf_status
 cf_state_directives(cf_txn *t, cJSON **out)
 {
-    list_ctx c = {t, cJSON_CreateArray(), NULL, NULL, CF_OK, -1};
+    list_ctx c = {.t = t, .out = cJSON_CreateArray(), .st = CF_OK, .self_since = -1};
     cf_status st =
         c.out ? cf_txn_scan(t, CF_T_DIRECTIVES, NULL, 0, list_directive, &c) : CF_E_NOMEM;
 
